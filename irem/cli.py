@@ -1,0 +1,151 @@
+"""The ``irem`` command: train one run, reproduce an experiment, show a run record.
+
+Examples::
+
+    irem train --task addition --method irem --profile quick --seed 0
+    irem train --task addition --profile quick --set iterations=500 --set step_size=30
+    irem reproduce continuous --profile quick --device cpu --jobs 2
+    irem show data/runs/continuous/*.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+from irem import experiments, runs
+from irem.config import EvalConfig, TrainConfig
+from irem.methods import METHODS
+from irem.profiles import EXPERIMENTS, PROFILES
+from irem.tasks.continuous import CONTINUOUS_TASKS
+
+_FIELD_TYPES = {f.name: f.type for cls in (TrainConfig, EvalConfig) for f in fields(cls)}
+_TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
+
+
+def parse_override(text: str) -> tuple[str, object]:
+    """``"name=value"`` -> (name, value converted to the config field's type)."""
+    if "=" not in text:
+        raise ValueError(f"--set {text!r}: expected NAME=VALUE, e.g. --set iterations=500")
+    name, raw = text.split("=", 1)
+    if name not in _FIELD_TYPES:
+        raise ValueError(f"--set {name}: unknown config field; allowed: {', '.join(_FIELD_TYPES)}")
+    kind = _FIELD_TYPES[name]
+    try:
+        if kind == "bool":
+            if raw.lower() not in _TRUE | _FALSE:
+                raise ValueError
+            return name, raw.lower() in _TRUE
+        if kind == "int":
+            return name, int(raw)
+        if kind == "float":
+            return name, float(raw)
+    except ValueError:
+        raise ValueError(f"--set {name}={raw!r}: expected a value of type {kind}") from None
+    return name, raw
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    values = dict(parse_override(s) for s in args.set or [])
+    named = {
+        "iterations": args.iterations, "batch_size": args.batch_size, "steps": args.steps,
+        "step_size": args.step_size, "lr": args.lr, "scratchpad": args.scratchpad,
+    }  # fmt: skip
+    values.update({k: v for k, v in named.items() if v is not None})
+    if args.no_replay:
+        values["replay"] = False
+    if args.no_truncate:
+        values["truncate"] = False
+    return values
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--profile", default="quick", choices=PROFILES, help="defaults to start from (default: quick)")
+    p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda[:N] (default: auto)")
+    p.add_argument("--runs-dir", default="data/runs", help="where run records are read and written")
+    p.add_argument("--retrain", action="store_true", help="train even if a record with this config exists")
+    p.add_argument("--iterations", type=int, help="training iterations")
+    p.add_argument("--batch-size", type=int, help="fresh problems per training iteration")
+    p.add_argument("--steps", type=int, help="reasoning steps N during training")
+    p.add_argument("--step-size", type=float, help="step size lambda of each reasoning step")
+    p.add_argument("--lr", type=float, help="Adam learning rate")
+    p.add_argument("--scratchpad", type=int, help="scratchpad size D (0: none)")
+    p.add_argument("--no-replay", action="store_true", help="train without the replay buffer")
+    p.add_argument("--no-truncate", action="store_true", help="backpropagate through every reasoning step")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="any TrainConfig/EvalConfig field; repeatable")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="irem", description="Learning Iterative Reasoning through Energy Minimization")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train and evaluate one run; write its record")
+    p.add_argument("--experiment", default="continuous", choices=EXPERIMENTS, help="experiment (default: continuous)")
+    p.add_argument("--task", required=True, choices=list(CONTINUOUS_TASKS), help="task to learn")
+    p.add_argument("--method", default="irem", choices=list(METHODS), help="method (default: irem)")
+    p.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
+    _add_common(p)
+
+    p = sub.add_parser("reproduce", help="run (or load) every run of an experiment and print its table")
+    p.add_argument("experiment", choices=[*EXPERIMENTS, "all"], help="experiment to reproduce")
+    p.add_argument("--seeds", type=int, default=1, help="training seeds 0..N-1 (default: 1)")
+    p.add_argument("--tasks", nargs="+", choices=list(CONTINUOUS_TASKS), help="subset of tasks")
+    p.add_argument("--methods", nargs="+", choices=list(METHODS), help="subset of methods (default: all)")
+    p.add_argument("--jobs", type=int, default=1, help="runs trained at once, in separate processes")
+    _add_common(p)
+
+    p = sub.add_parser("show", help="print the config, metrics and provenance of run records")
+    p.add_argument("paths", nargs="+", type=Path, help="run record JSON files")
+    p.add_argument("--json", action="store_true", help="print whole records as JSON")
+    return parser
+
+
+def _show(paths: list[Path], as_json: bool) -> None:
+    for path in paths:
+        r = runs.read_record(path)
+        if as_json:
+            print(json.dumps(r, indent=1))
+            continue
+        prov = r["provenance"]
+        print(f"{path}\n  {r['experiment']} / {r['task']} / {r['method']}  seed {r['seed']}  profile {r['profile']}"
+              f"  hash {r['config_hash']}")  # fmt: skip
+        for split, m in r["metrics"].items():
+            steps = ", ".join(f"{k}: {v:.4g}" for k, v in m.get("mse_by_steps", {}).items())
+            print(f"  {split:>7}: mse {m['mse']:.4g}  (label variance {m['label_variance']:.4g};"
+                  f" mean halting step {m['mean_halt_step']:.1f}; by steps {steps})")  # fmt: skip
+        print(f"  {prov['device']}, torch {prov['torch']}, {prov['wall_s']:.0f} s, "
+              f"{prov['train_iters_per_s']:.1f} it/s, commit {prov['git_commit'][:10]}{' (dirty)' if prov['dirty'] else ''}")  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "show":
+            _show(args.paths, args.json)
+            return 0
+        overrides = _overrides(args)
+        if args.command == "train":
+            spec = experiments.make_spec(args.experiment, args.profile, args.task, args.method, args.seed, overrides)
+            device = experiments.resolve_device(args.device)
+            experiments.run_all([spec], args.runs_dir, device, retrain=args.retrain)
+            _show([runs.record_path(args.runs_dir, spec)], False)
+            return 0
+        names = EXPERIMENTS if args.experiment == "all" else [args.experiment]
+        for name in names:
+            result = experiments.continuous(
+                profile=args.profile, tasks=args.tasks or tuple(CONTINUOUS_TASKS),
+                methods=args.methods or tuple(METHODS), seeds=args.seeds, device=args.device,
+                retrain=args.retrain, runs_dir=args.runs_dir, overrides=overrides, jobs=args.jobs,
+            )  # fmt: skip
+            print(result.table().to_string(index=False))
+        return 0
+    except (ValueError, FileNotFoundError) as e:
+        parser.exit(2, f"irem: error: {e}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

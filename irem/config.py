@@ -1,0 +1,83 @@
+"""Hyper-parameters: how a method is trained and how it is evaluated.
+
+Defaults are the paper's (App. C and Alg. 1-2); profiles (``irem.profiles``) and explicit
+overrides change them. Every field is checked on construction, so a bad value fails where
+it is given (Python, CLI or papermill) with a message that names it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from irem.validate import check_choice, check_non_negative, check_positive
+
+LR_SCHEDULES = ("constant", "cosine")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train a method (Alg. 1); defaults follow the paper's App. C."""
+
+    iterations: int = 10_000  # optimiser steps
+    batch_size: int = 128  # fresh problems per step (replay adds as many again)
+    lr: float = 1e-4  # Adam learning rate
+    lr_schedule: str = "constant"  # "constant" (paper) or "cosine" (decay to 0)
+    steps: int = 5  # reasoning steps N per training problem
+    step_size: float = 100.0  # lambda in y <- y - lambda * grad_y E
+    truncate: bool = True  # backpropagate through the last reasoning step only
+    replay: bool = True  # train on past optimisation results too
+    replay_capacity: int = 10_000  # samples the replay buffer holds
+    scratchpad: int = 0  # size D of the scratchpad z (0: none; App. B)
+    hidden: int = 512  # hidden width of the networks
+    grad_clip: float = 0.0  # max gradient norm (0: no clipping)
+    log_every: int = 50  # iterations between loss records (and NaN checks)
+
+    def __post_init__(self) -> None:
+        for name in ("iterations", "batch_size", "steps", "replay_capacity", "hidden", "log_every"):
+            check_positive(name, getattr(self, name), integer=True)
+        check_positive("lr", self.lr)
+        check_positive("step_size", self.step_size)
+        check_non_negative("scratchpad", self.scratchpad, integer=True)
+        check_non_negative("grad_clip", self.grad_clip)
+        check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        for name in ("truncate", "replay"):
+            check_choice(name, getattr(self, name), (True, False))
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """How to evaluate a trained method (Alg. 2 and the code release's protocol)."""
+
+    test_problems: int = 1000  # problems per difficulty
+    test_steps: int = 80  # reasoning steps run at test time
+    test_step_size: float = 0.0  # lambda at test time (0: the training step size)
+    halt_tol: float = 1e-3  # halting: relative energy decrease counted as none
+    halt_patience: int = 3  # halting: consecutive steps without decrease
+    eval_batch: int = 250  # problems per forward pass while evaluating
+    landscape_problems: int = 32  # problems in the energy-vs-distance figure (Fig. 5)
+
+    def __post_init__(self) -> None:
+        for name in ("test_problems", "test_steps", "halt_patience", "eval_batch"):
+            check_positive(name, getattr(self, name), integer=True)
+        check_non_negative("landscape_problems", self.landscape_problems, integer=True)
+        check_non_negative("test_step_size", self.test_step_size)
+        check_non_negative("halt_tol", self.halt_tol)
+
+
+def field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+def split_overrides(overrides: dict) -> tuple[dict, dict]:
+    """Split ``{name: value}`` into TrainConfig and EvalConfig fields; unknown names raise."""
+    train_names, eval_names = field_names(TrainConfig), field_names(EvalConfig)
+    unknown = sorted(set(overrides) - set(train_names) - set(eval_names))
+    if unknown:
+        allowed = ", ".join(train_names + eval_names)
+        raise ValueError(f"unknown config field(s) {unknown}; allowed: {allowed}")
+    train = {k: v for k, v in overrides.items() if k in train_names}
+    evaluation = {k: v for k, v in overrides.items() if k in eval_names}
+    return train, evaluation
+
+
+__all__ = ["EvalConfig", "TrainConfig", "asdict", "split_overrides", "LR_SCHEDULES"]

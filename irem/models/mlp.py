@@ -1,0 +1,62 @@
+r"""Multi-layer perceptrons for the continuous tasks (paper App. D, Table 10).
+
+The IREM energy is an MLP on the concatenation of the problem and the candidate answer,
+
+.. math::
+    E_\theta(x, y) = W_4\, \sigma(W_3\, \sigma(W_2\, \sigma(W_1 [x; y])))
+
+with SiLU (Swish) activations :math:`\sigma` and hidden width 512; with a scratchpad
+(App. B) the input is :math:`[x; y; z]`.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, cat, nn
+
+
+def mlp(sizes: list[int], activation: type[nn.Module]) -> nn.Sequential:
+    """Linear layers of the given sizes with ``activation`` between them (none at the end)."""
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(activation())
+    return nn.Sequential(*layers)
+
+
+class EnergyMLP(nn.Module):
+    """The IREM energy E_theta(x, y[, z]) -> one scalar per problem.
+
+    Args:
+        x_dim: size of a problem's input.
+        y_dim: size of its answer.
+        z_dim: size of the scratchpad (0: none).
+        hidden: width of the three hidden layers.
+
+    Shapes:
+        x: (B, x_dim), y: (B, y_dim), z: (B, z_dim) -> (B,)
+    """
+
+    def __init__(self, x_dim: int, y_dim: int, z_dim: int = 0, hidden: int = 512) -> None:
+        super().__init__()
+        self.z_dim = z_dim
+        self.net = mlp([x_dim + y_dim + z_dim, hidden, hidden, hidden, 1], nn.SiLU)
+
+    def forward(self, x: Tensor, y: Tensor, z: Tensor | None = None) -> Tensor:
+        parts = [x, y] if z is None else [x, y, z]
+        return self.net(cat(parts, dim=-1)).squeeze(-1)
+
+
+class FeedforwardMLP(nn.Module):
+    """The feedforward baseline's network: the same MLP with ReLU, mapping x to y.
+
+    Shapes:
+        x: (B, in_dim) -> (B, out_dim)
+    """
+
+    def __init__(self, in_dim: int, out_dim: int, hidden: int = 512) -> None:
+        super().__init__()
+        self.net = mlp([in_dim, hidden, hidden, hidden, out_dim], nn.ReLU)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)

@@ -1,0 +1,124 @@
+"""Figures of the paper, drawn from run records (never from live models).
+
+Each function takes records (the dicts of ``irem.runs``) and returns a matplotlib Figure,
+so the book, the notebooks and a user's own script draw the same picture.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg") if matplotlib.get_backend().lower() == "agg" else None
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import seaborn as sns  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+METHOD_LABELS = {
+    "irem": "IREM",
+    "feedforward": "Feedforward",
+    "recurrent": "Recurrent",
+    "programmatic": "Programmatic",
+    "iterative_feedforward": "Iterative FF",
+}
+TASK_LABELS = {
+    "addition": "Addition",
+    "matrix_completion": "Matrix completion",
+    "matrix_inverse": "Matrix inverse",
+}
+SPLIT_STYLES = {"same": "-", "harder": "--"}
+
+
+def method_colors() -> dict[str, tuple]:
+    """A fixed colour per method, the same in every figure."""
+    return dict(zip(METHOD_LABELS, sns.color_palette("colorblind", len(METHOD_LABELS))))
+
+
+def _mean_curve(records: Sequence[dict], key: str, split: str) -> np.ndarray:
+    curves = [np.asarray(r["curves"][key][split]) for r in records]
+    n = min(len(c) for c in curves)
+    return np.mean([c[:n] for c in curves], axis=0)
+
+
+def _group(records: Sequence[dict]) -> dict[tuple[str, str], list[dict]]:
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for r in records:
+        groups[(r["task"], r["method"])].append(r)
+    return groups
+
+
+def mse_vs_steps(records: Sequence[dict]) -> Figure:
+    """Fig. 3: test MSE against reasoning steps, per task, same (solid) and harder (dashed).
+
+    Methods without test-time steps are drawn as flat lines; a dot marks where halting at
+    the energy minimum stops on average (mean halting step, MSE at halting).
+    """
+    groups = _group(records)
+    tasks = list(dict.fromkeys(r["task"] for r in records))
+    colors = method_colors()
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.4), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        for (t, method), recs in groups.items():
+            if t != task:
+                continue
+            for split, style in SPLIT_STYLES.items():
+                curve = _mean_curve(recs, "mse_by_step", split)
+                label = f"{METHOD_LABELS.get(method, method)} ({split})"
+                if len(curve) == 2:  # one-shot method: flat line over the step axis
+                    ax.axhline(curve[-1], color=colors.get(method), ls=style, label=label)
+                    continue
+                ax.plot(np.arange(len(curve)), curve, color=colors.get(method), ls=style, label=label)
+                halt = np.mean([r["metrics"][split]["mean_halt_step"] for r in recs])
+                mse = np.mean([r["metrics"][split]["mse"] for r in recs])
+                ax.plot([halt], [mse], "o", color=colors.get(method), ms=5)
+        ax.set(yscale="log", xlabel="reasoning steps", ylabel="test MSE", title=TASK_LABELS.get(task, task))
+        ax.grid(alpha=0.3)
+    axes[0][-1].legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def per_element_error(record: dict, side: int = 20) -> Figure:
+    """Fig. 4: squared error of every element of one problem's answer across steps."""
+    ex = record["curves"]["example_error"]
+    errors = np.asarray(ex["sq_error"]).reshape(len(ex["steps"]), side, side)
+    vmax = float(errors.max()) or 1.0
+    fig, axes = plt.subplots(1, len(ex["steps"]), figsize=(1.6 * len(ex["steps"]), 2.0))
+    for ax, step, err in zip(axes, ex["steps"], errors):
+        im = ax.imshow(err, cmap="magma", vmin=0, vmax=vmax)
+        ax.set_title(f"step {step}", fontsize=8)
+        ax.axis("off")
+    fig.colorbar(im, ax=list(axes), fraction=0.02, pad=0.01, label="squared error")
+    return fig
+
+
+def energy_landscape(records: Sequence[dict], split: str = "same") -> Figure:
+    """Fig. 5: energy (relative to the solution's) against MSE distance from the solution."""
+    recs = [r for r in records if "energy_landscape" in r.get("curves", {})]
+    fig, axes = plt.subplots(1, len(recs), figsize=(4.0 * len(recs), 3.2), squeeze=False)
+    for ax, r in zip(axes[0], recs):
+        data = r["curves"]["energy_landscape"][split]
+        ax.scatter(data["mse"], data["energy"], s=6, alpha=0.5, color=method_colors()["irem"])
+        ax.set(xscale="log", xlabel="MSE distance from the solution", ylabel="E(x, y) - E(x, y*)",
+               title=TASK_LABELS.get(r["task"], r["task"]))  # fmt: skip
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def train_loss(records: Sequence[dict]) -> Figure:
+    """Training loss against iterations, one line per record."""
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    colors = method_colors()
+    for r in records:
+        its, loss = zip(*r["curves"]["train_loss"])
+        ax.plot(its, loss, color=colors.get(r["method"]), alpha=0.8,
+                label=f"{TASK_LABELS.get(r['task'], r['task'])} / {METHOD_LABELS.get(r['method'], r['method'])}")  # fmt: skip
+    ax.set(yscale="log", xlabel="iteration", ylabel="training loss (MSE)")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

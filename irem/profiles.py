@@ -1,0 +1,34 @@
+"""Profiles: named sets of defaults for each experiment; explicit overrides win.
+
+* ``smoke``: every code path runs in seconds on 2 CPU cores (tests, nbval).
+* ``quick``: a CPU reader reruns an experiment in minutes, same dimensions, fewer iterations.
+* ``paper``: the paper's settings (App. C); meant for a GPU.
+"""
+
+from __future__ import annotations
+
+from irem.config import EvalConfig, TrainConfig, split_overrides
+from irem.validate import check_choice
+
+PROFILES = ("smoke", "quick", "paper")
+EXPERIMENTS = ("continuous",)
+
+_SMOKE = dict(
+    iterations=30, batch_size=16, hidden=64, replay_capacity=256, log_every=10,
+    test_problems=32, test_steps=12, eval_batch=32, landscape_problems=4,
+)  # fmt: skip
+
+_DEFAULTS: dict[str, dict[str, dict]] = {
+    "smoke": {"continuous": _SMOKE},
+    "quick": {"continuous": dict(iterations=4000, log_every=100)},
+    "paper": {"continuous": {}},
+}
+
+
+def resolve(profile: str, experiment: str, overrides: dict | None = None) -> tuple[TrainConfig, EvalConfig]:
+    """The train and eval configs of ``experiment`` under ``profile``, with ``overrides``."""
+    check_choice("profile", profile, PROFILES)
+    check_choice("experiment", experiment, EXPERIMENTS)
+    values = {**_DEFAULTS[profile][experiment], **(overrides or {})}
+    train, evaluation = split_overrides(values)
+    return TrainConfig(**train), EvalConfig(**evaluation)
