@@ -79,7 +79,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="irem", description="Learning Iterative Reasoning through Energy Minimization")
+    parser = argparse.ArgumentParser(
+        prog="irem", description="Learning Iterative Reasoning through Energy Minimization"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="train and evaluate one run; write its record")
@@ -114,10 +116,14 @@ def _show(paths: list[Path], as_json: bool) -> None:
               f"  hash {r['config_hash']}")  # fmt: skip
         for split, m in r["metrics"].items():
             steps = ", ".join(f"{k}: {v:.4g}" for k, v in m.get("mse_by_steps", {}).items())
-            print(f"  {split:>7}: mse {m['mse']:.4g}  (label variance {m['label_variance']:.4g};"
-                  f" mean halting step {m['mean_halt_step']:.1f}; by steps {steps})")  # fmt: skip
+            extra = ""
+            if "label_variance" in m:
+                extra = (f"  (label variance {m['label_variance']:.4g}; mean halting step {m['mean_halt_step']:.1f};"
+                         f" by steps {steps})")  # fmt: skip
+            print(f"  {split:>7}: mse {m['mse']:.4g}{extra}")
+        dirty = " (dirty)" if prov["dirty"] else ""
         print(f"  {prov['device']}, torch {prov['torch']}, {prov['wall_s']:.0f} s, "
-              f"{prov['train_iters_per_s']:.1f} it/s, commit {prov['git_commit'][:10]}{' (dirty)' if prov['dirty'] else ''}")  # fmt: skip
+              f"{prov['train_iters_per_s']:.1f} it/s, commit {prov['git_commit'][:10]}{dirty}")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,11 +142,14 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         names = EXPERIMENTS if args.experiment == "all" else [args.experiment]
         for name in names:
-            result = experiments.continuous(
-                profile=args.profile, tasks=args.tasks or tuple(CONTINUOUS_TASKS),
-                methods=args.methods or tuple(METHODS), seeds=args.seeds, device=args.device,
+            kwargs = dict(
+                profile=args.profile, methods=args.methods or tuple(METHODS), seeds=args.seeds, device=args.device,
                 retrain=args.retrain, runs_dir=args.runs_dir, overrides=overrides, jobs=args.jobs,
             )  # fmt: skip
+            if name == "continuous":
+                kwargs["tasks"] = args.tasks or tuple(CONTINUOUS_TASKS)
+            result = experiments.EXPERIMENT_FUNCTIONS[name](**kwargs)
+            print(f"== {name} ({result.profile} profile)")
             print(result.table().to_string(index=False))
         return 0
     except (ValueError, FileNotFoundError) as e:

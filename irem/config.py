@@ -30,6 +30,7 @@ class TrainConfig:
     scratchpad: int = 0  # size D of the scratchpad z (0: none; App. B)
     hidden: int = 512  # hidden width of the networks
     grad_clip: float = 0.0  # max gradient norm (0: no clipping)
+    ponder_kl: float = 0.01  # programmatic baseline: weight of KL(halting || geometric prior)
     log_every: int = 50  # iterations between loss records (and NaN checks)
 
     def __post_init__(self) -> None:
@@ -39,6 +40,7 @@ class TrainConfig:
         check_positive("step_size", self.step_size)
         check_non_negative("scratchpad", self.scratchpad, integer=True)
         check_non_negative("grad_clip", self.grad_clip)
+        check_non_negative("ponder_kl", self.ponder_kl)
         check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         for name in ("truncate", "replay"):
             check_choice(name, getattr(self, name), (True, False))
@@ -55,9 +57,10 @@ class EvalConfig:
     halt_patience: int = 3  # halting: consecutive steps without decrease
     eval_batch: int = 250  # problems per forward pass while evaluating
     landscape_problems: int = 32  # problems in the energy-vs-distance figure (Fig. 5)
+    compose_max: int = 10  # composition: most addition operations nested (Table 4, Fig. 7)
 
     def __post_init__(self) -> None:
-        for name in ("test_problems", "test_steps", "halt_patience", "eval_batch"):
+        for name in ("test_problems", "test_steps", "halt_patience", "eval_batch", "compose_max"):
             check_positive(name, getattr(self, name), integer=True)
         check_non_negative("landscape_problems", self.landscape_problems, integer=True)
         check_non_negative("test_step_size", self.test_step_size)

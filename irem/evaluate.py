@@ -101,3 +101,40 @@ def energy_landscape(
         mse.append(((cand - batch.y) ** 2).mean(-1))
         rel_energy.append(energy(batch.x, cand) - base)
     return {"mse": _round(torch.cat(mse), 4), "energy": _round(torch.cat(rel_energy), 4)}
+
+
+def composition(
+    method: Method, task: ContinuousTask, options: EvalConfig, generator: torch.Generator
+) -> tuple[list[float], dict]:
+    """Nest the learned addition (Section 4.4): y^k = Alg(y^{k-1}, v_k), truth v_0 + ... + v_k.
+
+    Each of ``options.test_problems`` problems draws ``compose_max + 1`` vectors from the
+    training distribution; every method answers each nested addition with its own final
+    answer (at halting for IREM).
+
+    Returns:
+        ``(mse, example)``: the MSE after k = 1 .. compose_max operations, and the first 3x3
+        corner of the inputs, prediction and truth of one problem after three operations
+        (the paper's Fig. 6).
+    """
+    n, k_max = options.test_problems, options.compose_max
+    vs = task.sample(n * (k_max + 1), "same", generator).y.view(k_max + 1, n, -1)  # (K+1, n, D)
+    sq_err = torch.zeros(k_max, device=vs.device)
+    example = {}
+    steps = options.test_steps if method.iterative else 1
+    for chunk in range(0, n, options.eval_batch):
+        v = vs[:, chunk : chunk + options.eval_batch]
+        estimate, truth = v[0], v[0]
+        for k in range(1, k_max + 1):
+            truth = truth + v[k]
+            problem = Batch(torch.cat([estimate, v[k]], dim=1), truth)
+            estimate = method.predict(problem, steps, generator, options).at_halt()
+            sq_err[k - 1] += ((estimate - truth) ** 2).mean(-1).sum()
+            if chunk == 0 and k == 3:
+                corner = [t[0].view(20, 20)[:3, :3] for t in (v[0], v[1], v[2], v[3], estimate, truth)]
+                example = {
+                    "inputs": [_round(c.flatten(), 4) for c in corner[:4]],
+                    "prediction": _round(corner[4].flatten(), 4),
+                    "truth": _round(corner[5].flatten(), 4),
+                }
+    return _round(sq_err / n), example

@@ -23,7 +23,7 @@ from irem.methods import METHODS, make_method
 from irem.models import parameter_count
 from irem.profiles import PROFILES, resolve
 from irem.tasks.continuous import CONTINUOUS_TASKS, DIFFICULTIES, make_task
-from irem.train import train
+from irem.train import TrainLog, train
 from irem.validate import check_choice, check_positive
 
 PROFILE_CHOICES = ("best", *PROFILES)
@@ -47,6 +47,15 @@ PAPER_CONTINUOUS: dict[tuple[str, str], tuple[float, float]] = {
     ("matrix_inverse", "irem"): (0.0108, 0.2083),
 }
 
+# Table 4 of the paper: MSE after 2 / 5 / 10 nested additions.
+PAPER_COMPOSITION: dict[str, dict[int, float]] = {
+    "feedforward": {2: 0.0445, 5: 0.2717, 10: 0.8898},
+    "recurrent": {2: 2.1377, 5: 3.1861, 10: 4.8706},
+    "programmatic": {2: 0.0203, 5: 0.1068, 10: 0.4587},
+    "iterative_feedforward": {2: 0.0826, 5: 0.5930, 10: 3.6004},
+    "irem": {2: 0.0014, 5: 0.0078, 10: 0.0422},
+}
+
 TEST_SEED = 12345  # test problems are the same for every method and training seed
 FIG4_STEPS = [0, 1, 2, 3, 5, 10, 20, 40, 80]
 
@@ -68,15 +77,56 @@ def _generator(device: torch.device, seed: int) -> torch.Generator:
     return torch.Generator(device=device).manual_seed(seed)
 
 
-def run_continuous(spec: runs.RunSpec, device: torch.device, progress: bool = True) -> dict:
-    """Train one method on one continuous task and evaluate it: a complete run record."""
-    started = runs.now()
+def _trained(spec: runs.RunSpec, device: torch.device, progress: bool, weights_dir: Path | None):
+    """The task and the trained method of ``spec``, with its training log.
+
+    Weights are cached in ``weights_dir`` (not under version control) by a hash of what
+    determines them (task, method, seed, training config), so experiments that reuse a
+    trained model (composition reuses addition) train it once.
+    """
     task = make_task(spec.task, **spec.task_options)
     torch.manual_seed(spec.seed)  # model initialisation
     method = make_method(spec.method, task, spec.train).to(device)
+    cache = None if weights_dir is None else weights_dir / f"{spec.task}__{spec.method}__{spec.train_hash()}.pt"
+    if cache is not None and cache.exists():
+        saved = torch.load(cache, map_location=device, weights_only=False)
+        method.load_state_dict(saved["state_dict"])
+        method.eval()
+        return task, method, saved["log"]
     log = train(method, task, spec.train, _generator(device, spec.seed), progress=progress)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp")
+        torch.save({"state_dict": method.state_dict(), "log": log}, tmp)
+        tmp.replace(cache)
+    return task, method, log
 
-    metrics, curves = {}, {"train_loss": [list(p) for p in log.train_loss]}
+
+def _record(spec: runs.RunSpec, method, log: TrainLog, metrics: dict, curves: dict, device, started) -> dict:
+    wall = (runs.now() - started).total_seconds()
+    return {
+        "schema": runs.SCHEMA,
+        "experiment": spec.experiment,
+        "task": spec.task,
+        "method": spec.method,
+        "seed": spec.seed,
+        "profile": spec.profile,
+        "config": spec.config(),
+        "config_hash": spec.config_hash(),
+        "parameters": parameter_count(method),
+        "metrics": metrics,
+        "curves": {"train_loss": [list(p) for p in log.train_loss], **curves},
+        "provenance": runs.provenance(device, started, wall, log.iters_per_s, log.wall_s),
+    }
+
+
+def run_continuous(
+    spec: runs.RunSpec, device: torch.device, progress: bool = True, weights_dir: Path | None = None
+) -> dict:
+    """Train one method on one continuous task and evaluate it: a complete run record."""
+    started = runs.now()
+    task, method, log = _trained(spec, device, progress, weights_dir)
+    metrics, curves = {}, {}
     for i, difficulty in enumerate(DIFFICULTIES):
         gen = _generator(device, TEST_SEED + i)
         metrics[difficulty], split_curves = evaluate.evaluate_split(method, task, difficulty, spec.eval, gen)
@@ -91,26 +141,30 @@ def run_continuous(spec: runs.RunSpec, device: torch.device, progress: bool = Tr
         curves["example_error"] = evaluate.error_by_element(
             method, problem, spec.eval, _generator(device, TEST_SEED), steps
         )
-    wall = (runs.now() - started).total_seconds()
-    return {
-        "schema": runs.SCHEMA,
-        "experiment": spec.experiment,
-        "task": spec.task,
-        "method": spec.method,
-        "seed": spec.seed,
-        "profile": spec.profile,
-        "config": spec.config(),
-        "config_hash": spec.config_hash(),
-        "parameters": parameter_count(method),
-        "metrics": metrics,
-        "curves": curves,
-        "provenance": runs.provenance(device, started, wall, log.iters_per_s),
-    }
+    return _record(spec, method, log, metrics, curves, device, started)
+
+
+def run_composition(
+    spec: runs.RunSpec, device: torch.device, progress: bool = True, weights_dir: Path | None = None
+) -> dict:
+    """Nest a trained addition model up to ``compose_max`` times (Section 4.4)."""
+    started = runs.now()
+    task, method, log = _trained(spec, device, progress, weights_dir)
+    mse, example = evaluate.composition(method, task, spec.eval, _generator(device, TEST_SEED))
+    metrics = {str(k): {"mse": m} for k, m in enumerate(mse, start=1)}
+    return _record(spec, method, log, metrics, {"composition_mse": mse, "example": example}, device, started)
+
+
+RUNNERS = {"continuous": run_continuous, "composition": run_composition}
+
+
+def _run(spec: runs.RunSpec, device: torch.device, progress: bool, runs_dir: str | Path) -> dict:
+    return RUNNERS[spec.experiment](spec, device, progress, runs.weights_dir(runs_dir))
 
 
 def _run_worker(spec: runs.RunSpec, device: str, threads: int, runs_dir: str, retrain: bool) -> dict:
     torch.set_num_threads(threads)
-    return runs.load_or_run(spec, runs_dir, lambda s: run_continuous(s, torch.device(device), False), retrain=retrain)
+    return runs.load_or_run(spec, runs_dir, lambda s: _run(s, torch.device(device), False, runs_dir), retrain=retrain)
 
 
 def run_all(
@@ -126,8 +180,7 @@ def run_all(
     check_positive("jobs", jobs, integer=True)
     if jobs == 1:
         return [
-            runs.load_or_run(s, runs_dir, lambda s: run_continuous(s, device, progress), retrain=retrain)
-            for s in specs
+            runs.load_or_run(s, runs_dir, lambda s: _run(s, device, progress, runs_dir), retrain=retrain) for s in specs
         ]
     threads = max(1, (os.cpu_count() or 1) // jobs) if device.type == "cpu" else 1
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
@@ -144,24 +197,30 @@ class ExperimentResult:
     records: list[dict]
 
     def table(self) -> pd.DataFrame:
-        """One row per (task, method, split): our mean and std over seeds, the paper's value,
-        and the label variance (the MSE of predicting the mean answer)."""
-        rows = []
-        for r in self.records:
-            for split, m in r["metrics"].items():
-                rows.append(dict(task=r["task"], method=r["method"], split=split, seed=r["seed"],
-                                 mse=m["mse"], label_variance=m["label_variance"]))  # fmt: skip
-        df = pd.DataFrame(rows)
-        out = df.groupby(["task", "method", "split"], sort=False).agg(
+        """One row per (task, method, split) with our mean and std over seeds beside the paper.
+
+        For the continuous tasks it also gives the label variance (the MSE of predicting
+        the mean answer).
+        """
+        rows = [
+            dict(task=r["task"], method=r["method"], split=split, seed=r["seed"], mse=m["mse"],
+                 label_variance=m.get("label_variance", float("nan")))
+            for r in self.records
+            for split, m in r["metrics"].items()
+        ]  # fmt: skip
+        out = pd.DataFrame(rows).groupby(["task", "method", "split"], sort=False).agg(
             ours=("mse", "mean"), ours_std=("mse", "std"), seeds=("seed", "nunique"),
             label_variance=("label_variance", "mean"),
         ).reset_index()  # fmt: skip
         out["ours_std"] = out["ours_std"].fillna(0.0)
-        out["paper"] = [
-            PAPER_CONTINUOUS.get((t, m), (None, None))[DIFFICULTIES.index(s)] if s in DIFFICULTIES else None
-            for t, m, s in zip(out.task, out.method, out.split)
-        ]
+        out["paper"] = [self._paper(t, m, s) for t, m, s in zip(out.task, out.method, out.split)]
         return out
+
+    def _paper(self, task: str, method: str, split: str) -> float:
+        if self.experiment == "composition":
+            return PAPER_COMPOSITION.get(method, {}).get(int(split), float("nan"))
+        pair = PAPER_CONTINUOUS.get((task, method))
+        return pair[DIFFICULTIES.index(split)] if pair and split in DIFFICULTIES else float("nan")
 
 
 def make_spec(
@@ -196,10 +255,32 @@ def best_profile(experiment: str, runs_dir: str | Path, tasks, methods, override
     )
 
 
+def _experiment(
+    experiment: str, profile: str, tasks: Sequence[str], methods: Sequence[str], seeds: int, device: str,
+    retrain: bool, runs_dir: str | Path, overrides: dict | None, jobs: int, progress: bool,
+) -> ExperimentResult:  # fmt: skip
+    check_choice("profile", profile, PROFILE_CHOICES)
+    for t in tasks:
+        check_choice("tasks", t, CONTINUOUS_TASKS)
+    for m in methods:
+        check_choice("methods", m, METHODS)
+    check_positive("seeds", seeds, integer=True)
+    runs.check_runs_dir(runs_dir)
+    dev = resolve_device(device)
+    if profile == "best":
+        profile = best_profile(experiment, runs_dir, tasks, methods, overrides)
+        specs = _specs(experiment, profile, tasks, methods, range(seeds), overrides)
+        records = [r for r in (runs.find_record(runs_dir, s) for s in specs) if r is not None]
+    else:
+        specs = _specs(experiment, profile, tasks, methods, range(seeds), overrides)
+        records = run_all(specs, runs_dir, dev, retrain=retrain, jobs=jobs, progress=progress)
+    return ExperimentResult(experiment, profile, records)
+
+
 def continuous(
     profile: str = "best",
     tasks: Sequence[str] = tuple(CONTINUOUS_TASKS),
-    methods: Sequence[str] = ("irem",),
+    methods: Sequence[str] = tuple(METHODS),
     seeds: int = 3,
     device: str = "auto",
     retrain: bool = False,
@@ -214,7 +295,8 @@ def continuous(
         profile: ``"smoke"``, ``"quick"``, ``"paper"``, or ``"best"``: the most complete
             stored profile, never training (only the seeds already stored are shown).
         tasks: subset of ``addition``, ``matrix_completion``, ``matrix_inverse``.
-        methods: subset of the method names.
+        methods: subset of ``irem``, ``feedforward``, ``recurrent``, ``programmatic``,
+            ``iterative_feedforward``.
         seeds: number of training seeds (0 .. seeds-1).
         device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
         retrain: train even when a record with the same config is stored.
@@ -223,19 +305,30 @@ def continuous(
         jobs: runs trained at once, in separate processes.
         progress: show progress bars.
     """
-    check_choice("profile", profile, PROFILE_CHOICES)
-    for t in tasks:
-        check_choice("tasks", t, CONTINUOUS_TASKS)
-    for m in methods:
-        check_choice("methods", m, METHODS)
-    check_positive("seeds", seeds, integer=True)
-    runs.check_runs_dir(runs_dir)
-    dev = resolve_device(device)
-    if profile == "best":
-        profile = best_profile("continuous", runs_dir, tasks, methods, overrides)
-        specs = _specs("continuous", profile, tasks, methods, range(seeds), overrides)
-        records = [r for r in (runs.find_record(runs_dir, s) for s in specs) if r is not None]
-    else:
-        specs = _specs("continuous", profile, tasks, methods, range(seeds), overrides)
-        records = run_all(specs, runs_dir, dev, retrain=retrain, jobs=jobs, progress=progress)
-    return ExperimentResult("continuous", profile, records)
+    return _experiment("continuous", profile, tasks, methods, seeds, device, retrain, runs_dir, overrides, jobs,
+                       progress)  # fmt: skip
+
+
+def composition(
+    profile: str = "best",
+    methods: Sequence[str] = tuple(METHODS),
+    seeds: int = 3,
+    device: str = "auto",
+    retrain: bool = False,
+    runs_dir: str | Path = "data/runs",
+    overrides: dict | None = None,
+    jobs: int = 1,
+    progress: bool = True,
+) -> ExperimentResult:
+    """Recursive addition (Section 4.4, Table 4, Fig. 6-7).
+
+    Each method's addition model, trained as in the continuous experiment, is nested up to
+    ``compose_max`` times.
+
+    Arguments as for :func:`continuous`.
+    """
+    return _experiment("composition", profile, ["addition"], methods, seeds, device, retrain, runs_dir, overrides,
+                       jobs, progress)  # fmt: skip
+
+
+EXPERIMENT_FUNCTIONS = {"continuous": continuous, "composition": composition}

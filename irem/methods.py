@@ -13,10 +13,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from irem.config import EvalConfig, TrainConfig
 from irem import minimize
+from irem.config import EvalConfig, TrainConfig
 from irem.minimize import Trajectory
-from irem.models import EnergyMLP, FeedforwardMLP
+from irem.models import EnergyMLP, FeedforwardMLP, PonderStep, RecurrentNet
 from irem.replay import ReplayBuffer
 from irem.tasks.continuous import Batch, ContinuousTask
 from irem.validate import check_choice
@@ -118,11 +118,150 @@ class Feedforward(Method):
     @torch.no_grad()
     def predict(self, batch: Batch, steps: int, generator: torch.Generator, options: EvalConfig) -> Trajectory:
         y = self.net(batch.x)
-        ys = torch.stack([torch.zeros_like(y), y])  # one step: from nothing to the answer
-        return Trajectory(ys=ys, energies=None, halt_step=torch.ones(len(batch), dtype=torch.long, device=y.device))
+        return _fixed_steps([y], 1)
 
 
-METHODS: dict[str, type[Method]] = {m.name: m for m in (IREM, Feedforward)}
+def _fixed_steps(outputs: list[Tensor], halt: int, start: Tensor | None = None) -> Trajectory:
+    """A trajectory of answers after each step, all problems halting at step ``halt``.
+
+    ``start`` is the answer before the first step (zeros when the method has none).
+    """
+    ys = torch.stack([torch.zeros_like(outputs[0]) if start is None else start, *outputs])
+    halt_step = torch.full((outputs[0].shape[0],), min(halt, len(outputs)), dtype=torch.long)
+    return Trajectory(ys=ys, energies=None, halt_step=halt_step.to(ys.device))
+
+
+class Recurrent(Method):
+    """An LSTM unrolled for ``config.steps`` steps, trained on its last answer (App. D).
+
+    At test time it can unroll for more steps; its answer is the one after the number of
+    steps it was trained with.
+    """
+
+    name = "recurrent"
+    iterative = True
+
+    def __init__(self, task: ContinuousTask, config: TrainConfig) -> None:
+        super().__init__(task, config)
+        self.net = RecurrentNet(task.x_dim, task.y_dim)
+
+    def loss(self, batch: Batch, generator: torch.Generator) -> Tensor:
+        return F.mse_loss(self.net(batch.x, self.config.steps)[-1], batch.y)
+
+    @torch.no_grad()
+    def predict(self, batch: Batch, steps: int, generator: torch.Generator, options: EvalConfig) -> Trajectory:
+        return _fixed_steps(self.net(batch.x, steps), self.config.steps)
+
+
+def halting_distribution(halt_prob: Tensor) -> Tensor:
+    """PonderNet's halting distribution over steps from per-step halting probabilities.
+
+    p_t = lambda_t * prod_{s<t} (1 - lambda_s) for t < T, and the last step takes the
+    remaining mass, so every column sums to exactly 1.
+
+    Args:
+        halt_prob: (T, B) probability lambda_t of halting at step t given not halted before.
+
+    Returns:
+        (T, B) probability of halting exactly at each step.
+    """
+    survive = torch.cumprod(1 - halt_prob, dim=0)  # (T, B) P(not halted after step t)
+    before = torch.cat([torch.ones_like(survive[:1]), survive[:-1]])  # P(reached step t)
+    p = halt_prob * before
+    return torch.cat([p[:-1], before[-1:]])  # the last step takes what is left
+
+
+class Programmatic(Method):
+    """PonderNet (Banino et al., 2021): a step network with a learned halting probability.
+
+    Training minimises the expected loss under the halting distribution plus
+    ``config.ponder_kl`` times KL(halting || geometric prior with mean ``config.steps``
+    steps); at test time each problem's halting step is sampled from its distribution.
+    """
+
+    name = "programmatic"
+    iterative = True
+
+    def __init__(self, task: ContinuousTask, config: TrainConfig) -> None:
+        super().__init__(task, config)
+        self.step = PonderStep(task.x_dim, task.y_dim, config.hidden)
+
+    def _unroll(self, batch: Batch, steps: int, generator: torch.Generator) -> tuple[list[Tensor], Tensor]:
+        y = uniform_like(batch.y, generator)
+        ys, logits = [y], []
+        for _ in range(steps):
+            y, logit = self.step(batch.x, y)
+            ys.append(y)
+            logits.append(logit)
+        return ys, halting_distribution(torch.sigmoid(torch.stack(logits)))  # ys[0] is the start
+
+    def loss(self, batch: Batch, generator: torch.Generator) -> Tensor:
+        n = self.config.steps
+        ys, p = self._unroll(batch, n, generator)
+        per_step = torch.stack([((y - batch.y) ** 2).mean(-1) for y in ys[1:]])  # (N, B)
+        expected = (p * per_step).sum(0).mean()
+        prior = halting_distribution(torch.full((n, 1), 1.0 / n, device=p.device))  # (N, 1)
+        kl = (p * (torch.log(p + 1e-10) - torch.log(prior))).sum(0).mean()
+        return expected + self.config.ponder_kl * kl
+
+    @torch.no_grad()
+    def predict(self, batch: Batch, steps: int, generator: torch.Generator, options: EvalConfig) -> Trajectory:
+        ys, p = self._unroll(batch, steps, generator)
+        halt = torch.multinomial(p.T, 1, generator=generator).squeeze(1) + 1  # sampled step, 1-based
+        traj = _fixed_steps(ys[1:], steps, start=ys[0])
+        traj.halt_step = halt
+        return traj
+
+
+def denoising_targets(y: Tensor, noise: Tensor, level: Tensor, steps: int) -> tuple[Tensor, Tensor]:
+    """The iterative-denoising pair at noise level k: (input y_k, target y_{k+1}).
+
+    y_k = a_k y + (1 - a_k) noise with a_k = k / steps, a linear schedule from pure noise
+    (k = 0, the U(-1, 1) start of test-time reasoning) to the answer (k = steps).
+
+    Args:
+        y: (B, D) answers.
+        noise: (B, D) the U(-1, 1) start the path leaves from.
+        level: (B,) noise level k of each problem, integers in [0, steps).
+        steps: number of levels (the reasoning steps N).
+    """
+    a = (level.float() / steps).unsqueeze(-1)
+    a_next = ((level + 1).float() / steps).unsqueeze(-1)
+    return a * y + (1 - a) * noise, a_next * y + (1 - a_next) * noise
+
+
+class IterativeFeedforward(Method):
+    """y <- y + f(x, y), trained to denoise (App. D): each step removes one noise level."""
+
+    name = "iterative_feedforward"
+    iterative = True
+
+    def __init__(self, task: ContinuousTask, config: TrainConfig) -> None:
+        super().__init__(task, config)
+        self.net = FeedforwardMLP(task.x_dim + task.y_dim, task.y_dim, config.hidden)
+
+    def _step(self, x: Tensor, y: Tensor) -> Tensor:
+        return y + self.net(torch.cat([x, y], dim=-1))
+
+    def loss(self, batch: Batch, generator: torch.Generator) -> Tensor:
+        n = self.config.steps
+        level = torch.randint(n, (len(batch),), generator=generator, device=batch.y.device)
+        y_in, target = denoising_targets(batch.y, uniform_like(batch.y, generator), level, n)
+        return F.mse_loss(self._step(batch.x, y_in), target)
+
+    @torch.no_grad()
+    def predict(self, batch: Batch, steps: int, generator: torch.Generator, options: EvalConfig) -> Trajectory:
+        y = y0 = uniform_like(batch.y, generator)
+        ys = []
+        for _ in range(steps):
+            y = self._step(batch.x, y)
+            ys.append(y)
+        return _fixed_steps(ys, self.config.steps, start=y0)
+
+
+METHODS: dict[str, type[Method]] = {
+    m.name: m for m in (IREM, Feedforward, Recurrent, Programmatic, IterativeFeedforward)
+}
 
 
 def make_method(name: str, task: ContinuousTask, config: TrainConfig) -> Method:

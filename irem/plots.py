@@ -115,8 +115,8 @@ def train_loss(records: Sequence[dict]) -> Figure:
     colors = method_colors()
     for r in records:
         its, loss = zip(*r["curves"]["train_loss"])
-        ax.plot(its, loss, color=colors.get(r["method"]), alpha=0.8,
-                label=f"{TASK_LABELS.get(r['task'], r['task'])} / {METHOD_LABELS.get(r['method'], r['method'])}")  # fmt: skip
+        label = f"{TASK_LABELS.get(r['task'], r['task'])} / {METHOD_LABELS.get(r['method'], r['method'])}"
+        ax.plot(its, loss, color=colors.get(r["method"]), alpha=0.8, label=label)
     ax.set(yscale="log", xlabel="iteration", ylabel="training loss (MSE)")
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)

@@ -11,17 +11,20 @@ from irem.config import EvalConfig, TrainConfig, split_overrides
 from irem.validate import check_choice
 
 PROFILES = ("smoke", "quick", "paper")
-EXPERIMENTS = ("continuous",)
+EXPERIMENTS = ("continuous", "composition")
 
 _SMOKE = dict(
     iterations=30, batch_size=16, hidden=64, replay_capacity=256, log_every=10,
     test_problems=32, test_steps=12, eval_batch=32, landscape_problems=4,
 )  # fmt: skip
 
+_QUICK = dict(iterations=4000, log_every=100)
+
+# composition nests the addition models of the continuous experiment: same training
 _DEFAULTS: dict[str, dict[str, dict]] = {
-    "smoke": {"continuous": _SMOKE},
-    "quick": {"continuous": dict(iterations=4000, log_every=100)},
-    "paper": {"continuous": {}},
+    "smoke": {"continuous": _SMOKE, "composition": {**_SMOKE, "compose_max": 4}},
+    "quick": {"continuous": _QUICK, "composition": _QUICK},
+    "paper": {"continuous": {}, "composition": {}},
 }
 
 

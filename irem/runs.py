@@ -59,6 +59,11 @@ class RunSpec:
         canonical = json.dumps(self.config(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
+    def train_hash(self) -> str:
+        """Hash of what determines the trained weights (not the evaluation)."""
+        key = {k: v for k, v in self.config().items() if k in ("task", "method", "seed", "task_options", "train")}
+        return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
+
     def filename(self) -> str:
         return f"{self.task}__{self.method}__{self.profile}__seed{self.seed}__{self.config_hash()}.json"
 
@@ -116,7 +121,14 @@ def device_name(device: torch.device) -> str:
     return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
 
 
-def provenance(device: torch.device, started_at: datetime, wall_s: float, iters_per_s: float) -> dict:
+def weights_dir(runs_dir: str | Path) -> Path:
+    """Where trained weights are cached: beside the records, ignored by git."""
+    return Path(runs_dir) / "weights"
+
+
+def provenance(
+    device: torch.device, started_at: datetime, wall_s: float, iters_per_s: float, train_wall_s: float
+) -> dict:
     """Where and how a record was produced."""
     try:
         import torch_geometric
@@ -134,6 +146,7 @@ def provenance(device: torch.device, started_at: datetime, wall_s: float, iters_
         "device": device_name(device),
         "started_at": started_at.isoformat(timespec="seconds"),
         "wall_s": round(wall_s, 2),
+        "train_wall_s": round(train_wall_s, 2),
         "train_iters_per_s": round(iters_per_s, 2),
     }
 

@@ -2,7 +2,7 @@
 
 from torch import nn
 
-from irem.models.mlp import EnergyMLP, FeedforwardMLP
+from irem.models.mlp import EnergyMLP, FeedforwardMLP, PonderStep, RecurrentNet
 
 
 def parameter_count(module: nn.Module) -> int:
@@ -10,4 +10,4 @@ def parameter_count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
-__all__ = ["EnergyMLP", "FeedforwardMLP", "parameter_count"]
+__all__ = ["EnergyMLP", "FeedforwardMLP", "PonderStep", "RecurrentNet", "parameter_count"]

@@ -60,3 +60,47 @@ class FeedforwardMLP(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)
+
+
+class RecurrentNet(nn.Module):
+    """The recurrent baseline's network (App. D): Linear 196 -> LSTM 196 -> Linear.
+
+    The problem is embedded once and fed to the LSTM at every step; the answer is read
+    from the hidden state after each step.
+
+    Shapes:
+        x: (B, in_dim) -> steps x (B, out_dim)
+    """
+
+    def __init__(self, in_dim: int, out_dim: int, hidden: int = 196) -> None:
+        super().__init__()
+        self.embed = nn.Linear(in_dim, hidden)
+        self.cell = nn.LSTMCell(hidden, hidden)
+        self.readout = nn.Linear(hidden, out_dim)
+
+    def forward(self, x: Tensor, steps: int) -> list[Tensor]:
+        inp = self.embed(x).relu()
+        state = None
+        outputs = []
+        for _ in range(steps):
+            state = self.cell(inp, state)
+            outputs.append(self.readout(state[0]))
+        return outputs
+
+
+class PonderStep(nn.Module):
+    """One step of the programmatic (PonderNet) baseline: [y; x] -> (new y, halting logit).
+
+    Shapes:
+        x: (B, x_dim), y: (B, y_dim) -> (B, y_dim), (B,)
+    """
+
+    def __init__(self, x_dim: int, y_dim: int, hidden: int = 512) -> None:
+        super().__init__()
+        self.trunk = nn.Sequential(nn.Linear(x_dim + y_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
+        self.answer = nn.Linear(hidden, y_dim)
+        self.halt = nn.Linear(hidden, 1)
+
+    def forward(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        h = self.trunk(cat([y, x], dim=-1))
+        return self.answer(h), self.halt(h).squeeze(-1)

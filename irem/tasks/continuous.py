@@ -124,9 +124,7 @@ class MatrixInverse(ContinuousTask):
         return Batch(m.float().reshape(n, -1), inv.float().reshape(n, -1))
 
 
-CONTINUOUS_TASKS: dict[str, type[ContinuousTask]] = {
-    t.name: t for t in (Addition, MatrixCompletion, MatrixInverse)
-}
+CONTINUOUS_TASKS: dict[str, type[ContinuousTask]] = {t.name: t for t in (Addition, MatrixCompletion, MatrixInverse)}
 
 
 def make_task(name: str, **options) -> ContinuousTask:
