@@ -78,7 +78,7 @@ def _generator(device: torch.device, seed: int) -> torch.Generator:
 
 
 def _trained(spec: runs.RunSpec, device: torch.device, progress: bool, weights_dir: Path | None):
-    """The task and the trained method of ``spec``, with its training log.
+    """The task and the trained method of ``spec``, its training log and the git state it was trained at.
 
     Weights are cached in ``weights_dir`` (not under version control) by a hash of what
     determines them (task, method, seed, training config), so experiments that reuse a
@@ -92,17 +92,20 @@ def _trained(spec: runs.RunSpec, device: torch.device, progress: bool, weights_d
         saved = torch.load(cache, map_location=device, weights_only=False)
         method.load_state_dict(saved["state_dict"])
         method.eval()
-        return task, method, saved["log"]
+        return task, method, saved["log"], saved.get("git", {"git_commit": "unknown", "dirty": None})
+    git = runs.git_state()
     log = train(method, task, spec.train, _generator(device, spec.seed), progress=progress)
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(".tmp")
-        torch.save({"state_dict": method.state_dict(), "log": log}, tmp)
+        torch.save({"state_dict": method.state_dict(), "log": log, "git": git}, tmp)
         tmp.replace(cache)
-    return task, method, log
+    return task, method, log, git
 
 
-def _record(spec: runs.RunSpec, method, log: TrainLog, metrics: dict, curves: dict, device, started) -> dict:
+def _record(
+    spec: runs.RunSpec, method, log: TrainLog, metrics: dict, curves: dict, device, started, git: dict, train_git: dict
+) -> dict:
     wall = (runs.now() - started).total_seconds()
     return {
         "schema": runs.SCHEMA,
@@ -116,7 +119,10 @@ def _record(spec: runs.RunSpec, method, log: TrainLog, metrics: dict, curves: di
         "parameters": parameter_count(method),
         "metrics": metrics,
         "curves": {"train_loss": [list(p) for p in log.train_loss], **curves},
-        "provenance": runs.provenance(device, started, wall, log.iters_per_s, log.wall_s),
+        "provenance": {
+            **runs.provenance(device, started, git, wall, log.iters_per_s, log.wall_s),
+            "train_git_commit": train_git["git_commit"],  # differs when cached weights were reused
+        },
     }
 
 
@@ -124,8 +130,8 @@ def run_continuous(
     spec: runs.RunSpec, device: torch.device, progress: bool = True, weights_dir: Path | None = None
 ) -> dict:
     """Train one method on one continuous task and evaluate it: a complete run record."""
-    started = runs.now()
-    task, method, log = _trained(spec, device, progress, weights_dir)
+    started, git = runs.now(), runs.git_state()
+    task, method, log, train_git = _trained(spec, device, progress, weights_dir)
     metrics, curves = {}, {}
     for i, difficulty in enumerate(DIFFICULTIES):
         gen = _generator(device, TEST_SEED + i)
@@ -141,18 +147,19 @@ def run_continuous(
         curves["example_error"] = evaluate.error_by_element(
             method, problem, spec.eval, _generator(device, TEST_SEED), steps
         )
-    return _record(spec, method, log, metrics, curves, device, started)
+    return _record(spec, method, log, metrics, curves, device, started, git, train_git)
 
 
 def run_composition(
     spec: runs.RunSpec, device: torch.device, progress: bool = True, weights_dir: Path | None = None
 ) -> dict:
     """Nest a trained addition model up to ``compose_max`` times (Section 4.4)."""
-    started = runs.now()
-    task, method, log = _trained(spec, device, progress, weights_dir)
+    started, git = runs.now(), runs.git_state()
+    task, method, log, train_git = _trained(spec, device, progress, weights_dir)
     mse, example = evaluate.composition(method, task, spec.eval, _generator(device, TEST_SEED))
     metrics = {str(k): {"mse": m} for k, m in enumerate(mse, start=1)}
-    return _record(spec, method, log, metrics, {"composition_mse": mse, "example": example}, device, started)
+    curves = {"composition_mse": mse, "example": example}
+    return _record(spec, method, log, metrics, curves, device, started, git, train_git)
 
 
 RUNNERS = {"continuous": run_continuous, "composition": run_composition}

@@ -193,11 +193,12 @@ class Programmatic(Method):
             y, logit = self.step(batch.x, y)
             ys.append(y)
             logits.append(logit)
-        return ys, halting_distribution(torch.sigmoid(torch.stack(logits)))  # ys[0] is the start
+        return ys, torch.sigmoid(torch.stack(logits))  # ys[0] is the start; (T, B) halting probabilities
 
     def loss(self, batch: Batch, generator: torch.Generator) -> Tensor:
         n = self.config.steps
-        ys, p = self._unroll(batch, n, generator)
+        ys, halt_prob = self._unroll(batch, n, generator)
+        p = halting_distribution(halt_prob)
         per_step = torch.stack([((y - batch.y) ** 2).mean(-1) for y in ys[1:]])  # (N, B)
         expected = (p * per_step).sum(0).mean()
         prior = halting_distribution(torch.full((n, 1), 1.0 / n, device=p.device))  # (N, 1)
@@ -206,7 +207,11 @@ class Programmatic(Method):
 
     @torch.no_grad()
     def predict(self, batch: Batch, steps: int, generator: torch.Generator, options: EvalConfig) -> Trajectory:
-        ys, p = self._unroll(batch, steps, generator)
+        ys, halt_prob = self._unroll(batch, steps, generator)
+        # halting is sampled from the distribution the model was trained under: over its
+        # first config.steps steps, the last taking the remaining mass; the steps beyond
+        # are run only to draw the error-vs-steps curve
+        p = halting_distribution(halt_prob[: min(steps, self.config.steps)])
         halt = torch.multinomial(p.T, 1, generator=generator).squeeze(1) + 1  # sampled step, 1-based
         traj = _fixed_steps(ys[1:], steps, start=ys[0])
         traj.halt_step = halt

@@ -122,3 +122,35 @@ def train_loss(records: Sequence[dict]) -> Figure:
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def composition_error(records: Sequence[dict]) -> Figure:
+    """Fig. 7: MSE after k nested additions, per method (mean over seeds)."""
+    colors = method_colors()
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    for (_, method), recs in _group(records).items():
+        curve = np.mean([r["curves"]["composition_mse"] for r in recs], axis=0)
+        ax.plot(np.arange(1, len(curve) + 1), curve, ".-", color=colors.get(method),
+                label=METHOD_LABELS.get(method, method))  # fmt: skip
+    ax.set(yscale="log", xlabel="composed addition operations", ylabel="test MSE")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def composition_example(record: dict) -> Figure:
+    """Fig. 6: four 3x3 corners summed by three nested additions; prediction and truth."""
+    ex = record["curves"]["example"]
+    panels = [*ex["inputs"], ex["prediction"], ex["truth"]]
+    titles = ["$v_0$", "$+\\ v_1$", "$+\\ v_2$", "$+\\ v_3$", f"= {METHOD_LABELS.get(record['method'])}", "truth"]
+    fig, axes = plt.subplots(1, len(panels), figsize=(1.9 * len(panels), 2.1))
+    for ax, values, title in zip(axes, panels, titles):
+        grid = np.asarray(values).reshape(3, 3)
+        ax.imshow(grid, cmap="coolwarm", vmin=-3, vmax=3)
+        for (i, j), v in np.ndenumerate(grid):
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7)
+        ax.set_title(title, fontsize=9, color="C0" if title.startswith("=") else "black")
+        ax.set_xticks([]), ax.set_yticks([])
+    fig.tight_layout()
+    return fig

@@ -51,3 +51,52 @@ def styled_table(table: pd.DataFrame) -> Styler:
     wide = wide_table(table)
     paper_cols = [c for c in wide.columns if c.endswith("paper")]
     return wide.style.hide(axis="index").set_properties(subset=paper_cols, **{"color": "#666"})
+
+
+def styled_composition_table(table: pd.DataFrame, ks: tuple[int, ...] = (2, 5, 10)) -> Styler:
+    """Table 4: one row per method, ours and the paper's after each of ``ks`` operations."""
+    rows = []
+    for method, g in table.groupby("method", sort=False):
+        row = {"method": METHOD_LABELS.get(method, method)}
+        for k in ks:
+            r = g[g.split == str(k)]
+            if r.empty:
+                continue
+            r = r.iloc[0]
+            row[f"{k} ops: ours"] = f"{r.ours:.4f}" + (f" ± {r.ours_std:.4f}" if r.seeds > 1 else "")
+            row[f"{k} ops: paper"] = "—" if pd.isna(r.paper) else f"{r.paper:.4f}"
+        row["seeds"] = int(g.seeds.min())
+        rows.append(row)
+    wide = pd.DataFrame(rows)
+    paper_cols = [c for c in wide.columns if c.endswith("paper")]
+    return wide.style.hide(axis="index").set_properties(subset=paper_cols, **{"color": "#666"})
+
+
+def standing(table: pd.DataFrame, method: str = "irem") -> str:
+    """A Markdown list, per task: ``method`` against the paper and against the other methods."""
+    lines = []
+    for task, g in table.groupby("task", sort=False):
+        mine = g[g.method == method]
+        if mine.empty:
+            continue
+        parts = []
+        for _, r in mine.iterrows():
+            ratio = r.ours / r.paper if r.paper and not pd.isna(r.paper) else float("nan")
+            others = g[(g.split == r.split) & (g.method != method)]
+            rank = 1 + int((others.ours < r.ours).sum())
+            verdict = "at or below the paper's" if ratio <= 1.1 else f"{ratio:.1f}× the paper's"
+            parts.append(
+                f"{r.split}: {r.ours:.4f} vs the paper's {r.paper:.4f} ({verdict}; "
+                f"{r.ours / r.label_variance:.2f} of the label variance; rank {rank} of {len(others) + 1} methods)"
+            )
+        lines.append(f"- **{TASK_LABELS.get(task, task)}**, {METHOD_LABELS.get(method, method)}: " + "; ".join(parts))
+    return "\n".join(lines)
+
+
+def parameter_table(records: list[dict]) -> pd.DataFrame:
+    """Trainable parameters of each method on each task (from the run records)."""
+    counts = {(r["task"], r["method"]): r["parameters"] for r in records}
+    df = pd.Series(counts).unstack(0)
+    df.index = [METHOD_LABELS.get(m, m) for m in df.index]
+    df.columns = [TASK_LABELS.get(t, t) for t in df.columns]
+    return df.map(lambda n: f"{n:,}")

@@ -9,6 +9,7 @@ from, and provenance (commit, device, versions, wall time). Records are written 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
 import platform
@@ -90,6 +91,7 @@ def write_record(record: dict, path: Path) -> None:
             f.write("\n")
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; records are for reading
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -126,20 +128,22 @@ def weights_dir(runs_dir: str | Path) -> Path:
     return Path(runs_dir) / "weights"
 
 
+def git_state() -> dict:
+    """The commit and whether tracked files differ from it; taken when a run starts."""
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    return {"git_commit": _git("rev-parse", "HEAD") or "unknown", "dirty": bool(status) if status is not None else None}
+
+
 def provenance(
-    device: torch.device, started_at: datetime, wall_s: float, iters_per_s: float, train_wall_s: float
+    device: torch.device, started_at: datetime, git: dict, wall_s: float, iters_per_s: float, train_wall_s: float
 ) -> dict:
     """Where and how a record was produced."""
     try:
-        import torch_geometric
-
-        pyg = torch_geometric.__version__
-    except ImportError:
+        pyg = importlib.metadata.version("torch_geometric")
+    except importlib.metadata.PackageNotFoundError:
         pyg = None
-    status = _git("status", "--porcelain", "--untracked-files=no")
     return {
-        "git_commit": _git("rev-parse", "HEAD") or "unknown",
-        "dirty": bool(status) if status is not None else None,
+        **git,
         "torch": torch.__version__,
         "torch_geometric": pyg,
         "python": sys.version.split()[0],

@@ -1,0 +1,59 @@
+import json
+
+import pytest
+
+from irem.cli import main, parse_override
+
+
+def run_cli(capsys, *argv):
+    code = None
+    try:
+        code = main(list(argv))
+    except SystemExit as e:
+        code = e.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "--task", "sorting"], "invalid choice: 'sorting'"),
+        (["train", "--task", "addition", "--method", "lstm"], "invalid choice: 'lstm'"),
+        (["train", "--task", "addition", "--profile", "huge"], "invalid choice: 'huge'"),
+        (["train", "--task", "addition", "--steps", "-1"], "steps must be an integer > 0, got -1"),
+        (["train", "--task", "addition", "--batch-size", "0"], "batch_size must be an integer > 0"),
+        (["train", "--task", "addition", "--step-size", "0"], "step_size must be a number > 0"),
+        (["train", "--task", "addition", "--set", "nope=1"], "unknown config field"),
+        (["train", "--task", "addition", "--set", "steps=many"], "expected a value of type int"),
+        (["train", "--task", "addition", "--device", "tpu"], "device='tpu'"),
+    ],
+)
+def test_bad_input_is_a_clear_error(capsys, argv, message):
+    code, _, err = run_cli(capsys, *argv, "--runs-dir", "/nonexistent/never-written")
+    assert code == 2
+    assert message in err
+
+
+def test_runs_dir_that_is_a_file(capsys, tmp_path):
+    f = tmp_path / "f"
+    f.write_text("")
+    code, _, err = run_cli(capsys, "train", "--task", "addition", "--profile", "smoke", "--runs-dir", str(f))
+    assert code == 2 and "is a file" in err
+
+
+def test_parse_override_types():
+    assert parse_override("iterations=5") == ("iterations", 5)
+    assert parse_override("step_size=3e1") == ("step_size", 30.0)
+    assert parse_override("replay=off") == ("replay", False)
+    assert parse_override("lr_schedule=cosine") == ("lr_schedule", "cosine")
+
+
+def test_train_then_show(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "train", "--task", "matrix_inverse", "--method", "feedforward", "--profile",
+                           "smoke", "--device", "cpu", "--runs-dir", str(tmp_path), "--iterations", "5")  # fmt: skip
+    assert code == 0 and "mse" in out
+    (path,) = (tmp_path / "continuous").glob("*.json")
+    assert json.loads(path.read_text())["config"]["train"]["iterations"] == 5
+    code, out, _ = run_cli(capsys, "show", str(path))
+    assert code == 0 and "matrix_inverse / feedforward" in out
