@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 from pandas.io.formats.style import Styler
 
@@ -100,3 +102,23 @@ def parameter_table(records: list[dict]) -> pd.DataFrame:
     df.index = [METHOD_LABELS.get(m, m) for m in df.index]
     df.columns = [TASK_LABELS.get(t, t) for t in df.columns]
     return df.map(lambda n: f"{n:,}")
+
+
+def recipes_table(runs_dir, experiment: str, task: str, method: str) -> pd.DataFrame:
+    """Every stored run of one (task, method), seed 0, with the settings it was trained with.
+
+    The book uses it to show each training recipe that was tried, not only the default one.
+    """
+    from irem.runs import read_record  # local: report is imported by the notebooks only
+
+    rows = []
+    for path in sorted((Path(runs_dir) / experiment).glob(f"{task}__{method}__*__seed0__*.json")):
+        r = read_record(path)
+        t = r["config"]["train"]
+        rows.append({
+            "profile": r["profile"], "iterations": t["iterations"], "batch": t["batch_size"],
+            "steps N": t["steps"], "λ": t["step_size"], "lr": t["lr"], "lr schedule": t["lr_schedule"],
+            "same": round(r["metrics"]["same"]["mse"], 5), "harder": round(r["metrics"]["harder"]["mse"], 5),
+            "device": r["provenance"]["device"], "train minutes": round(r["provenance"]["train_wall_s"] / 60, 1),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
