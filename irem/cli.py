@@ -5,6 +5,7 @@ Examples::
     irem train --task addition --method irem --profile quick --seed 0
     irem train --task addition --profile quick --set iterations=500 --set step_size=30
     irem reproduce continuous --profile quick --device cpu --jobs 2
+    irem train --task shortest_path --method recurrent --profile quick
     irem show data/runs/continuous/*.json
 """
 
@@ -20,7 +21,7 @@ from irem import experiments, runs
 from irem.config import EvalConfig, TrainConfig
 from irem.methods import METHODS
 from irem.profiles import EXPERIMENTS, PROFILES
-from irem.tasks.continuous import CONTINUOUS_TASKS
+from irem.tasks import GRAPH_TASKS, TASKS
 
 _FIELD_TYPES = {f.name: f.type for cls in (TrainConfig, EvalConfig) for f in fields(cls)}
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
@@ -85,8 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="train and evaluate one run; write its record")
-    p.add_argument("--experiment", default="continuous", choices=EXPERIMENTS, help="experiment (default: continuous)")
-    p.add_argument("--task", required=True, choices=list(CONTINUOUS_TASKS), help="task to learn")
+    p.add_argument("--experiment", choices=EXPERIMENTS, help="default: graph for graph tasks, else continuous")
+    p.add_argument("--task", required=True, choices=list(TASKS), help="task to learn")
     p.add_argument("--method", default="irem", choices=list(METHODS), help="method (default: irem)")
     p.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
     _add_common(p)
@@ -94,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reproduce", help="run (or load) every run of an experiment and print its table")
     p.add_argument("experiment", choices=[*EXPERIMENTS, "all"], help="experiment to reproduce")
     p.add_argument("--seeds", type=int, default=1, help="training seeds 0..N-1 (default: 1)")
-    p.add_argument("--tasks", nargs="+", choices=list(CONTINUOUS_TASKS), help="subset of tasks")
+    p.add_argument("--tasks", nargs="+", choices=list(TASKS), help="subset of the experiment's tasks")
     p.add_argument("--methods", nargs="+", choices=list(METHODS), help="subset of methods (default: all)")
     p.add_argument("--jobs", type=int, default=1, help="runs trained at once, in separate processes")
     _add_common(p)
@@ -135,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         overrides = _overrides(args)
         if args.command == "train":
-            spec = experiments.make_spec(args.experiment, args.profile, args.task, args.method, args.seed, overrides)
+            experiment = args.experiment or ("graph" if args.task in GRAPH_TASKS else "continuous")
+            spec = experiments.make_spec(experiment, args.profile, args.task, args.method, args.seed, overrides)
             device = experiments.resolve_device(args.device)
             experiments.run_all([spec], args.runs_dir, device, retrain=args.retrain)
             _show([runs.record_path(args.runs_dir, spec)], False)
@@ -146,8 +148,8 @@ def main(argv: list[str] | None = None) -> int:
                 profile=args.profile, methods=args.methods or tuple(METHODS), seeds=args.seeds, device=args.device,
                 retrain=args.retrain, runs_dir=args.runs_dir, overrides=overrides, jobs=args.jobs,
             )  # fmt: skip
-            if name == "continuous":
-                kwargs["tasks"] = args.tasks or tuple(CONTINUOUS_TASKS)
+            if name in ("continuous", "graph"):
+                kwargs["tasks"] = args.tasks or experiments.EXPERIMENT_TASKS[name]
             result = experiments.EXPERIMENT_FUNCTIONS[name](**kwargs)
             print(f"== {name} ({result.profile} profile)")
             print(result.table().to_string(index=False))

@@ -11,7 +11,9 @@ from torch import Tensor
 
 from irem.config import EvalConfig
 from irem.methods import Method
-from irem.tasks.continuous import Batch, ContinuousTask
+from irem.tasks import Batch, Task
+from irem.tasks.continuous import Batch as ContinuousBatch
+from irem.tasks.continuous import ContinuousTask
 
 REPORT_STEPS = (1, 5, 10, 20, 40, 80)  # steps at which metrics.<split>.mse_by_steps is kept
 
@@ -25,7 +27,7 @@ def _round(values: Tensor | list[float], digits: int = 6) -> list[float]:
 
 def evaluate_split(
     method: Method,
-    task: ContinuousTask,
+    task: Task,
     difficulty: str,
     options: EvalConfig,
     generator: torch.Generator,
@@ -40,23 +42,28 @@ def evaluate_split(
         ``curves`` holds the full error and mean energy at every step.
     """
     test = task.sample(options.test_problems, difficulty, generator)
+    return evaluate_batch(method, test, options, generator)
+
+
+def evaluate_batch(method: Method, test: Batch, options: EvalConfig, generator: torch.Generator) -> tuple[dict, dict]:
+    """As :func:`evaluate_split`, on the given test problems."""
     steps = options.test_steps if method.iterative else 1
     err_sum = None  # (S+1,) summed squared error per step
     energy_sum = None
     halt_err, halt_steps = 0.0, 0.0
     for chunk in test.split(options.eval_batch):
         traj = method.predict(chunk, steps, generator, options)
-        per_step = ((traj.ys - chunk.y) ** 2).flatten(2).mean(-1).sum(-1)  # (S+1,)
+        per_step = ((traj.ys - chunk.y) ** 2).flatten(1).sum(-1)  # (S+1,) summed over answer elements
         err_sum = per_step if err_sum is None else err_sum + per_step
         if traj.energies is not None:
             e = traj.energies.sum(-1)
             energy_sum = e if energy_sum is None else energy_sum + e
-        halt_err += ((traj.at_halt() - chunk.y) ** 2).mean(-1).sum().item()
+        halt_err += ((traj.at_halt(chunk.row_problem) - chunk.y) ** 2).sum().item()
         halt_steps += traj.halt_step.float().sum().item()
-    n = len(test)
-    mse_curve = err_sum / n
+    n, elements = len(test), test.y.numel()  # the MSE is over all answer elements (graphs: edges)
+    mse_curve = err_sum / elements
     metrics = {
-        "mse": halt_err / n,
+        "mse": halt_err / elements,
         "mse_final": mse_curve[-1].item(),
         "mse_by_steps": {str(s): mse_curve[s].item() for s in REPORT_STEPS if s <= steps},
         "mean_halt_step": halt_steps / n,
@@ -127,7 +134,7 @@ def composition(
         estimate, truth = v[0], v[0]
         for k in range(1, k_max + 1):
             truth = truth + v[k]
-            problem = Batch(torch.cat([estimate, v[k]], dim=1), truth)
+            problem = ContinuousBatch(torch.cat([estimate, v[k]], dim=1), truth)
             estimate = method.predict(problem, steps, generator, options).at_halt()
             sq_err[k - 1] += ((estimate - truth) ** 2).mean(-1).sum()
             if chunk == 0 and k == 3:
@@ -138,3 +145,20 @@ def composition(
                     "truth": _round(corner[5].flatten(), 4),
                 }
     return _round(sq_err / n), example
+
+
+def graph_example(method: Method, task, options: EvalConfig, generator: torch.Generator, nodes: int = 10) -> dict:
+    """One graph problem of ``nodes`` nodes: its input, true and predicted edge values.
+
+    Each is an ``nodes x nodes`` matrix in row-major order (edge (i, j) at ``i * nodes + j``);
+    the prediction is the method's answer (at halting for IREM).
+    """
+    problem = task.sample_nodes(1, nodes, generator)
+    steps = options.test_steps if method.iterative else 1
+    prediction = method.predict(problem, steps, generator, options).at_halt(problem.row_problem)
+    return {
+        "nodes": nodes,
+        "input": _round(problem.x.edge_attr.flatten(), 4),
+        "truth": _round(problem.y.flatten(), 4),
+        "prediction": _round(prediction.flatten(), 4),
+    }

@@ -22,7 +22,7 @@ from irem import evaluate, runs
 from irem.methods import METHODS, make_method
 from irem.models import parameter_count
 from irem.profiles import PROFILES, resolve
-from irem.tasks.continuous import CONTINUOUS_TASKS, DIFFICULTIES, make_task
+from irem.tasks import CONTINUOUS_TASKS, DIFFICULTIES, GRAPH_TASKS, make_task
 from irem.train import TrainLog, train
 from irem.validate import check_choice, check_positive
 
@@ -47,6 +47,25 @@ PAPER_CONTINUOUS: dict[tuple[str, str], tuple[float, float]] = {
     ("matrix_inverse", "irem"): (0.0108, 0.2083),
 }
 
+# Table 1 (left) of the paper: MSE on graphs of 10 / 15 nodes (our "same" / "harder").
+PAPER_GRAPH: dict[tuple[str, str], tuple[float, float]] = {
+    ("edge_copy", "feedforward"): (0.3016, 0.3124),
+    ("edge_copy", "recurrent"): (0.3015, 0.3113),
+    ("edge_copy", "programmatic"): (0.3053, 0.4409),
+    ("edge_copy", "iterative_feedforward"): (0.6163, 0.6498),
+    ("edge_copy", "irem"): (0.0019, 0.0019),
+    ("connected_components", "feedforward"): (0.1796, 0.3460),
+    ("connected_components", "recurrent"): (0.1794, 0.2766),
+    ("connected_components", "programmatic"): (0.2338, 3.1381),
+    ("connected_components", "iterative_feedforward"): (0.4908, 1.2064),
+    ("connected_components", "irem"): (0.1424, 0.2171),
+    ("shortest_path", "feedforward"): (0.1233, 1.4089),
+    ("shortest_path", "recurrent"): (0.1259, 0.1083),
+    ("shortest_path", "programmatic"): (0.1375, 0.1290),
+    ("shortest_path", "iterative_feedforward"): (0.4588, 0.7688),
+    ("shortest_path", "irem"): (0.0274, 0.0464),
+}
+
 # Table 4 of the paper: MSE after 2 / 5 / 10 nested additions.
 PAPER_COMPOSITION: dict[str, dict[int, float]] = {
     "feedforward": {2: 0.0445, 5: 0.2717, 10: 0.8898},
@@ -58,6 +77,14 @@ PAPER_COMPOSITION: dict[str, dict[int, float]] = {
 
 TEST_SEED = 12345  # test problems are the same for every method and training seed
 FIG4_STEPS = [0, 1, 2, 3, 5, 10, 20, 40, 80]
+FIG2_NODES = (5, 10, 15, 20, 25, 30)  # graph sizes of the error-vs-steps curves (Fig. 2)
+
+# the tasks each experiment runs on
+EXPERIMENT_TASKS: dict[str, tuple[str, ...]] = {
+    "continuous": tuple(CONTINUOUS_TASKS),
+    "composition": ("addition",),
+    "graph": tuple(GRAPH_TASKS),
+}
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -126,21 +153,27 @@ def _record(
     }
 
 
-def run_continuous(
-    spec: runs.RunSpec, device: torch.device, progress: bool = True, weights_dir: Path | None = None
-) -> dict:
-    """Train one method on one continuous task and evaluate it: a complete run record."""
-    started, git = runs.now(), runs.git_state()
-    task, method, log, train_git = _trained(spec, device, progress, weights_dir)
+def _evaluate_difficulties(method, task, spec: runs.RunSpec, device, landscape: bool) -> tuple[dict, dict]:
+    """Metrics and curves on each difficulty (``same``, ``harder``), with fixed test seeds."""
     metrics, curves = {}, {}
     for i, difficulty in enumerate(DIFFICULTIES):
         gen = _generator(device, TEST_SEED + i)
         metrics[difficulty], split_curves = evaluate.evaluate_split(method, task, difficulty, spec.eval, gen)
         for name, curve in split_curves.items():
             curves.setdefault(name, {})[difficulty] = curve
-        landscape = evaluate.energy_landscape(method, task, difficulty, spec.eval, gen)
-        if landscape:
-            curves.setdefault("energy_landscape", {})[difficulty] = landscape
+        energies = evaluate.energy_landscape(method, task, difficulty, spec.eval, gen) if landscape else {}
+        if energies:
+            curves.setdefault("energy_landscape", {})[difficulty] = energies
+    return metrics, curves
+
+
+def run_continuous(
+    spec: runs.RunSpec, device: torch.device, progress: bool = True, weights_dir: Path | None = None
+) -> dict:
+    """Train one method on one continuous task and evaluate it: a complete run record."""
+    started, git = runs.now(), runs.git_state()
+    task, method, log, train_git = _trained(spec, device, progress, weights_dir)
+    metrics, curves = _evaluate_difficulties(method, task, spec, device, landscape=True)
     if method.iterative:
         problem = task.sample(1, "same", _generator(device, TEST_SEED))
         steps = [s for s in FIG4_STEPS if s <= spec.eval.test_steps]
@@ -162,7 +195,22 @@ def run_composition(
     return _record(spec, method, log, metrics, curves, device, started, git, train_git)
 
 
-RUNNERS = {"continuous": run_continuous, "composition": run_composition}
+def run_graph(spec: runs.RunSpec, device: torch.device, progress: bool = True, weights_dir: Path | None = None) -> dict:
+    """Train one method on one graph task; evaluate at 10 and 15 nodes, and across sizes (Fig. 2)."""
+    started, git = runs.now(), runs.git_state()
+    task, method, log, train_git = _trained(spec, device, progress, weights_dir)
+    metrics, curves = _evaluate_difficulties(method, task, spec, device, landscape=False)
+    by_nodes = {}
+    for n in FIG2_NODES:  # fewer problems per size: the curves are means over many edges
+        test = task.sample_nodes(max(1, spec.eval.test_problems // 4), n, _generator(device, TEST_SEED + n))
+        _, size_curves = evaluate.evaluate_batch(method, test, spec.eval, _generator(device, TEST_SEED))
+        by_nodes[str(n)] = size_curves["mse_by_step"]
+    curves["mse_by_step_by_nodes"] = by_nodes
+    curves["example"] = evaluate.graph_example(method, task, spec.eval, _generator(device, TEST_SEED))
+    return _record(spec, method, log, metrics, curves, device, started, git, train_git)
+
+
+RUNNERS = {"continuous": run_continuous, "composition": run_composition, "graph": run_graph}
 
 
 def _run(spec: runs.RunSpec, device: torch.device, progress: bool, runs_dir: str | Path) -> dict:
@@ -226,7 +274,7 @@ class ExperimentResult:
     def _paper(self, task: str, method: str, split: str) -> float:
         if self.experiment == "composition":
             return PAPER_COMPOSITION.get(method, {}).get(int(split), float("nan"))
-        pair = PAPER_CONTINUOUS.get((task, method))
+        pair = (PAPER_GRAPH if self.experiment == "graph" else PAPER_CONTINUOUS).get((task, method))
         return pair[DIFFICULTIES.index(split)] if pair and split in DIFFICULTIES else float("nan")
 
 
@@ -234,7 +282,8 @@ def make_spec(
     experiment: str, profile: str, task: str, method: str, seed: int, overrides: dict | None = None
 ) -> runs.RunSpec:
     """The run spec of one (task, method, seed) under ``profile`` with ``overrides``."""
-    check_choice("task", task, CONTINUOUS_TASKS)
+    check_choice("experiment", experiment, EXPERIMENT_TASKS)
+    check_choice("task", task, EXPERIMENT_TASKS[experiment])
     check_choice("method", method, METHODS)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
@@ -268,7 +317,7 @@ def _experiment(
 ) -> ExperimentResult:  # fmt: skip
     check_choice("profile", profile, PROFILE_CHOICES)
     for t in tasks:
-        check_choice("tasks", t, CONTINUOUS_TASKS)
+        check_choice("tasks", t, EXPERIMENT_TASKS[experiment])
     for m in methods:
         check_choice("methods", m, METHODS)
     check_positive("seeds", seeds, integer=True)
@@ -338,4 +387,28 @@ def composition(
                        jobs, progress)  # fmt: skip
 
 
-EXPERIMENT_FUNCTIONS = {"continuous": continuous, "composition": composition}
+def graph(
+    profile: str = "best",
+    tasks: Sequence[str] = tuple(GRAPH_TASKS),
+    methods: Sequence[str] = tuple(METHODS),
+    seeds: int = 3,
+    device: str = "auto",
+    retrain: bool = False,
+    runs_dir: str | Path = "data/runs",
+    overrides: dict | None = None,
+    jobs: int = 1,
+    progress: bool = True,
+) -> ExperimentResult:
+    """Graph algorithmic reasoning (Section 4.2, Table 1 left, Fig. 2).
+
+    Trained on fully connected graphs of 2-10 nodes; tested on 10 nodes (split ``same``) and
+    15 nodes (``harder``), and for Fig. 2 on sizes ``FIG2_NODES``.
+
+    Arguments as for :func:`continuous`, with ``tasks`` a subset of ``edge_copy``,
+    ``connected_components``, ``shortest_path``.
+    """
+    return _experiment("graph", profile, tasks, methods, seeds, device, retrain, runs_dir, overrides, jobs,
+                       progress)  # fmt: skip
+
+
+EXPERIMENT_FUNCTIONS = {"continuous": continuous, "composition": composition, "graph": graph}

@@ -16,9 +16,9 @@ from torch import Tensor, nn
 from irem import minimize
 from irem.config import EvalConfig, TrainConfig
 from irem.minimize import Trajectory
-from irem.models import EnergyMLP, FeedforwardMLP, PonderStep, RecurrentNet
+from irem.models import build_network
 from irem.replay import ReplayBuffer
-from irem.tasks.continuous import Batch, ContinuousTask
+from irem.tasks import Batch, Task
 from irem.validate import check_choice
 
 
@@ -34,7 +34,7 @@ class Method(nn.Module):
     name: ClassVar[str]
     iterative: ClassVar[bool] = False  # can it use more computation at test time?
 
-    def __init__(self, task: ContinuousTask, config: TrainConfig) -> None:
+    def __init__(self, task: Task, config: TrainConfig) -> None:
         super().__init__()
         self.config = config
 
@@ -59,9 +59,9 @@ class IREM(Method):
     name = "irem"
     iterative = True
 
-    def __init__(self, task: ContinuousTask, config: TrainConfig) -> None:
+    def __init__(self, task: Task, config: TrainConfig) -> None:
         super().__init__(task, config)
-        self.energy = EnergyMLP(task.x_dim, task.y_dim, config.scratchpad, config.hidden)
+        self.energy = build_network("energy", task, config)
         self.buffer = ReplayBuffer(config.replay_capacity) if config.replay else None
 
     def _start(self, batch: Batch, generator: torch.Generator) -> tuple[Tensor, Tensor | None]:
@@ -72,22 +72,24 @@ class IREM(Method):
 
     def loss(self, batch: Batch, generator: torch.Generator) -> Tensor:
         cfg = self.config
-        x, y = batch.x, batch.y
         y0, z0 = self._start(batch, generator)
         # Half fresh problems from noise, half replayed from where an earlier descent
         # stopped, once the buffer holds a batch (as in the authors' release).
         if self.buffer is not None and len(self.buffer) >= len(batch):
             old = self.buffer.sample(len(batch), generator)
-            x, y, y0 = torch.cat([old["x"], x]), torch.cat([old["y"], y]), torch.cat([old["y_hat"], y0])
+            fresh = batch.replay_fields(y0)
+            merged = {k: torch.cat([old[k], fresh[k]]) for k in fresh}
+            batch, y0 = batch.from_replay_fields(merged)
             if z0 is not None:
                 z0 = torch.cat([old["z"], z0])
+        x = batch.x
         y_hat, z_hat, _ = minimize.descend(
             lambda yy, zz: self.energy(x, yy, zz), y0, cfg.steps, cfg.step_size, z=z0, truncate=cfg.truncate
         )
         if self.buffer is not None:
             extra = {} if z_hat is None else {"z": z_hat}
-            self.buffer.add(x=x, y=y, y_hat=y_hat, **extra)
-        return F.mse_loss(y_hat, y)
+            self.buffer.add(**batch.replay_fields(y_hat), **extra)
+        return F.mse_loss(y_hat, batch.y)
 
     def predict(self, batch: Batch, steps: int, generator: torch.Generator, options: EvalConfig) -> Trajectory:
         y0, z0 = self._start(batch, generator)
@@ -108,9 +110,9 @@ class Feedforward(Method):
 
     name = "feedforward"
 
-    def __init__(self, task: ContinuousTask, config: TrainConfig) -> None:
+    def __init__(self, task: Task, config: TrainConfig) -> None:
         super().__init__(task, config)
-        self.net = FeedforwardMLP(task.x_dim, task.y_dim, config.hidden)
+        self.net = build_network("feedforward", task, config)
 
     def loss(self, batch: Batch, generator: torch.Generator) -> Tensor:
         return F.mse_loss(self.net(batch.x), batch.y)
@@ -118,17 +120,17 @@ class Feedforward(Method):
     @torch.no_grad()
     def predict(self, batch: Batch, steps: int, generator: torch.Generator, options: EvalConfig) -> Trajectory:
         y = self.net(batch.x)
-        return _fixed_steps([y], 1)
+        return _fixed_steps(batch, [y], 1)
 
 
-def _fixed_steps(outputs: list[Tensor], halt: int, start: Tensor | None = None) -> Trajectory:
-    """A trajectory of answers after each step, all problems halting at step ``halt``.
+def _fixed_steps(batch: Batch, outputs: list[Tensor], halt: int, start: Tensor | None = None) -> Trajectory:
+    """A trajectory of answers after each step, all problems of ``batch`` halting at step ``halt``.
 
     ``start`` is the answer before the first step (zeros when the method has none).
     """
     ys = torch.stack([torch.zeros_like(outputs[0]) if start is None else start, *outputs])
-    halt_step = torch.full((outputs[0].shape[0],), min(halt, len(outputs)), dtype=torch.long)
-    return Trajectory(ys=ys, energies=None, halt_step=halt_step.to(ys.device))
+    halt_step = torch.full((len(batch),), min(halt, len(outputs)), dtype=torch.long, device=ys.device)
+    return Trajectory(ys=ys, energies=None, halt_step=halt_step)
 
 
 class Recurrent(Method):
@@ -141,16 +143,16 @@ class Recurrent(Method):
     name = "recurrent"
     iterative = True
 
-    def __init__(self, task: ContinuousTask, config: TrainConfig) -> None:
+    def __init__(self, task: Task, config: TrainConfig) -> None:
         super().__init__(task, config)
-        self.net = RecurrentNet(task.x_dim, task.y_dim)
+        self.net = build_network("recurrent", task, config)
 
     def loss(self, batch: Batch, generator: torch.Generator) -> Tensor:
         return F.mse_loss(self.net(batch.x, self.config.steps)[-1], batch.y)
 
     @torch.no_grad()
     def predict(self, batch: Batch, steps: int, generator: torch.Generator, options: EvalConfig) -> Trajectory:
-        return _fixed_steps(self.net(batch.x, steps), self.config.steps)
+        return _fixed_steps(batch, self.net(batch.x, steps), self.config.steps)
 
 
 def halting_distribution(halt_prob: Tensor) -> Tensor:
@@ -182,9 +184,9 @@ class Programmatic(Method):
     name = "programmatic"
     iterative = True
 
-    def __init__(self, task: ContinuousTask, config: TrainConfig) -> None:
+    def __init__(self, task: Task, config: TrainConfig) -> None:
         super().__init__(task, config)
-        self.step = PonderStep(task.x_dim, task.y_dim, config.hidden)
+        self.step = build_network("ponder", task, config)
 
     def _unroll(self, batch: Batch, steps: int, generator: torch.Generator) -> tuple[list[Tensor], Tensor]:
         y = uniform_like(batch.y, generator)
@@ -193,13 +195,13 @@ class Programmatic(Method):
             y, logit = self.step(batch.x, y)
             ys.append(y)
             logits.append(logit)
-        return ys, torch.sigmoid(torch.stack(logits))  # ys[0] is the start; (T, B) halting probabilities
+        return ys, torch.sigmoid(torch.stack(logits))  # ys[0] is the start; (T, P) halting probabilities
 
     def loss(self, batch: Batch, generator: torch.Generator) -> Tensor:
         n = self.config.steps
         ys, halt_prob = self._unroll(batch, n, generator)
         p = halting_distribution(halt_prob)
-        per_step = torch.stack([((y - batch.y) ** 2).mean(-1) for y in ys[1:]])  # (N, B)
+        per_step = torch.stack([batch.problem_mean((y - batch.y) ** 2) for y in ys[1:]])  # (N, P)
         expected = (p * per_step).sum(0).mean()
         prior = halting_distribution(torch.full((n, 1), 1.0 / n, device=p.device))  # (N, 1)
         kl = (p * (torch.log(p + 1e-10) - torch.log(prior))).sum(0).mean()
@@ -213,7 +215,7 @@ class Programmatic(Method):
         # are run only to draw the error-vs-steps curve
         p = halting_distribution(halt_prob[: min(steps, self.config.steps)])
         halt = torch.multinomial(p.T, 1, generator=generator).squeeze(1) + 1  # sampled step, 1-based
-        traj = _fixed_steps(ys[1:], steps, start=ys[0])
+        traj = _fixed_steps(batch, ys[1:], steps, start=ys[0])
         traj.halt_step = halt
         return traj
 
@@ -225,9 +227,9 @@ def denoising_targets(y: Tensor, noise: Tensor, level: Tensor, steps: int) -> tu
     (k = 0, the U(-1, 1) start of test-time reasoning) to the answer (k = steps).
 
     Args:
-        y: (B, D) answers.
-        noise: (B, D) the U(-1, 1) start the path leaves from.
-        level: (B,) noise level k of each problem, integers in [0, steps).
+        y: (rows, D) answers.
+        noise: (rows, D) the U(-1, 1) start the path leaves from.
+        level: (rows,) noise level k of each row, integers in [0, steps).
         steps: number of levels (the reasoning steps N).
     """
     a = (level.float() / steps).unsqueeze(-1)
@@ -241,16 +243,17 @@ class IterativeFeedforward(Method):
     name = "iterative_feedforward"
     iterative = True
 
-    def __init__(self, task: ContinuousTask, config: TrainConfig) -> None:
+    def __init__(self, task: Task, config: TrainConfig) -> None:
         super().__init__(task, config)
-        self.net = FeedforwardMLP(task.x_dim + task.y_dim, task.y_dim, config.hidden)
+        self.net = build_network("iterative", task, config)
 
     def _step(self, x: Tensor, y: Tensor) -> Tensor:
-        return y + self.net(torch.cat([x, y], dim=-1))
+        return y + self.net(x, y)
 
     def loss(self, batch: Batch, generator: torch.Generator) -> Tensor:
         n = self.config.steps
-        level = torch.randint(n, (len(batch),), generator=generator, device=batch.y.device)
+        level = torch.randint(n, (len(batch),), generator=generator, device=batch.y.device)  # one per problem
+        level = batch.to_rows(level)
         y_in, target = denoising_targets(batch.y, uniform_like(batch.y, generator), level, n)
         return F.mse_loss(self._step(batch.x, y_in), target)
 
@@ -261,7 +264,7 @@ class IterativeFeedforward(Method):
         for _ in range(steps):
             y = self._step(batch.x, y)
             ys.append(y)
-        return _fixed_steps(ys, self.config.steps, start=y0)
+        return _fixed_steps(batch, ys, self.config.steps, start=y0)
 
 
 METHODS: dict[str, type[Method]] = {
@@ -269,7 +272,7 @@ METHODS: dict[str, type[Method]] = {
 }
 
 
-def make_method(name: str, task: ContinuousTask, config: TrainConfig) -> Method:
+def make_method(name: str, task: Task, config: TrainConfig) -> Method:
     """Build a method by name for ``task``."""
     check_choice("method", name, METHODS)
     return METHODS[name](task, config)

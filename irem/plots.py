@@ -28,7 +28,11 @@ TASK_LABELS = {
     "addition": "Addition",
     "matrix_completion": "Matrix completion",
     "matrix_inverse": "Matrix inverse",
+    "edge_copy": "Edge copy",
+    "connected_components": "Connected components",
+    "shortest_path": "Shortest path",
 }
+GRAPH_SPLITS = {"same": "10 nodes", "harder": "15 nodes"}  # the graph test sizes of Table 1 (left)
 SPLIT_STYLES = {"same": "-", "harder": "--"}
 
 
@@ -50,12 +54,14 @@ def _group(records: Sequence[dict]) -> dict[tuple[str, str], list[dict]]:
     return groups
 
 
-def mse_vs_steps(records: Sequence[dict]) -> Figure:
+def mse_vs_steps(records: Sequence[dict], split_labels: dict[str, str] | None = None) -> Figure:
     """Fig. 3: test MSE against reasoning steps, per task, same (solid) and harder (dashed).
 
     Methods without test-time steps are drawn as flat lines; a dot marks where halting at
     the energy minimum stops on average (mean halting step, MSE at halting).
+    ``split_labels`` names the splits in the legend (graphs: ``GRAPH_SPLITS``).
     """
+    split_labels = split_labels or {}
     groups = _group(records)
     tasks = list(dict.fromkeys(r["task"] for r in records))
     colors = method_colors()
@@ -66,7 +72,7 @@ def mse_vs_steps(records: Sequence[dict]) -> Figure:
                 continue
             for split, style in SPLIT_STYLES.items():
                 curve = _mean_curve(recs, "mse_by_step", split)
-                label = f"{METHOD_LABELS.get(method, method)} ({split})"
+                label = f"{METHOD_LABELS.get(method, method)} ({split_labels.get(split, split)})"
                 if len(curve) == 2:  # one-shot method: flat line over the step axis
                     ax.axhline(curve[-1], color=colors.get(method), ls=style, label=label)
                     continue
@@ -152,5 +158,62 @@ def composition_example(record: dict) -> Figure:
             ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7)
         ax.set_title(title, fontsize=9, color="C0" if title.startswith("=") else "black")
         ax.set_xticks([]), ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def mse_vs_steps_by_size(records: Sequence[dict]) -> Figure:
+    """Fig. 2: test MSE against reasoning steps on graphs of growing size (trained on 2-10 nodes).
+
+    One panel per (task, iterative method), one line per graph size.
+    Methods without test-time steps (the feedforward network) have nothing to draw here.
+    """
+    recs = [r for r in records if "mse_by_step_by_nodes" in r["curves"] and len(r["curves"]["mse_by_step"]["same"]) > 2]
+    groups = _group(recs)
+    tasks = list(dict.fromkeys(r["task"] for r in recs))
+    methods = [m for m in METHOD_LABELS if any(m == k[1] for k in groups)]
+    fig, axes = plt.subplots(len(tasks), len(methods), figsize=(3.2 * len(methods), 2.7 * len(tasks)),
+                             squeeze=False, sharex=True)  # fmt: skip
+    for i, task in enumerate(tasks):
+        for j, method in enumerate(methods):
+            ax = axes[i][j]
+            group = groups.get((task, method), [])
+            sizes = list(group[0]["curves"]["mse_by_step_by_nodes"]) if group else []
+            palette = sns.color_palette("viridis", len(sizes))
+            for color, n in zip(palette, sizes):
+                curve = np.mean([r["curves"]["mse_by_step_by_nodes"][n] for r in group], axis=0)
+                ax.plot(np.arange(len(curve)), curve, color=color, label=f"{n} nodes")
+            ax.set(yscale="log", title=f"{TASK_LABELS.get(task, task)}: {METHOD_LABELS[method]}")
+            ax.title.set_fontsize(9)
+            ax.grid(alpha=0.3)
+            if i == len(tasks) - 1:
+                ax.set_xlabel("reasoning steps")
+            if j == 0:
+                ax.set_ylabel("test MSE")
+    axes[0][-1].legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def graph_example(record: dict) -> Figure:
+    """One graph problem as matrices: input edge values, truth, the method's answer, its error."""
+    ex = record["curves"]["example"]
+    n = ex["nodes"]
+    truth, pred = np.asarray(ex["truth"]).reshape(n, n), np.asarray(ex["prediction"]).reshape(n, n)
+    panels = [
+        ("input edge values", np.asarray(ex["input"]).reshape(n, n), "viridis"),
+        ("truth", truth, "viridis"),
+        (f"{METHOD_LABELS.get(record['method'], record['method'])}'s answer", pred, "viridis"),
+        ("absolute error", np.abs(pred - truth), "magma"),
+    ]
+    vmin, vmax = float(min(truth.min(), pred.min())), float(max(truth.max(), pred.max()))
+    fig, axes = plt.subplots(1, 4, figsize=(12, 3.1))
+    for ax, (title, grid, cmap) in zip(axes, panels):
+        scale = {} if title in ("input edge values", "absolute error") else {"vmin": vmin, "vmax": vmax}
+        im = ax.imshow(grid, cmap=cmap, **scale)
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
+        ax.set_title(title, fontsize=9)
+        ax.set(xlabel="node j", ylabel="node i")
+    fig.suptitle(f"{TASK_LABELS.get(record['task'], record['task'])}, one test graph of {n} nodes", fontsize=10)
     fig.tight_layout()
     return fig

@@ -10,7 +10,7 @@ from pandas.io.formats.style import Styler
 from irem.plots import METHOD_LABELS, TASK_LABELS
 
 PROFILE_NOTES = {
-    "paper": "the **paper** profile (the paper's settings: 10,000 iterations, batch 128, 5 steps, λ = 100)",
+    "paper": "the **paper** profile (the paper's settings of App. C: 10,000 iterations, 5 steps, λ = 100)",
     "quick": "the **quick** profile (fewer training iterations than the paper, so a CPU can rerun it in minutes)",
     "smoke": "the **smoke** profile (a few iterations of tiny models: a test that every code path runs, not a result)",
 }
@@ -33,24 +33,28 @@ def provenance_note(result) -> str:
     )
 
 
-def wide_table(table: pd.DataFrame) -> pd.DataFrame:
-    """One row per (task, method); ours and the paper's side by side for each split."""
+def wide_table(table: pd.DataFrame, split_labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per (task, method); ours and the paper's side by side for each split.
+
+    ``split_labels`` renames splits in the column names (graphs: ``{"same": "10 nodes"}``).
+    """
+    labels = split_labels or {}
     rows = []
     for (task, method), g in table.groupby(["task", "method"], sort=False):
         row = {"task": TASK_LABELS.get(task, task), "method": METHOD_LABELS.get(method, method)}
         for _, r in g.iterrows():
-            ours = f"{r.ours:.4f}" + (f" ± {r.ours_std:.4f}" if r.seeds > 1 else "")
-            row[f"{r.split}: ours"] = ours
-            row[f"{r.split}: paper"] = "—" if pd.isna(r.paper) else f"{r.paper:.4f}"
-            row[f"{r.split}: label variance"] = f"{r.label_variance:.4f}"
+            split = labels.get(r.split, r.split)
+            row[f"{split}: ours"] = f"{r.ours:.4f}" + (f" ± {r.ours_std:.4f}" if r.seeds > 1 else "")
+            row[f"{split}: paper"] = "—" if pd.isna(r.paper) else f"{r.paper:.4f}"
+            row[f"{split}: label variance"] = f"{r.label_variance:.4f}"
         row["seeds"] = int(g.seeds.min())
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def styled_table(table: pd.DataFrame) -> Styler:
+def styled_table(table: pd.DataFrame, split_labels: dict[str, str] | None = None) -> Styler:
     """``wide_table`` styled for the book (no index, the paper's columns in grey)."""
-    wide = wide_table(table)
+    wide = wide_table(table, split_labels)
     paper_cols = [c for c in wide.columns if c.endswith("paper")]
     return wide.style.hide(axis="index").set_properties(subset=paper_cols, **{"color": "#666"})
 

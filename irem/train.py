@@ -67,7 +67,7 @@ def train(
     start = time.perf_counter()
     for it in bar:
         # a fresh batch from the training distribution
-        batch = task.sample(config.batch_size, "same", generator)
+        batch = task.sample(config.batch_size, task.train_split, generator)
         # the method's loss: for IREM, reasoning steps (+ replay) then the answer's MSE
         loss = method.loss(batch, generator)
         optimizer.zero_grad(set_to_none=True)

@@ -62,6 +62,20 @@ class FeedforwardMLP(nn.Module):
         return self.net(x)
 
 
+class StepMLP(FeedforwardMLP):
+    """The iterative feedforward baseline's step f(x, y): the feedforward MLP on [x; y].
+
+    Shapes:
+        x: (B, x_dim), y: (B, y_dim) -> (B, y_dim)
+    """
+
+    def __init__(self, x_dim: int, y_dim: int, hidden: int = 512) -> None:
+        super().__init__(x_dim + y_dim, y_dim, hidden)
+
+    def forward(self, x: Tensor, y: Tensor) -> Tensor:  # type: ignore[override]
+        return self.net(cat([x, y], dim=-1))
+
+
 class RecurrentNet(nn.Module):
     """The recurrent baseline's network (App. D): Linear 196 -> LSTM 196 -> Linear.
 

@@ -43,6 +43,26 @@ class Batch:
         """Chunks of at most ``size`` problems (for evaluating in memory-bounded pieces)."""
         return [Batch(x, y) for x, y in zip(self.x.split(size), self.y.split(size))]
 
+    # The methods reason over rows of ``y``; here row i is problem i (graphs: one row per edge).
+    row_problem = None
+
+    def to_rows(self, per_problem: Tensor) -> Tensor:
+        """Per-problem values (B, ...) as per-row values."""
+        return per_problem
+
+    def problem_mean(self, per_row: Tensor) -> Tensor:
+        """The mean of per-row values (B, ...) over each problem's elements: (B,)."""
+        return per_row.flatten(1).mean(-1)
+
+    def replay_fields(self, y_hat: Tensor) -> dict[str, Tensor]:
+        """The batch and candidate answers as tensors with one row per problem, for the replay buffer."""
+        return {"x": self.x, "y": self.y, "y_hat": y_hat}
+
+    @staticmethod
+    def from_replay_fields(fields: dict[str, Tensor]) -> tuple[Batch, Tensor]:
+        """Inverse of :meth:`replay_fields`: the batch and the candidate answers."""
+        return Batch(fields["x"], fields["y"]), fields["y_hat"]
+
 
 def _uniform(shape: tuple[int, ...], low: float, high: float, gen: torch.Generator) -> Tensor:
     return torch.rand(shape, generator=gen, device=gen.device) * (high - low) + low
@@ -54,6 +74,7 @@ class ContinuousTask(ABC):
     name: str
     x_dim: int
     y_dim: int = SIDE * SIDE
+    train_split = "same"  # the difficulty training problems are drawn from
 
     def sample(self, batch_size: int, difficulty: str, generator: torch.Generator) -> Batch:
         """Draw ``batch_size`` problems on ``generator.device``.

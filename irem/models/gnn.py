@@ -1,0 +1,162 @@
+"""Graph networks for the graph tasks (paper App. D, Tables 6-9), built on torch-geometric.
+
+A problem is a fully connected graph with one input value per edge; the answer is one value
+per edge. Every network embeds each per-edge value it reads (the input, and the candidate
+answer where there is one) with its own ``Linear(1, 64)``, concatenates them as the edge
+feature, and runs a stack of GINEConv layers (hidden width 128) over constant node features.
+Answers are read per edge from the pair of node features ``[h_i; h_j]`` (``Linear(256, 1)``);
+energies and PonderNet's halting logit are read per graph from the nodes' max-pool (as in the
+authors' release).
+
+The energy uses SiLU so that its gradient in the candidate (the reasoning step) is smooth; the
+baselines use ReLU as the paper's tables do.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.data import Batch as PygBatch
+from torch_geometric.nn import GINEConv, global_max_pool
+
+from irem.models.mlp import mlp
+
+EDGE_EMBED = 64  # width of each embedded per-edge value
+
+
+class EdgeEmbedding(nn.Module):
+    """Per-edge values (E, 1) each, embedded to 64 and concatenated: (E, 64 * count)."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.embed = nn.ModuleList(nn.Linear(1, EDGE_EMBED) for _ in range(count))
+        self.dim = EDGE_EMBED * count
+
+    def forward(self, *values: Tensor) -> Tensor:
+        return torch.cat([emb(v) for emb, v in zip(self.embed, values)], dim=-1)
+
+
+class GINEStack(nn.Module):
+    """Node embedding, then ``layers`` GINEConv layers with edge features.
+
+    Shapes:
+        nodes: (N, node_in), edge_index: (2, E), edge_feat: (E, edge_dim) -> (N, hidden)
+    """
+
+    def __init__(
+        self, edge_dim: int, node_in: int = 1, hidden: int = 128, layers: int = 3, act: type[nn.Module] = nn.ReLU
+    ) -> None:
+        super().__init__()
+        self.node_in = nn.Linear(node_in, hidden)
+        self.convs = nn.ModuleList(
+            GINEConv(mlp([hidden, hidden, hidden], act), edge_dim=edge_dim) for _ in range(layers)
+        )
+        self.act = act()
+
+    def forward(self, nodes: Tensor, edge_index: Tensor, edge_feat: Tensor) -> Tensor:
+        h = self.node_in(nodes)
+        for conv in self.convs:
+            h = self.act(conv(h, edge_index, edge_feat))
+        return h
+
+
+class EdgeReadout(nn.Module):
+    """One value per edge from its endpoints' features: Linear(2 * hidden, 1) on [h_i; h_j]."""
+
+    def __init__(self, hidden: int) -> None:
+        super().__init__()
+        self.out = nn.Linear(2 * hidden, 1)
+
+    def forward(self, h: Tensor, edge_index: Tensor) -> Tensor:
+        return self.out(torch.cat([h[edge_index[0]], h[edge_index[1]]], dim=-1))
+
+
+class EnergyGNN(nn.Module):
+    """The IREM graph energy E_theta(graph, y[, z]) -> one scalar per graph (Table 6).
+
+    With a scratchpad (App. B), each graph's ``z`` is appended to its nodes' features.
+
+    Shapes:
+        g: a batch of P graphs, y: (E, 1), z: (P, z_dim) -> (P,)
+    """
+
+    def __init__(self, z_dim: int = 0, hidden: int = 128) -> None:
+        super().__init__()
+        self.edges = EdgeEmbedding(2)
+        self.gnn = GINEStack(self.edges.dim, node_in=1 + z_dim, hidden=hidden, act=nn.SiLU)
+        self.out = nn.Linear(hidden, 1)
+
+    def forward(self, g: PygBatch, y: Tensor, z: Tensor | None = None) -> Tensor:
+        nodes = g.x if z is None else torch.cat([g.x, z[g.batch]], dim=-1)
+        h = self.gnn(nodes, g.edge_index, self.edges(g.edge_attr, y))
+        return self.out(global_max_pool(h, g.batch, size=g.num_graphs)).squeeze(-1)
+
+
+class FeedforwardGNN(nn.Module):
+    """The feedforward baseline (Table 7): GINEConv x3 on the input, an answer per edge.
+
+    Shapes:
+        g: a batch of graphs with E edges -> (E, 1)
+    """
+
+    def __init__(self, hidden: int = 128) -> None:
+        super().__init__()
+        self.edges = EdgeEmbedding(1)
+        self.gnn = GINEStack(self.edges.dim, hidden=hidden)
+        self.readout = EdgeReadout(hidden)
+
+    def forward(self, g: PygBatch) -> Tensor:
+        h = self.gnn(g.x, g.edge_index, self.edges(g.edge_attr))
+        return self.readout(h, g.edge_index)
+
+
+class RecurrentGNN(nn.Module):
+    """The recurrent baseline (Table 8): GINEConv, an LSTM cell per node, GINEConv, per step.
+
+    Shapes:
+        g: a batch of graphs with E edges -> steps x (E, 1)
+    """
+
+    def __init__(self, hidden: int = 128) -> None:
+        super().__init__()
+        self.edges = EdgeEmbedding(1)
+        self.encode = GINEStack(self.edges.dim, hidden=hidden, layers=1)
+        self.cell = nn.LSTMCell(hidden, hidden)
+        self.decode = GINEConv(mlp([hidden, hidden, hidden], nn.ReLU), edge_dim=self.edges.dim)
+        self.readout = EdgeReadout(hidden)
+
+    def forward(self, g: PygBatch, steps: int) -> list[Tensor]:
+        edge_feat = self.edges(g.edge_attr)
+        inp = self.encode(g.x, g.edge_index, edge_feat)
+        state = None
+        outputs = []
+        for _ in range(steps):
+            state = self.cell(inp, state)
+            h = self.decode(state[0], g.edge_index, edge_feat).relu()
+            outputs.append(self.readout(h, g.edge_index))
+        return outputs
+
+
+class StepGNN(nn.Module):
+    """A step on (graph, current answer): GINEConv x3 -> a new value per edge.
+
+    The iterative feedforward baseline adds it to the answer; with ``halting`` (PonderNet,
+    Table 9) it also returns a halting logit per graph from the max-pooled nodes.
+
+    Shapes:
+        g: a batch of P graphs, y: (E, 1) -> (E, 1) [, (P,)]
+    """
+
+    def __init__(self, hidden: int = 128, halting: bool = False) -> None:
+        super().__init__()
+        self.edges = EdgeEmbedding(2)
+        self.gnn = GINEStack(self.edges.dim, hidden=hidden)
+        self.readout = EdgeReadout(hidden)
+        self.halt = nn.Linear(hidden, 1) if halting else None
+
+    def forward(self, g: PygBatch, y: Tensor) -> Tensor | tuple[Tensor, Tensor]:
+        h = self.gnn(g.x, g.edge_index, self.edges(g.edge_attr, y))
+        answer = self.readout(h, g.edge_index)
+        if self.halt is None:
+            return answer
+        return answer, self.halt(global_max_pool(h, g.batch, size=g.num_graphs)).squeeze(-1)
