@@ -21,7 +21,7 @@ from irem import experiments, runs
 from irem.config import EvalConfig, TrainConfig
 from irem.methods import METHODS
 from irem.profiles import EXPERIMENTS, PROFILES
-from irem.tasks import GRAPH_TASKS, TASKS
+from irem.tasks import TASKS
 
 _FIELD_TYPES = {f.name: f.type for cls in (TrainConfig, EvalConfig) for f in fields(cls)}
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="train and evaluate one run; write its record")
-    p.add_argument("--experiment", choices=EXPERIMENTS, help="default: graph for graph tasks, else continuous")
+    p.add_argument("--experiment", choices=EXPERIMENTS, help="default: the experiment the task belongs to")
     p.add_argument("--task", required=True, choices=list(TASKS), help="task to learn")
     p.add_argument("--method", default="irem", choices=list(METHODS), help="method (default: irem)")
     p.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
@@ -106,6 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _num(value: float | None) -> str:
+    return "diverged" if value is None else f"{value:.4g}"  # records store non-finite values as null
+
+
 def _show(paths: list[Path], as_json: bool) -> None:
     for path in paths:
         r = runs.read_record(path)
@@ -116,12 +120,13 @@ def _show(paths: list[Path], as_json: bool) -> None:
         print(f"{path}\n  {r['experiment']} / {r['task']} / {r['method']}  seed {r['seed']}  profile {r['profile']}"
               f"  hash {r['config_hash']}")  # fmt: skip
         for split, m in r["metrics"].items():
-            steps = ", ".join(f"{k}: {v:.4g}" for k, v in m.get("mse_by_steps", {}).items())
+            steps = ", ".join(f"{k}: {_num(v)}" for k, v in m.get("mse_by_steps", {}).items())
             extra = ""
             if "label_variance" in m:
                 extra = (f"  (label variance {m['label_variance']:.4g}; mean halting step {m['mean_halt_step']:.1f};"
                          f" by steps {steps})")  # fmt: skip
-            print(f"  {split:>7}: mse {m['mse']:.4g}{extra}")
+            psnr = f"  psnr {m['psnr']:.2f} dB (noisy input {m['psnr_noisy']:.2f})" if "psnr" in m else ""
+            print(f"  {split:>7}: mse {_num(m['mse'])}{psnr}{extra}")
         dirty = " (dirty)" if prov["dirty"] else ""
         print(f"  {prov['device']}, torch {prov['torch']}, {prov['wall_s']:.0f} s, "
               f"{prov['train_iters_per_s']:.1f} it/s, commit {prov['git_commit'][:10]}{dirty}")  # fmt: skip
@@ -136,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         overrides = _overrides(args)
         if args.command == "train":
-            experiment = args.experiment or ("graph" if args.task in GRAPH_TASKS else "continuous")
+            experiment = args.experiment or next(e for e, ts in experiments.EXPERIMENT_TASKS.items() if args.task in ts)
             spec = experiments.make_spec(experiment, args.profile, args.task, args.method, args.seed, overrides)
             device = experiments.resolve_device(args.device)
             experiments.run_all([spec], args.runs_dir, device, retrain=args.retrain)
@@ -144,8 +149,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         names = EXPERIMENTS if args.experiment == "all" else [args.experiment]
         for name in names:
+            default_methods = experiments.DENOISING_METHODS if name == "denoising" else tuple(METHODS)
             kwargs = dict(
-                profile=args.profile, methods=args.methods or tuple(METHODS), seeds=args.seeds, device=args.device,
+                profile=args.profile, methods=args.methods or default_methods, seeds=args.seeds, device=args.device,
                 retrain=args.retrain, runs_dir=args.runs_dir, overrides=overrides, jobs=args.jobs,
             )  # fmt: skip
             if name in ("continuous", "graph"):

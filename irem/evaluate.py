@@ -14,8 +14,10 @@ from irem.methods import Method
 from irem.tasks import Batch, Task
 from irem.tasks.continuous import Batch as ContinuousBatch
 from irem.tasks.continuous import ContinuousTask
+from irem.tasks.images import TEST_SIGMAS, Denoising, psnr
 
 REPORT_STEPS = (1, 5, 10, 20, 40, 80)  # steps at which metrics.<split>.mse_by_steps is kept
+DENOISING_STEPS = (5, 30, 100)  # steps at which denoising PSNR is reported (App. A)
 
 
 def _round(values: Tensor | list[float], digits: int = 6) -> list[float]:
@@ -162,3 +164,57 @@ def graph_example(method: Method, task, options: EvalConfig, generator: torch.Ge
         "truth": _round(problem.y.flatten(), 4),
         "prediction": _round(prediction.flatten(), 4),
     }
+
+
+def _uint8(image: Tensor) -> list[list[int]]:
+    """An image in [0, 1] as 8-bit rows, for a compact run record."""
+    return (image.clamp(0, 1) * 255).round().to(torch.uint8).tolist()
+
+
+def denoising(
+    method: Method, task: Denoising, options: EvalConfig, device: torch.device, seed: int, crop: int = 96
+) -> tuple[dict, dict]:
+    """PSNR on every test image at each test noise level, after every reasoning step.
+
+    Each (image, sigma) pair has its own fixed noise seed. Returns ``(metrics, curves)``:
+    per sigma the mean PSNR of the answer (at halting for IREM), at ``DENOISING_STEPS`` and of
+    the noisy input, and the PSNR-by-step curve; and, at the largest sigma, a ``crop``-pixel
+    centre of the first test image: noisy, the answers, clean (8-bit, for Fig. 8).
+    """
+    steps = options.test_steps if method.iterative else 1
+    metrics, curves = {}, {"psnr_by_step": {}}
+    for sigma in TEST_SIGMAS:
+        by_step, at_halt, sq_err, noisy, halt_steps = [], [], [], [], []
+        for i in range(len(task.test_images)):
+            gen = torch.Generator(device=device).manual_seed(seed + 1000 * sigma + i)
+            batch = task.test_batch(i, sigma, gen)
+            traj = method.predict(batch, steps, gen, options)
+            by_step.append(psnr(traj.ys[:, 0], batch.y.expand_as(traj.ys[:, 0])))  # (S+1,)
+            answer = traj.at_halt()
+            at_halt.append(psnr(answer, batch.y).item())
+            sq_err.append(((answer.clamp(0, 1) - batch.y) ** 2).mean().item())
+            noisy.append(psnr(batch.x, batch.y).item())
+            halt_steps.append(traj.halt_step.float().item())
+            if i == 0 and sigma == max(TEST_SIGMAS):
+                h, w = batch.y.shape[-2:]
+                rows, cols = slice(max(0, (h - crop) // 2), None), slice(max(0, (w - crop) // 2), None)
+
+                def window(image: Tensor, rows=rows, cols=cols) -> list[list[int]]:
+                    return _uint8(image[0, 0, rows, cols][:crop, :crop])
+
+                answers = {str(s): window(traj.ys[s]) for s in DENOISING_STEPS if s <= steps}
+                if not method.iterative:
+                    answers = {"answer": window(answer)}
+                curves["example"] = {"sigma": sigma, "noisy": window(batch.x), "answers": answers,
+                                     "clean": window(batch.y)}  # fmt: skip
+        curve = torch.stack(by_step).mean(0)  # mean over test images
+        n = len(at_halt)
+        metrics[str(sigma)] = {
+            "psnr": sum(at_halt) / n,
+            "mse": sum(sq_err) / n,
+            "psnr_noisy": sum(noisy) / n,
+            "psnr_by_steps": {str(s): curve[s].item() for s in DENOISING_STEPS if s <= steps},
+            "mean_halt_step": sum(halt_steps) / n,
+        }
+        curves["psnr_by_step"][str(sigma)] = _round(curve)
+    return metrics, curves

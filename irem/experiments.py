@@ -21,7 +21,7 @@ import torch
 from irem import evaluate, runs
 from irem.methods import METHODS, make_method
 from irem.models import parameter_count
-from irem.profiles import PROFILES, resolve
+from irem.profiles import PROFILES, default_task_options, resolve
 from irem.tasks import CONTINUOUS_TASKS, DIFFICULTIES, GRAPH_TASKS, make_task
 from irem.train import TrainLog, train
 from irem.validate import check_choice, check_positive
@@ -84,7 +84,9 @@ EXPERIMENT_TASKS: dict[str, tuple[str, ...]] = {
     "continuous": tuple(CONTINUOUS_TASKS),
     "composition": ("addition",),
     "graph": tuple(GRAPH_TASKS),
+    "denoising": ("denoising",),
 }
+DENOISING_METHODS = ("irem", "feedforward")  # the baselines without an image network are left out
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -210,7 +212,17 @@ def run_graph(spec: runs.RunSpec, device: torch.device, progress: bool = True, w
     return _record(spec, method, log, metrics, curves, device, started, git, train_git)
 
 
-RUNNERS = {"continuous": run_continuous, "composition": run_composition, "graph": run_graph}
+def run_denoising(
+    spec: runs.RunSpec, device: torch.device, progress: bool = True, weights_dir: Path | None = None
+) -> dict:
+    """Train a denoiser on noisy patches; PSNR on the test images at every noise level (App. A)."""
+    started, git = runs.now(), runs.git_state()
+    task, method, log, train_git = _trained(spec, device, progress, weights_dir)
+    metrics, curves = evaluate.denoising(method, task, spec.eval, device, TEST_SEED)
+    return _record(spec, method, log, metrics, curves, device, started, git, train_git)
+
+
+RUNNERS = {"continuous": run_continuous, "composition": run_composition, "graph": run_graph, "denoising": run_denoising}
 
 
 def _run(spec: runs.RunSpec, device: torch.device, progress: bool, runs_dir: str | Path) -> dict:
@@ -279,30 +291,35 @@ class ExperimentResult:
 
 
 def make_spec(
-    experiment: str, profile: str, task: str, method: str, seed: int, overrides: dict | None = None
-) -> runs.RunSpec:
-    """The run spec of one (task, method, seed) under ``profile`` with ``overrides``."""
+    experiment: str, profile: str, task: str, method: str, seed: int, overrides: dict | None = None,
+    task_options: dict | None = None,
+) -> runs.RunSpec:  # fmt: skip
+    """The run spec of one (task, method, seed) under ``profile`` with ``overrides`` and ``task_options``."""
     check_choice("experiment", experiment, EXPERIMENT_TASKS)
     check_choice("task", task, EXPERIMENT_TASKS[experiment])
     check_choice("method", method, METHODS)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
     train_cfg, eval_cfg = resolve(profile, experiment, overrides)
-    return runs.RunSpec(experiment, task, method, seed, profile, train_cfg, eval_cfg)
+    options = {**default_task_options(profile, experiment), **(task_options or {})}
+    return runs.RunSpec(experiment, task, method, seed, profile, train_cfg, eval_cfg, options)
 
 
-def _specs(experiment: str, profile: str, tasks, methods, seeds: Sequence[int], overrides) -> list[runs.RunSpec]:
-    return [make_spec(experiment, profile, t, m, s, overrides) for t in tasks for m in methods for s in seeds]
+def _specs(
+    experiment: str, profile: str, tasks, methods, seeds: Sequence[int], overrides, task_options=None
+) -> list[runs.RunSpec]:
+    return [make_spec(experiment, profile, t, m, s, overrides, task_options)
+            for t in tasks for m in methods for s in seeds]  # fmt: skip
 
 
-def best_profile(experiment: str, runs_dir: str | Path, tasks, methods, overrides=None) -> str:
+def best_profile(experiment: str, runs_dir: str | Path, tasks, methods, overrides=None, task_options=None) -> str:
     """The paper profile when its records cover every (task, method), else quick.
 
     Raises:
         FileNotFoundError: when neither profile has a record for every (task, method).
     """
     for profile in ("paper", "quick"):
-        specs = _specs(experiment, profile, tasks, methods, [0], overrides)
+        specs = _specs(experiment, profile, tasks, methods, [0], overrides, task_options)
         if all(runs.find_record(runs_dir, s) is not None for s in specs):
             return profile
     raise FileNotFoundError(
@@ -314,6 +331,7 @@ def best_profile(experiment: str, runs_dir: str | Path, tasks, methods, override
 def _experiment(
     experiment: str, profile: str, tasks: Sequence[str], methods: Sequence[str], seeds: int, device: str,
     retrain: bool, runs_dir: str | Path, overrides: dict | None, jobs: int, progress: bool,
+    task_options: dict | None = None,
 ) -> ExperimentResult:  # fmt: skip
     check_choice("profile", profile, PROFILE_CHOICES)
     for t in tasks:
@@ -324,11 +342,11 @@ def _experiment(
     runs.check_runs_dir(runs_dir)
     dev = resolve_device(device)
     if profile == "best":
-        profile = best_profile(experiment, runs_dir, tasks, methods, overrides)
-        specs = _specs(experiment, profile, tasks, methods, range(seeds), overrides)
+        profile = best_profile(experiment, runs_dir, tasks, methods, overrides, task_options)
+        specs = _specs(experiment, profile, tasks, methods, range(seeds), overrides, task_options)
         records = [r for r in (runs.find_record(runs_dir, s) for s in specs) if r is not None]
     else:
-        specs = _specs(experiment, profile, tasks, methods, range(seeds), overrides)
+        specs = _specs(experiment, profile, tasks, methods, range(seeds), overrides, task_options)
         records = run_all(specs, runs_dir, dev, retrain=retrain, jobs=jobs, progress=progress)
     return ExperimentResult(experiment, profile, records)
 
@@ -411,4 +429,28 @@ def graph(
                        progress)  # fmt: skip
 
 
-EXPERIMENT_FUNCTIONS = {"continuous": continuous, "composition": composition, "graph": graph}
+def denoising(
+    profile: str = "best",
+    methods: Sequence[str] = DENOISING_METHODS,
+    seeds: int = 1,
+    device: str = "auto",
+    retrain: bool = False,
+    runs_dir: str | Path = "data/runs",
+    overrides: dict | None = None,
+    jobs: int = 1,
+    progress: bool = True,
+    task_options: dict | None = None,
+) -> ExperimentResult:
+    """Image denoising (App. A, Table 5, Fig. 8): IREM against a DnCNN-style feedforward network.
+
+    Arguments as for :func:`continuous`, with ``methods`` a subset of ``irem`` and
+    ``feedforward``, and ``task_options`` for :class:`irem.tasks.images.Denoising`
+    (``image_dir``, ``patch``, ``test_crop``, ``test_every``).
+    """
+    for m in methods:
+        check_choice("methods", m, DENOISING_METHODS)
+    return _experiment("denoising", profile, ["denoising"], methods, seeds, device, retrain, runs_dir, overrides,
+                       jobs, progress, task_options)  # fmt: skip
+
+
+EXPERIMENT_FUNCTIONS = {"continuous": continuous, "composition": composition, "graph": graph, "denoising": denoising}

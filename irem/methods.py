@@ -65,7 +65,8 @@ class IREM(Method):
         self.buffer = ReplayBuffer(config.replay_capacity) if config.replay else None
 
     def _start(self, batch: Batch, generator: torch.Generator) -> tuple[Tensor, Tensor | None]:
-        y0 = uniform_like(batch.y, generator)
+        # denoising starts from the noisy image; every other task from U(-1, 1) noise
+        y0 = batch.x.clone() if getattr(batch, "starts_from_input", False) else uniform_like(batch.y, generator)
         d = self.config.scratchpad
         z0 = uniform_like(batch.y, generator, (len(batch), d)) if d else None
         return y0, z0

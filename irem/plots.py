@@ -42,7 +42,7 @@ def method_colors() -> dict[str, tuple]:
 
 
 def _mean_curve(records: Sequence[dict], key: str, split: str) -> np.ndarray:
-    curves = [np.asarray(r["curves"][key][split]) for r in records]
+    curves = [np.asarray(r["curves"][key][split], dtype=float) for r in records]  # null -> NaN
     n = min(len(c) for c in curves)
     return np.mean([c[:n] for c in curves], axis=0)
 
@@ -181,9 +181,12 @@ def mse_vs_steps_by_size(records: Sequence[dict]) -> Figure:
             sizes = list(group[0]["curves"]["mse_by_step_by_nodes"]) if group else []
             palette = sns.color_palette("viridis", len(sizes))
             for color, n in zip(palette, sizes):
-                curve = np.mean([r["curves"]["mse_by_step_by_nodes"][n] for r in group], axis=0)
+                curves = [np.asarray(r["curves"]["mse_by_step_by_nodes"][n], dtype=float) for r in group]
+                curve = np.mean(curves, axis=0)
                 ax.plot(np.arange(len(curve)), curve, color=color, label=f"{n} nodes")
-            ax.set(yscale="log", title=f"{TASK_LABELS.get(task, task)}: {METHOD_LABELS[method]}")
+            # a baseline that diverges on large graphs would squash every other line
+            ax.set(yscale="log", title=f"{TASK_LABELS.get(task, task)}: {METHOD_LABELS[method]}",
+                   ylim=(None, min(ax.get_ylim()[1], 100.0)))  # fmt: skip
             ax.title.set_fontsize(9)
             ax.grid(alpha=0.3)
             if i == len(tasks) - 1:
@@ -215,5 +218,52 @@ def graph_example(record: dict) -> Figure:
         ax.set_title(title, fontsize=9)
         ax.set(xlabel="node j", ylabel="node i")
     fig.suptitle(f"{TASK_LABELS.get(record['task'], record['task'])}, one test graph of {n} nodes", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def psnr_vs_steps(records: Sequence[dict]) -> Figure:
+    """PSNR against reasoning steps, one panel per test noise level (mean over seeds).
+
+    IREM is a curve; the DnCNN baseline (one step) a dashed line; the noisy input a dotted one.
+    """
+    irem = [r for r in records if r["method"] == "irem"]
+    dncnn = [r for r in records if r["method"] == "feedforward"]
+    sigmas = list(records[0]["metrics"])
+    colors = method_colors()
+    fig, axes = plt.subplots(1, len(sigmas), figsize=(3.2 * len(sigmas), 3.0), squeeze=False, sharey=False)
+    for ax, s in zip(axes[0], sigmas):
+        if irem:
+            curve = np.mean([r["curves"]["psnr_by_step"][s] for r in irem], axis=0)
+            ax.plot(np.arange(len(curve)), curve, color=colors["irem"], label="IREM")
+        if dncnn:
+            ax.axhline(np.mean([r["metrics"][s]["psnr"] for r in dncnn]), color=colors["feedforward"], ls="--",
+                       label="DnCNN")  # fmt: skip
+        ax.axhline(records[0]["metrics"][s]["psnr_noisy"], color="grey", ls=":", label="noisy input")
+        unseen = " (unseen)" if int(s) not in (45, 55) else ""
+        ax.set(xscale="symlog", xlabel="reasoning steps", title=f"σ = {s}{unseen}")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("PSNR (dB)")
+    axes[0][-1].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def denoising_example(records: Sequence[dict]) -> Figure:
+    """Fig. 8: a test crop at the largest sigma: noisy, IREM after 5/30/100 steps, DnCNN, clean."""
+    irem = next((r for r in records if r["method"] == "irem"), None)
+    dncnn = next((r for r in records if r["method"] == "feedforward"), None)
+    ex = (irem or dncnn)["curves"]["example"]
+    panels = [(f"noisy (σ = {ex['sigma']})", ex["noisy"])]
+    if irem:
+        panels += [(f"IREM, {k} steps", v) for k, v in irem["curves"]["example"]["answers"].items() if k != "0"]
+    if dncnn:
+        panels.append(("DnCNN", dncnn["curves"]["example"]["answers"]["answer"]))
+    panels.append(("clean", ex["clean"]))
+    fig, axes = plt.subplots(1, len(panels), figsize=(2.2 * len(panels), 2.5))
+    for ax, (title, image) in zip(np.atleast_1d(axes), panels):
+        ax.imshow(np.asarray(image, dtype=np.uint8), cmap="gray", vmin=0, vmax=255)
+        ax.set_title(title, fontsize=9)
+        ax.axis("off")
     fig.tight_layout()
     return fig

@@ -126,3 +126,38 @@ def recipes_table(runs_dir, experiment: str, task: str, method: str) -> pd.DataF
             "device": r["provenance"]["device"], "train minutes": round(r["provenance"]["train_wall_s"] / 60, 1),
         })  # fmt: skip
     return pd.DataFrame(rows)
+
+
+# Table 5 of the paper (BSD68, PSNR in dB): a different dataset from ours, shown for reference.
+PAPER_DENOISING: dict[str, dict[int, float]] = {
+    "UNLNet": {45: 26.48, 55: 25.64},
+    "DnCNN": {45: 26.56, 55: 25.71, 65: 22.19, 75: 17.90},
+    "DnCNN-stop": {45: 26.48, 55: 25.79, 65: 23.56, 75: 18.62},
+    "IREM": {45: 26.52, 55: 25.85, 65: 23.87, 75: 23.43},
+}
+
+
+def paper_denoising_table() -> pd.DataFrame:
+    """The paper's Table 5 (BSD68): one row per method, PSNR per sigma (65 and 75 unseen)."""
+    sigmas = sorted({s for row in PAPER_DENOISING.values() for s in row})
+    rows = [{"method (paper, BSD68)": m, **{f"σ={s}": v.get(s) for s in sigmas}} for m, v in PAPER_DENOISING.items()]
+    return pd.DataFrame(rows)
+
+
+def denoising_table(records: list[dict]) -> pd.DataFrame:
+    """Our PSNR (mean over seeds) per sigma: the noisy input, DnCNN, IREM after 5/30/100 steps and at halting."""
+    sigmas = sorted({int(s) for r in records for s in r["metrics"]}, key=int)
+
+    def mean(recs, get) -> dict[str, float]:
+        return {f"σ={s}": sum(get(r["metrics"][str(s)]) for r in recs) / len(recs) for s in sigmas}
+
+    rows = [{"method": "noisy input", **mean(records[:1], lambda m: m["psnr_noisy"])}]
+    dncnn = [r for r in records if r["method"] == "feedforward"]
+    if dncnn:
+        rows.append({"method": "DnCNN (feedforward)", **mean(dncnn, lambda m: m["psnr"])})
+    irem = [r for r in records if r["method"] == "irem"]
+    if irem:
+        for k in irem[0]["metrics"][str(sigmas[0])]["psnr_by_steps"]:
+            rows.append({"method": f"IREM, {k} steps", **mean(irem, lambda m, k=k: m["psnr_by_steps"][k])})
+        rows.append({"method": "IREM, at halting", **mean(irem, lambda m: m["psnr"])})
+    return pd.DataFrame(rows)

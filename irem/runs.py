@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
+import math
 import os
 import platform
 import subprocess
@@ -81,13 +82,28 @@ def record_path(runs_dir: str | Path, spec: RunSpec) -> Path:
     return check_runs_dir(runs_dir) / spec.experiment / spec.filename()
 
 
+def finite_json(value):
+    """``value`` with every NaN or infinite float replaced by ``None``, so the file is strict JSON.
+
+    A method that diverges at test time (for example a baseline run on graphs much larger than
+    it was trained on) records ``null`` at the steps where its error overflowed.
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_json(v) for v in value]
+    return value
+
+
 def write_record(record: dict, path: Path) -> None:
-    """Write ``record`` as JSON at ``path`` atomically (temp file, fsync, rename)."""
+    """Write ``record`` as strict JSON at ``path`` atomically (temp file, fsync, rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as f:
-            json.dump(record, f, indent=1, sort_keys=False)
+            json.dump(finite_json(record), f, indent=1, sort_keys=False, allow_nan=False)
             f.write("\n")
             f.flush()
             os.fsync(f.fileno())

@@ -112,3 +112,16 @@ def test_experiment_arguments_are_checked(tmp_path):
         experiments.continuous(profile="smoke", overrides={"stepsize": 3}, runs_dir=tmp_path)
     with pytest.raises(ValueError, match="device='tpu'"):
         experiments.continuous(profile="smoke", device="tpu", runs_dir=tmp_path)
+
+
+def test_records_are_strict_json_with_null_for_diverged_values(tmp_path):
+    import json
+    import math
+
+    from irem.runs import write_record
+
+    path = tmp_path / "r.json"
+    write_record({"curve": [1.0, math.inf, math.nan], "nested": {"x": -math.inf}}, path)
+    text = path.read_text()
+    assert "Infinity" not in text and "NaN" not in text
+    assert json.loads(text) == {"curve": [1.0, None, None], "nested": {"x": None}}

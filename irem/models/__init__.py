@@ -2,7 +2,7 @@
 
 ``build_network(role, task, config)`` is the one place that picks a network for a method: MLPs
 for the continuous tasks (``irem.models.mlp``), graph networks for the graph tasks
-(``irem.models.gnn``).
+(``irem.models.gnn``), convolutional networks for denoising (``irem.models.conv``).
 """
 
 from __future__ import annotations
@@ -10,16 +10,24 @@ from __future__ import annotations
 from torch import nn
 
 from irem.config import TrainConfig
+from irem.models.conv import DnCNN, EnergyConv
 from irem.models.gnn import EnergyGNN, FeedforwardGNN, RecurrentGNN, StepGNN
 from irem.models.mlp import EnergyMLP, FeedforwardMLP, PonderStep, RecurrentNet, StepMLP
 from irem.tasks.graphs import GraphTask
+from irem.tasks.images import Denoising
 
 ROLES = ("energy", "feedforward", "recurrent", "ponder", "iterative")
+CONV_LAYERS = 6  # depth of the denoising networks (our choice; width is config.hidden)
 
 
 def build_network(role: str, task, config: TrainConfig) -> nn.Module:
     """The network a method in ``role`` uses on ``task`` (one of ``ROLES``)."""
     h = config.hidden
+    if isinstance(task, Denoising):
+        image = {"energy": lambda: EnergyConv(h, CONV_LAYERS), "feedforward": lambda: DnCNN(h, CONV_LAYERS)}
+        if role not in image:
+            raise ValueError("denoising: only the methods irem (energy) and feedforward (DnCNN) have image networks")
+        return image[role]()
     if isinstance(task, GraphTask):
         graph = {
             "energy": lambda: EnergyGNN(config.scratchpad, h),
@@ -46,6 +54,6 @@ def parameter_count(module: nn.Module) -> int:
 
 
 __all__ = [
-    "EnergyGNN", "EnergyMLP", "FeedforwardGNN", "FeedforwardMLP", "PonderStep", "RecurrentGNN", "RecurrentNet",
-    "StepGNN", "StepMLP", "ROLES", "build_network", "parameter_count",
+    "DnCNN", "EnergyConv", "EnergyGNN", "EnergyMLP", "FeedforwardGNN", "FeedforwardMLP", "PonderStep",
+    "RecurrentGNN", "RecurrentNet", "StepGNN", "StepMLP", "ROLES", "build_network", "parameter_count",
 ]  # fmt: skip
