@@ -216,7 +216,7 @@ def graph_example(record: dict) -> Figure:
         im = ax.imshow(grid, cmap=cmap, **scale)
         fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
         ax.set_title(title, fontsize=9)
-        ax.set(xlabel="node j", ylabel="node i")
+        ax.set(xlabel="node j", ylabel="node i", xticks=range(0, n, 2), yticks=range(0, n, 2))
     fig.suptitle(f"{TASK_LABELS.get(record['task'], record['task'])}, one test graph of {n} nodes", fontsize=10)
     fig.tight_layout()
     return fig
