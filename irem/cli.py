@@ -20,7 +20,7 @@ from pathlib import Path
 from irem import experiments, runs
 from irem.config import EvalConfig, TrainConfig
 from irem.methods import METHODS
-from irem.profiles import EXPERIMENTS, PROFILES
+from irem.profiles import EXPERIMENTS, PROFILES, VARIANT_EXPERIMENTS
 from irem.tasks import TASKS
 
 _FIELD_TYPES = {f.name: f.type for cls in (TrainConfig, EvalConfig) for f in fields(cls)}
@@ -149,12 +149,14 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         names = EXPERIMENTS if args.experiment == "all" else [args.experiment]
         for name in names:
-            default_methods = experiments.DENOISING_METHODS if name == "denoising" else tuple(METHODS)
             kwargs = dict(
-                profile=args.profile, methods=args.methods or default_methods, seeds=args.seeds, device=args.device,
-                retrain=args.retrain, runs_dir=args.runs_dir, overrides=overrides, jobs=args.jobs,
+                profile=args.profile, seeds=args.seeds, device=args.device, retrain=args.retrain,
+                runs_dir=args.runs_dir, overrides=overrides, jobs=args.jobs,
             )  # fmt: skip
-            if name in ("continuous", "graph"):
+            if name not in VARIANT_EXPERIMENTS:  # ablations and scratchpad train IREM variants only
+                default_methods = experiments.DENOISING_METHODS if name == "denoising" else tuple(METHODS)
+                kwargs["methods"] = args.methods or default_methods
+            if name in ("continuous", "graph", "scratchpad"):
                 kwargs["tasks"] = args.tasks or experiments.EXPERIMENT_TASKS[name]
             result = experiments.EXPERIMENT_FUNCTIONS[name](**kwargs)
             print(f"== {name} ({result.profile} profile)")

@@ -6,12 +6,14 @@ and return plain Python numbers and lists, ready for a run record.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 from torch import Tensor
 
 from irem.config import EvalConfig
 from irem.methods import Method
-from irem.tasks import Batch, Task
+from irem.tasks import DIFFICULTIES, Batch, Task
 from irem.tasks.continuous import Batch as ContinuousBatch
 from irem.tasks.continuous import ContinuousTask
 from irem.tasks.images import TEST_SIGMAS, Denoising, psnr
@@ -218,3 +220,38 @@ def denoising(
         }
         curves["psnr_by_step"][str(sigma)] = _round(curve)
     return metrics, curves
+
+
+def step_size_sweep(method: Method, task: Task, options: EvalConfig, step_sizes: tuple[float, ...], seed: int) -> dict:
+    """Test-time reasoning with other step sizes than the training one.
+
+    For each lambda and difficulty: the error at every step, at halting, and the mean halting
+    step, on the same test problems for every lambda.
+    """
+    out: dict = {}
+    for lam in step_sizes:
+        for i, difficulty in enumerate(DIFFICULTIES):
+            gen = torch.Generator(device=next(method.parameters()).device).manual_seed(seed + i)
+            metrics, curves = evaluate_split(method, task, difficulty, replace(options, test_step_size=lam), gen)
+            out.setdefault(str(lam), {})[difficulty] = {
+                "mse": metrics["mse"],
+                "mean_halt_step": metrics["mean_halt_step"],
+                "mse_by_step": curves["mse_by_step"],
+            }
+    return out
+
+
+def scratchpad_trajectory(method: Method, problem: Batch, options: EvalConfig, generator: torch.Generator) -> dict:
+    """How one problem's answer and scratchpad evolve over the reasoning steps (App. B).
+
+    Returns the answer's MSE and the energy at every step and, with a scratchpad, its first
+    (up to 8) entries at every step.
+    """
+    traj = method.predict(problem, options.test_steps, generator, options)
+    out = {
+        "y_mse": _round(((traj.ys - problem.y) ** 2).flatten(1).mean(-1)),
+        "energy": _round(traj.energies[:, 0]),
+    }
+    if traj.zs is not None:
+        out["z"] = [_round(z[0, :8], 4) for z in traj.zs]
+    return out

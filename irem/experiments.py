@@ -18,7 +18,8 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from irem import evaluate, runs
+from irem import benchmark, evaluate, runs
+from irem.config import TrainConfig
 from irem.methods import METHODS, make_method
 from irem.models import parameter_count
 from irem.profiles import PROFILES, default_task_options, resolve
@@ -85,8 +86,23 @@ EXPERIMENT_TASKS: dict[str, tuple[str, ...]] = {
     "composition": ("addition",),
     "graph": tuple(GRAPH_TASKS),
     "denoising": ("denoising",),
+    "ablations": ("shortest_path", "addition"),
+    "scratchpad": ("addition", "matrix_completion", "matrix_inverse", "shortest_path"),
 }
 DENOISING_METHODS = ("irem", "feedforward")  # the baselines without an image network are left out
+
+# Table 2 (shortest path): (replay buffer, truncated backpropagation) variants of IREM
+TABLE2_VARIANTS = ((False, False), (True, False), (True, True))
+PAPER_TABLE2 = {  # test MSE, training speed and memory relative to the full method
+    (False, False): (0.0491, 0.87, 2.95),
+    (True, False): (0.0287, 0.83, 2.95),
+    (True, True): (0.0274, 1.00, 1.00),
+}
+# Table 3 (addition): training step size lambda -> same / harder MSE
+PAPER_TABLE3 = {10.0: (0.0003, 0.0021), 30.0: (0.0003, 0.0020), 100.0: (0.0003, 0.0021), 300.0: (0.0004, 0.0023),
+                1000.0: (0.0004, 0.0025)}  # fmt: skip
+TEST_STEP_SIZES = (10.0, 30.0, 100.0, 300.0, 1000.0)  # test-time lambda, for the model trained with 100
+SCRATCHPAD_SIZES = (0, 8, 32)  # D; 0 is IREM without a scratchpad
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -222,7 +238,47 @@ def run_denoising(
     return _record(spec, method, log, metrics, curves, device, started, git, train_git)
 
 
-RUNNERS = {"continuous": run_continuous, "composition": run_composition, "graph": run_graph, "denoising": run_denoising}
+def _evaluate_task(method, task, spec: runs.RunSpec, device) -> tuple[dict, dict]:
+    """Same and harder metrics; plus the training cost measured in a fresh process."""
+    metrics, curves = _evaluate_difficulties(method, task, spec, device, landscape=False)
+    metrics["training_cost"] = benchmark.training_cost(spec, device, fresh_process=spec.profile != "smoke")
+    return metrics, curves
+
+
+def run_ablation(spec: runs.RunSpec, device: torch.device, progress: bool = True, weights_dir: Path | None = None
+                 ) -> dict:  # fmt: skip
+    """One IREM variant of Table 2 (replay, truncation) or Table 3 (step size), evaluated.
+
+    The model trained with the paper's step size also runs at test time with every lambda of
+    ``TEST_STEP_SIZES``.
+    """
+    started, git = runs.now(), runs.git_state()
+    task, method, log, train_git = _trained(spec, device, progress, weights_dir)
+    metrics, curves = _evaluate_task(method, task, spec, device)
+    if spec.task == "addition" and spec.train.step_size == TrainConfig.step_size:
+        curves["test_step_size"] = evaluate.step_size_sweep(method, task, spec.eval, TEST_STEP_SIZES, TEST_SEED)
+    return _record(spec, method, log, metrics, curves, device, started, git, train_git)
+
+
+def run_scratchpad(spec: runs.RunSpec, device: torch.device, progress: bool = True, weights_dir: Path | None = None
+                   ) -> dict:  # fmt: skip
+    """IREM with a scratchpad of ``spec.train.scratchpad`` entries (0: none), evaluated.
+
+    One problem's answer and scratchpad are traced over the reasoning steps.
+    """
+    started, git = runs.now(), runs.git_state()
+    task, method, log, train_git = _trained(spec, device, progress, weights_dir)
+    metrics, curves = _evaluate_task(method, task, spec, device)
+    gen = _generator(device, TEST_SEED)
+    problem = task.sample(1, "same", gen)
+    curves["trajectory"] = evaluate.scratchpad_trajectory(method, problem, spec.eval, gen)
+    return _record(spec, method, log, metrics, curves, device, started, git, train_git)
+
+
+RUNNERS = {
+    "continuous": run_continuous, "composition": run_composition, "graph": run_graph, "denoising": run_denoising,
+    "ablations": run_ablation, "scratchpad": run_scratchpad,
+}  # fmt: skip
 
 
 def _run(spec: runs.RunSpec, device: torch.device, progress: bool, runs_dir: str | Path) -> dict:
@@ -274,6 +330,7 @@ class ExperimentResult:
                  label_variance=m.get("label_variance", float("nan")))
             for r in self.records
             for split, m in r["metrics"].items()
+            if "mse" in m  # not e.g. training_cost
         ]  # fmt: skip
         out = pd.DataFrame(rows).groupby(["task", "method", "split"], sort=False).agg(
             ours=("mse", "mean"), ours_std=("mse", "std"), seeds=("seed", "nunique"),
@@ -300,7 +357,7 @@ def make_spec(
     check_choice("method", method, METHODS)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-    train_cfg, eval_cfg = resolve(profile, experiment, overrides)
+    train_cfg, eval_cfg = resolve(profile, experiment, overrides, task)
     options = {**default_task_options(profile, experiment), **(task_options or {})}
     return runs.RunSpec(experiment, task, method, seed, profile, train_cfg, eval_cfg, options)
 
@@ -453,4 +510,88 @@ def denoising(
                        jobs, progress, task_options)  # fmt: skip
 
 
-EXPERIMENT_FUNCTIONS = {"continuous": continuous, "composition": composition, "graph": graph, "denoising": denoising}
+def _variants(
+    experiment: str, profile: str, variants: Sequence[tuple[str, dict]], seeds: int, device: str, retrain: bool,
+    runs_dir: str | Path, overrides: dict | None, jobs: int, progress: bool,
+) -> ExperimentResult:  # fmt: skip
+    """IREM trained as each ``(task, changes)`` of ``variants`` (changes applied over ``overrides``)."""
+    check_choice("profile", profile, PROFILES)  # variants are trained: "best" is resolved by the caller
+    check_positive("seeds", seeds, integer=True)
+    runs.check_runs_dir(runs_dir)
+    dev = resolve_device(device)
+    specs = [make_spec(experiment, profile, task, "irem", s, {**(overrides or {}), **changes})
+             for task, changes in variants for s in range(seeds)]  # fmt: skip
+    if all(runs.find_record(runs_dir, s) is not None for s in specs) and not retrain:
+        records = [runs.find_record(runs_dir, s) for s in specs]
+    else:
+        records = run_all(specs, runs_dir, dev, retrain=retrain, jobs=jobs, progress=progress)
+    return ExperimentResult(experiment, profile, records)
+
+
+def _stored_profile(experiment: str, variants, runs_dir, overrides) -> str:
+    """``best`` for variant experiments: paper when every variant has a paper record, else quick."""
+    for profile in ("paper", "quick"):
+        specs = [make_spec(experiment, profile, t, "irem", 0, {**(overrides or {}), **c}) for t, c in variants]
+        if all(runs.find_record(runs_dir, s) is not None for s in specs):
+            return profile
+    raise FileNotFoundError(
+        f"no stored {experiment} records (paper or quick profile, seed 0) in {runs_dir}; "
+        f"run `irem reproduce {experiment} --profile quick` first, or pass profile='quick'"
+    )
+
+
+def ablations(
+    profile: str = "best",
+    seeds: int = 1,
+    device: str = "auto",
+    retrain: bool = False,
+    runs_dir: str | Path = "data/runs",
+    overrides: dict | None = None,
+    jobs: int = 1,
+    progress: bool = True,
+) -> ExperimentResult:
+    """Ablations of IREM (Section 4.5): Table 2, Table 3 and test-time step sizes.
+
+    Table 2: replay buffer and truncated backpropagation on shortest path, with training speed
+    and memory; Table 3: training step size on addition; plus test-time step sizes for the
+    addition model trained with the paper's lambda.
+
+    Arguments as for :func:`continuous`; with ``profile="best"`` nothing is trained.
+    """
+    variants = [("shortest_path", {"replay": r, "truncate": t}) for r, t in TABLE2_VARIANTS]
+    variants += [("addition", {"step_size": lam}) for lam in PAPER_TABLE3]
+    if profile == "best":
+        profile = _stored_profile("ablations", variants, runs_dir, overrides)
+        return _variants("ablations", profile, variants, 1, device, False, runs_dir, overrides, jobs, progress)
+    return _variants("ablations", profile, variants, seeds, device, retrain, runs_dir, overrides, jobs, progress)
+
+
+def scratchpad(
+    profile: str = "best",
+    tasks: Sequence[str] = EXPERIMENT_TASKS["scratchpad"],
+    sizes: Sequence[int] = SCRATCHPAD_SIZES,
+    seeds: int = 1,
+    device: str = "auto",
+    retrain: bool = False,
+    runs_dir: str | Path = "data/runs",
+    overrides: dict | None = None,
+    jobs: int = 1,
+    progress: bool = True,
+) -> ExperimentResult:
+    """IREM with a scratchpad z of each size in ``sizes`` (App. B, Alg. 3) on each task.
+
+    Arguments as for :func:`continuous`; ``sizes`` are scratchpad sizes D (0: none).
+    """
+    for t in tasks:
+        check_choice("tasks", t, EXPERIMENT_TASKS["scratchpad"])
+    variants = [(t, {"scratchpad": d}) for t in tasks for d in sizes]
+    if profile == "best":
+        profile = _stored_profile("scratchpad", variants, runs_dir, overrides)
+        return _variants("scratchpad", profile, variants, 1, device, False, runs_dir, overrides, jobs, progress)
+    return _variants("scratchpad", profile, variants, seeds, device, retrain, runs_dir, overrides, jobs, progress)
+
+
+EXPERIMENT_FUNCTIONS = {
+    "continuous": continuous, "composition": composition, "graph": graph, "denoising": denoising,
+    "ablations": ablations, "scratchpad": scratchpad,
+}  # fmt: skip

@@ -8,10 +8,20 @@
 from __future__ import annotations
 
 from irem.config import EvalConfig, TrainConfig, split_overrides
+from irem.tasks.graphs import GRAPH_TASKS
 from irem.validate import check_choice
 
 PROFILES = ("smoke", "quick", "paper")
-EXPERIMENTS = ("continuous", "composition", "graph", "denoising")
+EXPERIMENTS = ("continuous", "composition", "graph", "denoising", "ablations", "scratchpad")
+# experiments that train IREM variants on tasks of other experiments: each task starts from the
+# defaults of its own experiment, then these changes apply (quick: shorter continuous training,
+# so the many variants fit a CPU session)
+VARIANT_EXPERIMENTS = ("ablations", "scratchpad")
+_VARIANT_CHANGES: dict[str, dict[str, dict]] = {
+    "smoke": {"continuous": {}, "graph": {}},
+    "quick": {"continuous": {"iterations": 1500, "log_every": 50}, "graph": {}},
+    "paper": {"continuous": {}, "graph": {}},
+}
 
 _SMOKE = dict(
     iterations=30, batch_size=16, hidden=64, replay_capacity=256, log_every=10,
@@ -55,10 +65,16 @@ def default_task_options(profile: str, experiment: str) -> dict:
     return dict(_TASK_OPTIONS[profile].get(experiment, {}))
 
 
-def resolve(profile: str, experiment: str, overrides: dict | None = None) -> tuple[TrainConfig, EvalConfig]:
-    """The train and eval configs of ``experiment`` under ``profile``, with ``overrides``."""
+def resolve(
+    profile: str, experiment: str, overrides: dict | None = None, task: str | None = None
+) -> tuple[TrainConfig, EvalConfig]:
+    """The train and eval configs of ``experiment`` (on ``task``) under ``profile``, with ``overrides``."""
     check_choice("profile", profile, PROFILES)
     check_choice("experiment", experiment, EXPERIMENTS)
-    values = {**_DEFAULTS[profile][experiment], **(overrides or {})}
+    if experiment in VARIANT_EXPERIMENTS:
+        base = "graph" if task in GRAPH_TASKS else "continuous"
+        values = {**_DEFAULTS[profile][base], **_VARIANT_CHANGES[profile][base], **(overrides or {})}
+    else:
+        values = {**_DEFAULTS[profile][experiment], **(overrides or {})}
     train, evaluation = split_overrides(values)
     return TrainConfig(**train), EvalConfig(**evaluation)
