@@ -19,7 +19,7 @@ EXPERIMENTS = ("continuous", "composition", "graph", "denoising", "ablations", "
 VARIANT_EXPERIMENTS = ("ablations", "scratchpad")
 _VARIANT_CHANGES: dict[str, dict[str, dict]] = {
     "smoke": {"continuous": {}, "graph": {}},
-    "quick": {"continuous": {"iterations": 1500, "log_every": 50}, "graph": {}},
+    "quick": {"continuous": {"iterations": 800, "log_every": 50}, "graph": {}},
     "paper": {"continuous": {}, "graph": {}},
 }
 
