@@ -267,3 +267,44 @@ def denoising_example(records: Sequence[dict]) -> Figure:
         ax.axis("off")
     fig.tight_layout()
     return fig
+
+
+def test_step_sizes(record: dict) -> Figure:
+    """Test MSE against reasoning steps for each test-time step size (one trained model)."""
+    sweep = record["curves"]["test_step_size"]
+    palette = sns.color_palette("rocket", len(sweep))
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.3), sharey=True)
+    for ax, split in zip(axes, ("same", "harder")):
+        for color, (lam, by_split) in zip(palette, sweep.items()):
+            curve = np.asarray(by_split[split]["mse_by_step"], dtype=float)
+            ax.plot(np.arange(len(curve)), curve, color=color, label=f"test λ = {float(lam):g}")
+            ax.plot([by_split[split]["mean_halt_step"]], [by_split[split]["mse"]], "o", color=color, ms=4)
+        ax.set(yscale="log", xlabel="reasoning steps", title=f"{TASK_LABELS.get(record['task'])} ({split})")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("test MSE")
+    axes[1].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def scratchpad_trajectories(records: Sequence[dict], task: str) -> Figure:
+    """How one problem's answer error (left) and scratchpad entries (right) evolve over steps."""
+    recs = sorted((r for r in records if r["task"] == task and r["seed"] == 0),
+                  key=lambda r: r["config"]["train"]["scratchpad"])  # fmt: skip
+    with_z = [r for r in recs if "z" in r["curves"]["trajectory"]]
+    fig, axes = plt.subplots(1, 1 + len(with_z), figsize=(4.0 * (1 + len(with_z)), 3.2), squeeze=False)
+    palette = sns.color_palette("colorblind", len(recs))
+    for color, r in zip(palette, recs):
+        d = r["config"]["train"]["scratchpad"]
+        axes[0][0].plot(r["curves"]["trajectory"]["y_mse"], color=color, label=f"D = {d}")
+    axes[0][0].set(yscale="log", xlabel="reasoning steps", ylabel="MSE of y", title=f"{TASK_LABELS.get(task)}: answer")
+    axes[0][0].legend(fontsize=7)
+    axes[0][0].grid(alpha=0.3)
+    for ax, r in zip(axes[0][1:], with_z):
+        z = np.asarray(r["curves"]["trajectory"]["z"], dtype=float)
+        ax.plot(z, lw=1)
+        ax.set(xlabel="reasoning steps", ylabel="z entries (first 8)",
+               title=f"scratchpad, D = {r['config']['train']['scratchpad']}")  # fmt: skip
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

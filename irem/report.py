@@ -161,3 +161,98 @@ def denoising_table(records: list[dict]) -> pd.DataFrame:
             rows.append({"method": f"IREM, {k} steps", **mean(irem, lambda m, k=k: m["psnr_by_steps"][k])})
         rows.append({"method": "IREM, at halting", **mean(irem, lambda m: m["psnr"])})
     return pd.DataFrame(rows)
+
+
+def _train(record: dict) -> dict:
+    return record["config"]["train"]
+
+
+def _mean(records: list[dict], get) -> float:
+    return sum(get(r) for r in records) / len(records)
+
+
+def table2(records: list[dict]) -> pd.DataFrame:
+    """Table 2: each (replay, truncation) variant on shortest path, ours beside the paper's.
+
+    Test MSE at 10 / 15 nodes, training speed and peak memory, speed and memory also relative
+    to the full method (replay and truncation); means over seeds.
+    """
+    from irem.experiments import PAPER_TABLE2, TABLE2_VARIANTS
+
+    recs = [r for r in records if r["task"] == "shortest_path"]
+    full = [r for r in recs if _train(r)["replay"] and _train(r)["truncate"]]
+    full_speed = _mean(full, lambda r: r["metrics"]["training_cost"]["iters_per_s"]) if full else float("nan")
+    full_mem = _mean(full, lambda r: r["metrics"]["training_cost"]["peak_memory_mb"]) if full else float("nan")
+    rows = []
+    for replay, truncate in TABLE2_VARIANTS:
+        group = [r for r in recs if (_train(r)["replay"], _train(r)["truncate"]) == (replay, truncate)]
+        if not group:
+            continue
+        speed = _mean(group, lambda r: r["metrics"]["training_cost"]["iters_per_s"])
+        memory = _mean(group, lambda r: r["metrics"]["training_cost"]["peak_memory_mb"])
+        paper = PAPER_TABLE2[(replay, truncate)]
+        rows.append({
+            "replay buffer": "yes" if replay else "no", "truncated gradient": "yes" if truncate else "no",
+            "MSE 10 nodes": f"{_mean(group, lambda r: r['metrics']['same']['mse']):.4f}",
+            "MSE 15 nodes": f"{_mean(group, lambda r: r['metrics']['harder']['mse']):.4f}",
+            "paper MSE": f"{paper[0]:.4f}",
+            "it/s": f"{speed:.1f}", "speed": f"{speed / full_speed:.0%}", "paper speed": f"{paper[1]:.0%}",
+            "peak MB": f"{memory:.0f}", "memory": f"{memory / full_mem:.0%}", "paper memory": f"{paper[2]:.0%}",
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def table3(records: list[dict]) -> pd.DataFrame:
+    """Table 3: IREM on addition trained with each step size lambda, ours beside the paper's."""
+    from irem.experiments import PAPER_TABLE3
+
+    recs = [r for r in records if r["task"] == "addition"]
+    rows = []
+    for lam in sorted({_train(r)["step_size"] for r in recs}):
+        group = [r for r in recs if _train(r)["step_size"] == lam]
+        paper = PAPER_TABLE3.get(lam, (float("nan"), float("nan")))
+        rows.append({
+            "λ": f"{lam:g}",
+            "same: ours": f"{_mean(group, lambda r: r['metrics']['same']['mse']):.4f}",
+            "same: paper": f"{paper[0]:.4f}",
+            "harder: ours": f"{_mean(group, lambda r: r['metrics']['harder']['mse']):.4f}",
+            "harder: paper": f"{paper[1]:.4f}",
+            "halting step (same)": f"{_mean(group, lambda r: r['metrics']['same']['mean_halt_step']):.1f}",
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def halting_table(record: dict) -> pd.DataFrame:
+    """Halting at the energy minimum against fixed step budgets, same and harder (one record)."""
+    rows = []
+    for split, m in record["metrics"].items():
+        if "mse" not in m:
+            continue
+        by = m["mse_by_steps"]
+        last = max(by, key=int)
+        rows.append({
+            "difficulty": split, "mean steps used (halting)": f"{m['mean_halt_step']:.1f}",
+            "MSE at halting": f"{m['mse']:.4f}", "MSE after 5 steps": f"{by['5']:.4f}" if "5" in by else "—",
+            f"MSE after {last} steps": f"{by[last]:.4f}",
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def scratchpad_table(records: list[dict]) -> pd.DataFrame:
+    """IREM with scratchpads of each size D, per task: MSE (same / harder) and training speed."""
+    rows = []
+    tasks = list(dict.fromkeys(r["task"] for r in records))
+    for task in tasks:
+        recs = [r for r in records if r["task"] == task]
+        base = [r for r in recs if _train(r)["scratchpad"] == 0]
+        base_speed = _mean(base, lambda r: r["metrics"]["training_cost"]["iters_per_s"]) if base else float("nan")
+        for d in sorted({_train(r)["scratchpad"] for r in recs}):
+            group = [r for r in recs if _train(r)["scratchpad"] == d]
+            speed = _mean(group, lambda r: r["metrics"]["training_cost"]["iters_per_s"])
+            rows.append({
+                "task": TASK_LABELS.get(task, task), "scratchpad D": d,
+                "same": f"{_mean(group, lambda r: r['metrics']['same']['mse']):.4f}",
+                "harder": f"{_mean(group, lambda r: r['metrics']['harder']['mse']):.4f}",
+                "it/s": f"{speed:.1f}", "speed vs no scratchpad": f"{speed / base_speed:.0%}",
+            })  # fmt: skip
+    return pd.DataFrame(rows)

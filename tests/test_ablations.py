@@ -1,0 +1,66 @@
+"""Ablation and scratchpad experiments: configs per task, training cost, sweeps, tables."""
+
+import pytest
+import torch
+from conftest import gen
+
+from irem import benchmark, evaluate, experiments, plots, report
+from irem.config import EvalConfig, TrainConfig
+from irem.methods import make_method
+from irem.profiles import resolve
+from irem.tasks import make_task
+
+
+def test_variant_experiments_start_from_each_tasks_own_defaults():
+    graph_train, _ = resolve("paper", "ablations", {"replay": False}, task="shortest_path")
+    assert (graph_train.batch_size, graph_train.hidden, graph_train.replay) == (64, 128, False)
+    add_train, _ = resolve("paper", "scratchpad", {"scratchpad": 8}, task="addition")
+    assert (add_train.batch_size, add_train.hidden, add_train.scratchpad) == (128, 512, 8)
+    quick_graph, _ = resolve("quick", "ablations", task="shortest_path")
+    assert quick_graph == resolve("quick", "graph")[0]  # so the full variant reuses the graph run's weights
+
+
+def test_training_cost_reports_speed_and_memory():
+    spec = experiments.make_spec("ablations", "smoke", "shortest_path", "irem", 0)
+    cost = benchmark.training_cost(spec, torch.device("cpu"), iterations=3, fresh_process=False)
+    assert cost["iters_per_s"] > 0 and cost["peak_memory_mb"] >= 0 and "resident" in cost["memory_measure"]
+
+
+def test_step_size_sweep_and_scratchpad_trajectory():
+    task = make_task("addition", size=8)
+    options = EvalConfig(test_problems=6, test_steps=4, eval_batch=6, landscape_problems=0)
+    method = make_method("irem", task, TrainConfig(hidden=16, scratchpad=3))
+    sweep = evaluate.step_size_sweep(method, task, options, (10.0, 100.0), seed=0)
+    assert set(sweep) == {"10.0", "100.0"} and set(sweep["10.0"]) == {"same", "harder"}
+    assert len(sweep["10.0"]["same"]["mse_by_step"]) == options.test_steps + 1
+    traj = evaluate.scratchpad_trajectory(method, task.sample(1, "same", gen(0)), options, gen(1))
+    assert len(traj["y_mse"]) == len(traj["z"]) == options.test_steps + 1 and len(traj["z"][0]) == 3
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    runs_dir = tmp_path_factory.mktemp("runs")
+    kw = dict(profile="smoke", device="cpu", runs_dir=runs_dir, progress=False)
+    return experiments.ablations(**kw), experiments.scratchpad(tasks=["addition", "shortest_path"], sizes=[0, 4], **kw)
+
+
+def test_ablation_tables_have_every_variant_beside_the_paper(smoke):
+    ablations, _ = smoke
+    t2 = report.table2(ablations.records)
+    assert len(t2) == 3 and t2.iloc[-1]["speed"] == "100%" and t2.iloc[-1]["memory"] == "100%"
+    assert list(t2["paper MSE"]) == ["0.0491", "0.0287", "0.0274"]
+    t3 = report.table3(ablations.records)
+    assert list(t3["λ"]) == ["10", "30", "100", "300", "1000"] and t3.iloc[0]["same: paper"] == "0.0003"
+    sweep = next(r for r in ablations.records if "test_step_size" in r["curves"])
+    assert sweep["config"]["train"]["step_size"] == 100.0
+    assert len(report.halting_table(sweep)) == 2
+    assert plots.test_step_sizes(sweep).axes
+
+
+def test_scratchpad_table_and_trajectories(smoke):
+    _, scratch = smoke
+    table = report.scratchpad_table(scratch.records)
+    assert len(table) == 4 and set(table["scratchpad D"]) == {0, 4}
+    assert plots.scratchpad_trajectories(scratch.records, "shortest_path").axes
+    with pytest.raises(ValueError, match="tasks"):
+        experiments.scratchpad(profile="smoke", tasks=["edge_copy"])  # checked before anything runs
