@@ -253,6 +253,8 @@ def scratchpad_table(records: list[dict]) -> pd.DataFrame:
                 "task": TASK_LABELS.get(task, task), "scratchpad D": d,
                 "same": f"{_mean(group, lambda r: r['metrics']['same']['mse']):.4f}",
                 "harder": f"{_mean(group, lambda r: r['metrics']['harder']['mse']):.4f}",
+                "label variance (same / harder)": f"{group[0]['metrics']['same']['label_variance']:.4f} / "
+                f"{group[0]['metrics']['harder']['label_variance']:.4f}",
                 "it/s": f"{speed:.1f}", "speed vs no scratchpad": f"{speed / base_speed:.0%}",
             })  # fmt: skip
     return pd.DataFrame(rows)
