@@ -17,6 +17,8 @@ import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from irem.tasks import make_task  # noqa: E402
+
 METHOD_LABELS = {
     "irem": "IREM",
     "feedforward": "Feedforward",
@@ -37,8 +39,10 @@ SPLIT_STYLES = {"same": "-", "harder": "--"}
 
 
 def method_colors() -> dict[str, tuple]:
-    """A fixed colour per method, the same in every figure."""
-    return dict(zip(METHOD_LABELS, sns.color_palette("colorblind", len(METHOD_LABELS))))
+    """A fixed colour per method, the same in every figure (colour-blind safe, no two alike)."""
+    palette = sns.color_palette("colorblind", 10)
+    picks = {"irem": 0, "feedforward": 7, "recurrent": 2, "programmatic": 3, "iterative_feedforward": 4}
+    return {m: palette[i] for m, i in picks.items()}
 
 
 def _mean_curve(records: Sequence[dict], key: str, split: str) -> np.ndarray:
@@ -102,15 +106,25 @@ def per_element_error(record: dict, side: int = 20) -> Figure:
 
 
 def energy_landscape(records: Sequence[dict], split: str = "same") -> Figure:
-    """Fig. 5: energy (relative to the solution's) against MSE distance from the solution."""
+    """Fig. 5: energy (relative to the solution's) against MSE distance from the solution.
+
+    The dashed line is the bowl from which one reasoning step lands exactly on the solution,
+    E(y) - E(y*) = |y - y*|^2 / (2 lambda) = D * MSE / (2 lambda) for answers of D entries:
+    a learned energy close to it reaches the answer in few steps from anywhere.
+    """
     recs = [r for r in records if "energy_landscape" in r.get("curves", {})]
     fig, axes = plt.subplots(1, len(recs), figsize=(4.0 * len(recs), 3.2), squeeze=False)
     for ax, r in zip(axes[0], recs):
         data = r["curves"]["energy_landscape"][split]
-        ax.scatter(data["mse"], data["energy"], s=6, alpha=0.5, color=method_colors()["irem"])
+        ax.scatter(data["mse"], data["energy"], s=6, alpha=0.5, color=method_colors()["irem"], label="learned energy")
+        lam = r["config"]["eval"]["test_step_size"] or r["config"]["train"]["step_size"]
+        dim = make_task(r["task"], **r["config"]["task_options"]).y_dim
+        mse = np.geomspace(min(data["mse"]), max(data["mse"]), 50)
+        ax.plot(mse, dim * mse / (2 * lam), "k--", lw=1, label=f"one-step bowl D·MSE/(2λ), λ = {lam:g}")
         ax.set(xscale="log", xlabel="MSE distance from the solution", ylabel="E(x, y) - E(x, y*)",
                title=TASK_LABELS.get(r["task"], r["task"]))  # fmt: skip
         ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     return fig
 

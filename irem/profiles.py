@@ -13,15 +13,9 @@ from irem.validate import check_choice
 
 PROFILES = ("smoke", "quick", "paper")
 EXPERIMENTS = ("continuous", "composition", "graph", "denoising", "ablations", "scratchpad")
-# experiments that train IREM variants on tasks of other experiments: each task starts from the
-# defaults of its own experiment, then these changes apply (quick: shorter continuous training,
-# so the many variants fit a CPU session)
+# experiments that train IREM variants on tasks of other experiments: each task takes the
+# defaults of its own experiment, so a variant with the default settings is that experiment's run
 VARIANT_EXPERIMENTS = ("ablations", "scratchpad")
-_VARIANT_CHANGES: dict[str, dict[str, dict]] = {
-    "smoke": {"continuous": {}, "graph": {}},
-    "quick": {"continuous": {"iterations": 800, "log_every": 50}, "graph": {}},
-    "paper": {"continuous": {}, "graph": {}},
-}
 
 _SMOKE = dict(
     iterations=30, batch_size=16, hidden=64, replay_capacity=256, log_every=10,
@@ -73,7 +67,7 @@ def resolve(
     check_choice("experiment", experiment, EXPERIMENTS)
     if experiment in VARIANT_EXPERIMENTS:
         base = "graph" if task in GRAPH_TASKS else "continuous"
-        values = {**_DEFAULTS[profile][base], **_VARIANT_CHANGES[profile][base], **(overrides or {})}
+        values = {**_DEFAULTS[profile][base], **(overrides or {})}
     else:
         values = {**_DEFAULTS[profile][experiment], **(overrides or {})}
     train, evaluation = split_overrides(values)

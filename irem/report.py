@@ -16,21 +16,65 @@ PROFILE_NOTES = {
 }
 
 
+def _provenance(result) -> dict[str, str]:
+    """Who made a result's records: seeds, devices, torch versions, commits and wall time, as text."""
+    recs = result.records
+    return {
+        "seeds": ", ".join(map(str, sorted({r["seed"] for r in recs}))),
+        "devices": "; ".join(sorted({r["provenance"]["device"] for r in recs})),
+        "torch": ", ".join(sorted({r["provenance"]["torch"] for r in recs})),
+        "commits": ", ".join(sorted({r["provenance"]["git_commit"][:10] for r in recs})),
+        "minutes": f"{sum(r['provenance']['wall_s'] for r in recs) / 60:.1f}",
+    }
+
+
 def provenance_note(result) -> str:
     """A Markdown admonition saying which profile, seeds, devices and commits made a result."""
-    recs = result.records
-    devices = sorted({r["provenance"]["device"] for r in recs})
-    commits = sorted({r["provenance"]["git_commit"][:10] for r in recs})
-    torch_versions = sorted({r["provenance"]["torch"] for r in recs})
-    seeds = sorted({r["seed"] for r in recs})
-    wall = sum(r["provenance"]["wall_s"] for r in recs)
+    p = _provenance(result)
     return (
         ":::{note}\n"
-        f"This page shows {PROFILE_NOTES.get(result.profile, result.profile)}: {len(recs)} run record(s), "
-        f"seed(s) {', '.join(map(str, seeds))}, made on {'; '.join(devices)} with torch {', '.join(torch_versions)} "
-        f"at commit(s) {', '.join(commits)}, {wall / 60:.1f} minutes of training and evaluation in all.\n"
+        f"This page shows {PROFILE_NOTES.get(result.profile, result.profile)}: {len(result.records)} run record(s), "
+        f"seed(s) {p['seeds']}, made on {p['devices']} with torch {p['torch']} at commit(s) {p['commits']}, "
+        f"{p['minutes']} minutes of training and evaluation in all.\n"
         ":::\n"
     )
+
+
+def provenance_table(results: dict[str, object]) -> pd.DataFrame:
+    """One row per experiment (``{name: ExperimentResult}``): the profile shown and who made its records."""
+    rows = []
+    for name, result in results.items():
+        p = _provenance(result)
+        rows.append({"experiment": name, "profile": result.profile, "records": len(result.records), "seeds": p["seeds"],
+                     "devices": p["devices"], "torch": p["torch"], "commits": p["commits"],
+                     "minutes": p["minutes"]})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def ranks(table: pd.DataFrame, method: str = "irem", split_labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """Where ``method`` ranks among the methods of each (task, split), by our error and by the paper's.
+
+    Rank 1 is the lowest error. Reading the two rank columns side by side tells whether the
+    paper's ordering is reproduced.
+    """
+    labels = split_labels or {}
+    rows = []
+    for (task, split), g in table.groupby(["task", "split"], sort=False):
+        mine = g[g.method == method]
+        if mine.empty:
+            continue
+        r = mine.iloc[0]
+        others = g[g.method != method]
+        our_rank = f"{1 + int((others.ours < r.ours).sum())} of {len(g)}"
+        paper_rank = "—" if pd.isna(r.paper) else f"{1 + int((others.paper < r.paper).sum())} of {len(g)}"
+        best_other = others.loc[others.ours.idxmin(), "method"] if len(others) else None
+        rows.append({
+            "task": TASK_LABELS.get(task, task), "split": labels.get(split, split),
+            f"{METHOD_LABELS.get(method, method)}: ours": f"{r.ours:.4f}", "rank (ours)": our_rank,
+            "best other method (ours)": METHOD_LABELS.get(best_other, "—"),
+            "paper": "—" if pd.isna(r.paper) else f"{r.paper:.4f}", "rank (paper)": paper_rank,
+        })  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def wide_table(table: pd.DataFrame, split_labels: dict[str, str] | None = None) -> pd.DataFrame:
@@ -93,7 +137,7 @@ def standing(table: pd.DataFrame, method: str = "irem") -> str:
             verdict = "at or below the paper's" if ratio <= 1.1 else f"{ratio:.1f}× the paper's"
             parts.append(
                 f"{r.split}: {r.ours:.4f} vs the paper's {r.paper:.4f} ({verdict}; "
-                f"{r.ours / r.label_variance:.2f} of the label variance; rank {rank} of {len(others) + 1} methods)"
+                f"{r.ours / r.label_variance:.2g} of the label variance; rank {rank} of {len(others) + 1} methods)"
             )
         lines.append(f"- **{TASK_LABELS.get(task, task)}**, {METHOD_LABELS.get(method, method)}: " + "; ".join(parts))
     return "\n".join(lines)
@@ -121,9 +165,9 @@ def recipes_table(runs_dir, experiment: str, task: str, method: str) -> pd.DataF
         t = r["config"]["train"]
         rows.append({
             "profile": r["profile"], "iterations": t["iterations"], "batch": t["batch_size"],
-            "steps N": t["steps"], "λ": t["step_size"], "lr": t["lr"], "lr schedule": t["lr_schedule"],
-            "same": round(r["metrics"]["same"]["mse"], 5), "harder": round(r["metrics"]["harder"]["mse"], 5),
-            "device": r["provenance"]["device"], "train minutes": round(r["provenance"]["train_wall_s"] / 60, 1),
+            "steps N": t["steps"], "λ": f"{t['step_size']:g}", "lr": f"{t['lr']:g}", "lr schedule": t["lr_schedule"],
+            "same": f"{r['metrics']['same']['mse']:.4g}", "harder": f"{r['metrics']['harder']['mse']:.4g}",
+            "device": r["provenance"]["device"], "train minutes": f"{r['provenance']['train_wall_s'] / 60:.1f}",
         })  # fmt: skip
     return pd.DataFrame(rows)
 

@@ -18,6 +18,7 @@ def test_variant_experiments_start_from_each_tasks_own_defaults():
     assert (add_train.batch_size, add_train.hidden, add_train.scratchpad) == (128, 512, 8)
     quick_graph, _ = resolve("quick", "ablations", task="shortest_path")
     assert quick_graph == resolve("quick", "graph")[0]  # so the full variant reuses the graph run's weights
+    assert resolve("quick", "scratchpad", task="addition") == resolve("quick", "continuous")
 
 
 def test_training_cost_reports_speed_and_memory():
