@@ -7,6 +7,7 @@ Examples::
     irem reproduce continuous --profile quick --device cpu --jobs 2
     irem train --task shortest_path --method recurrent --profile quick
     irem show data/runs/continuous/*.json
+    irem bench --tasks addition shortest_path --methods irem feedforward --device cuda
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from irem import experiments, runs
+import pandas as pd
+
+from irem import benchmark, experiments, runs
 from irem.config import EvalConfig, TrainConfig
 from irem.methods import METHODS
 from irem.profiles import EXPERIMENTS, PROFILES, VARIANT_EXPERIMENTS
 from irem.tasks import TASKS
+from irem.validate import check_positive
 
 _FIELD_TYPES = {f.name: f.type for cls in (TrainConfig, EvalConfig) for f in fields(cls)}
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
@@ -100,6 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1, help="runs trained at once, in separate processes")
     _add_common(p)
 
+    p = sub.add_parser("bench", help="training speed and peak memory of methods, each measured in a fresh process")
+    p.add_argument("--tasks", nargs="+", choices=list(TASKS), default=["addition", "shortest_path"], help="tasks")
+    p.add_argument("--methods", nargs="+", choices=list(METHODS), default=["irem"], help="methods (default: irem)")
+    p.add_argument("--profile", default="paper", choices=PROFILES, help="network and batch sizes (default: paper)")
+    p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda[:N] (default: auto)")
+    p.add_argument("--iterations", type=int, default=30, help="training iterations timed per method (default: 30)")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="any TrainConfig field; repeatable")
+
     p = sub.add_parser("show", help="print the config, metrics and provenance of run records")
     p.add_argument("paths", nargs="+", type=Path, help="run record JSON files")
     p.add_argument("--json", action="store_true", help="print whole records as JSON")
@@ -132,6 +144,23 @@ def _show(paths: list[Path], as_json: bool) -> None:
               f"{prov['train_iters_per_s']:.1f} it/s, commit {prov['git_commit'][:10]}{dirty}")  # fmt: skip
 
 
+def _bench(args: argparse.Namespace) -> None:
+    """Time ``args.iterations`` training iterations of each (task, method) and print a table."""
+    device = experiments.resolve_device(args.device)
+    iterations = int(check_positive("iterations", args.iterations, integer=True))
+    overrides = dict(parse_override(s) for s in args.set or [])
+    rows = []
+    for task in args.tasks:
+        for method in args.methods:
+            spec = experiments.make_spec(experiments.experiment_of(task), args.profile, task, method, 0, overrides)
+            cost = benchmark.training_cost(spec, device, iterations=iterations)
+            rows.append({"task": task, "method": method, "it/s": round(cost["iters_per_s"], 2),
+                         "peak memory (MB)": round(cost["peak_memory_mb"], 1)})  # fmt: skip
+    print(f"{runs.device_name(device)}, profile {args.profile}, {iterations} iterations each; memory: "
+          f"{benchmark.MEMORY_KINDS[device.type]}")  # fmt: skip
+    print(pd.DataFrame(rows).to_string(index=False))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -139,9 +168,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "show":
             _show(args.paths, args.json)
             return 0
+        if args.command == "bench":
+            _bench(args)
+            return 0
         overrides = _overrides(args)
         if args.command == "train":
-            experiment = args.experiment or next(e for e, ts in experiments.EXPERIMENT_TASKS.items() if args.task in ts)
+            experiment = args.experiment or experiments.experiment_of(args.task)
             spec = experiments.make_spec(experiment, args.profile, args.task, args.method, args.seed, overrides)
             device = experiments.resolve_device(args.device)
             experiments.run_all([spec], args.runs_dir, device, retrain=args.retrain)

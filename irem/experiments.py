@@ -91,6 +91,13 @@ EXPERIMENT_TASKS: dict[str, tuple[str, ...]] = {
 }
 DENOISING_METHODS = ("irem", "feedforward")  # the baselines without an image network are left out
 
+
+def experiment_of(task: str) -> str:
+    """The experiment a task belongs to (the first that lists it: ``shortest_path`` is ``graph``)."""
+    check_choice("task", task, [t for ts in EXPERIMENT_TASKS.values() for t in ts])
+    return next(e for e, ts in EXPERIMENT_TASKS.items() if task in ts)
+
+
 # Table 2 (shortest path): (replay buffer, truncated backpropagation) variants of IREM
 TABLE2_VARIANTS = ((False, False), (True, False), (True, True))
 PAPER_TABLE2 = {  # test MSE, training speed and memory relative to the full method

@@ -77,6 +77,16 @@ def ranks(table: pd.DataFrame, method: str = "irem", split_labels: dict[str, str
     return pd.DataFrame(rows)
 
 
+def budget_note(result, paper_iterations: int = 10_000) -> str:
+    """A sentence on how long a result's runs trained, against the paper's budget."""
+    its = sorted({r["config"]["train"]["iterations"] for r in result.records})
+    text = f"These runs trained for {' / '.join(f'{i:,}' for i in its)} iterations (the paper: {paper_iterations:,})."
+    if max(its) < paper_iterations:
+        text += (" A baseline far above its paper number here may not have converged; the `paper` profile"
+                 " is the fair comparison.")  # fmt: skip
+    return text
+
+
 def wide_table(table: pd.DataFrame, split_labels: dict[str, str] | None = None) -> pd.DataFrame:
     """One row per (task, method); ours and the paper's side by side for each split.
 

@@ -57,3 +57,12 @@ def test_train_then_show(capsys, tmp_path):
     assert json.loads(path.read_text())["config"]["train"]["iterations"] == 5
     code, out, _ = run_cli(capsys, "show", str(path))
     assert code == 0 and "matrix_inverse / feedforward" in out
+
+
+def test_bench_prints_speed_and_memory(capsys):
+    code, out, _ = run_cli(capsys, "bench", "--tasks", "addition", "--methods", "irem", "feedforward", "--profile",
+                           "smoke", "--device", "cpu", "--iterations", "2")  # fmt: skip
+    assert code == 0 and "it/s" in out and "peak memory" in out
+    assert len([line for line in out.splitlines() if line.startswith("addition")]) == 2
+    code, _, err = run_cli(capsys, "bench", "--iterations", "0", "--device", "cpu")
+    assert code == 2 and "iterations must be an integer > 0" in err

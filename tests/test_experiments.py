@@ -66,3 +66,26 @@ def test_every_figure_draws_from_records(smoke):
     for fig in figures:
         assert fig.axes
         matplotlib.pyplot.close(fig)
+
+
+def test_ranks_compare_our_ordering_with_the_papers():
+    import pandas as pd
+
+    table = pd.DataFrame(
+        [
+            dict(task="addition", method="irem", split="same", ours=0.3, paper=0.0003),
+            dict(task="addition", method="feedforward", split="same", ours=0.1, paper=0.0448),
+            dict(task="addition", method="recurrent", split="same", ours=0.5, paper=0.3610),
+        ]
+    )
+    row = report.ranks(table).iloc[0]
+    assert row["rank (ours)"] == "2 of 3" and row["rank (paper)"] == "1 of 3"
+    assert row["best other method (ours)"] == "Feedforward"
+
+
+def test_budget_note_flags_runs_shorter_than_the_papers(smoke):
+    _, cont, _ = smoke
+    assert "not have converged" in report.budget_note(cont)  # smoke: 30 iterations
+    assert "not have converged" not in report.budget_note(cont, paper_iterations=30)
+    table = report.provenance_table({"continuous": cont})
+    assert table.loc[0, "profile"] == "smoke" and table.loc[0, "records"] == len(cont.records)
