@@ -132,6 +132,10 @@ def _show(paths: list[Path], as_json: bool) -> None:
         print(f"{path}\n  {r['experiment']} / {r['task']} / {r['method']}  seed {r['seed']}  profile {r['profile']}"
               f"  hash {r['config_hash']}")  # fmt: skip
         for split, m in r["metrics"].items():
+            if "mse" not in m:  # the training cost of ablation and scratchpad runs
+                print(f"  {split}: {m['iters_per_s']:.1f} it/s, peak memory {m['peak_memory_mb']:.0f} MB "
+                      f"({m['memory_measure']})")  # fmt: skip
+                continue
             steps = ", ".join(f"{k}: {_num(v)}" for k, v in m.get("mse_by_steps", {}).items())
             extra = ""
             if "label_variance" in m:

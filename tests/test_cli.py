@@ -66,3 +66,12 @@ def test_bench_prints_speed_and_memory(capsys):
     assert len([line for line in out.splitlines() if line.startswith("addition")]) == 2
     code, _, err = run_cli(capsys, "bench", "--iterations", "0", "--device", "cpu")
     assert code == 2 and "iterations must be an integer > 0" in err
+
+
+def test_show_an_ablation_record_with_its_training_cost(capsys, tmp_path):
+    code, _, _ = run_cli(capsys, "train", "--experiment", "ablations", "--task", "addition", "--profile", "smoke",
+                         "--device", "cpu", "--runs-dir", str(tmp_path), "--iterations", "3")  # fmt: skip
+    assert code == 0
+    (path,) = (tmp_path / "ablations").glob("*.json")
+    code, out, _ = run_cli(capsys, "show", str(path))
+    assert code == 0 and "training_cost:" in out and "peak memory" in out
