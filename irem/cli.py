@@ -161,7 +161,8 @@ def _bench(args: argparse.Namespace) -> None:
             rows.append({"task": task, "method": method, "it/s": round(cost["iters_per_s"], 2),
                          "peak memory (MB)": round(cost["peak_memory_mb"], 1)})  # fmt: skip
     where = runs.device_name(device) if device.type == "cuda" else "cpu, one thread"  # as _measure runs it
-    print(f"{where}, profile {args.profile}, {iterations} iterations each; memory: {benchmark.MEMORY_KINDS[device.type]}")
+    print(f"{where}, profile {args.profile}, {iterations} iterations each")
+    print(f"memory: {benchmark.MEMORY_KINDS[device.type]}")
     print(pd.DataFrame(rows).to_string(index=False))
 
 
