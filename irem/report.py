@@ -54,6 +54,11 @@ def provenance_table(results: dict[str, object]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _rank(value: float, others: pd.Series) -> int:
+    """1 + the number of ``others`` with a lower error (1 is the best)."""
+    return 1 + int((others < value).sum())
+
+
 def ranks(table: pd.DataFrame, method: str = "irem", split_labels: dict[str, str] | None = None) -> pd.DataFrame:
     """Where ``method`` ranks among the methods of each (task, split), by our error and by the paper's.
 
@@ -68,8 +73,8 @@ def ranks(table: pd.DataFrame, method: str = "irem", split_labels: dict[str, str
             continue
         r = mine.iloc[0]
         others = g[g.method != method]
-        our_rank = f"{1 + int((others.ours < r.ours).sum())} of {len(g)}"
-        paper_rank = "—" if pd.isna(r.paper) else f"{1 + int((others.paper < r.paper).sum())} of {len(g)}"
+        our_rank = f"{_rank(r.ours, others.ours)} of {len(g)}"
+        paper_rank = "—" if pd.isna(r.paper) else f"{_rank(r.paper, others.paper)} of {len(g)}"
         best_other = others.loc[others.ours.idxmin(), "method"] if len(others) else None
         rows.append({
             "task": TASK_LABELS.get(task, task), "split": labels.get(split, split),
@@ -146,7 +151,7 @@ def standing(table: pd.DataFrame, method: str = "irem") -> str:
         for _, r in mine.iterrows():
             ratio = r.ours / r.paper if r.paper and not pd.isna(r.paper) else float("nan")
             others = g[(g.split == r.split) & (g.method != method)]
-            rank = 1 + int((others.ours < r.ours).sum())
+            rank = _rank(r.ours, others.ours)
             verdict = ("at or below the paper's" if ratio <= 1.0 else "within 10 % of the paper's" if ratio <= 1.1
                        else f"{ratio:.1f}× the paper's")  # fmt: skip
             parts.append(
@@ -179,11 +184,17 @@ def recipes_table(runs_dir, experiment: str, task: str, method: str) -> pd.DataF
         t = r["config"]["train"]
         rows.append({
             "profile": r["profile"], "iterations": t["iterations"], "batch": t["batch_size"],
-            "steps N": t["steps"], "λ": f"{t['step_size']:g}", "lr": f"{t['lr']:g}", "lr schedule": t["lr_schedule"],
-            "same": f"{r['metrics']['same']['mse']:.4g}", "harder": f"{r['metrics']['harder']['mse']:.4g}",
-            "device": r["provenance"]["device"], "train minutes": f"{r['provenance']['train_wall_s'] / 60:.1f}",
+            "steps N": t["steps"], "λ": t["step_size"], "lr": t["lr"], "lr schedule": t["lr_schedule"],
+            "same": r["metrics"]["same"]["mse"], "harder": r["metrics"]["harder"]["mse"],
+            "device": r["provenance"]["device"], "train minutes": r["provenance"]["train_wall_s"] / 60,
         })  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def styled_recipes(recipes: pd.DataFrame) -> Styler:
+    """``recipes_table`` for the book: no index, numbers at the precision they mean."""
+    formats = {"λ": "{:g}", "lr": "{:g}", "same": "{:.4g}", "harder": "{:.4g}", "train minutes": "{:.1f}"}
+    return recipes.style.hide(axis="index").format(formats)
 
 
 # Table 5 of the paper (BSD68, PSNR in dB): a different dataset from ours, shown for reference.
