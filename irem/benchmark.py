@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -33,15 +34,12 @@ def _status_kb(field: str) -> int:
 
 
 def _measure(spec: runs.RunSpec, device: str, iterations: int) -> dict:
-    from irem.methods import make_method  # the spawned process imports what it needs
-    from irem.tasks import make_task
+    """Train ``spec``'s method for ``iterations`` iterations with the real loop; time and measure it."""
+    from irem.train import train  # the spawned process imports what it needs
 
     torch.set_num_threads(1)
     dev = torch.device(device)
-    task = make_task(spec.task, **spec.task_options)
-    torch.manual_seed(spec.seed)
-    method = make_method(spec.method, task, spec.train).to(dev)
-    optimizer = torch.optim.Adam(method.parameters(), lr=spec.train.lr)
+    task, method = spec.build(dev)
     gen = torch.Generator(device=dev).manual_seed(spec.seed)
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
@@ -49,19 +47,22 @@ def _measure(spec: runs.RunSpec, device: str, iterations: int) -> dict:
         base = torch.cuda.memory_allocated(dev)
     else:
         base = _status_kb("VmRSS") * 1024
+    ends: list[float] = []  # when each iteration's optimiser step returned
+
+    def on_step(_: int) -> None:
+        if dev.type == "cuda":
+            torch.cuda.synchronize(dev)
+        ends.append(time.perf_counter())
+
     start = time.perf_counter()
-    for _ in range(iterations):
-        loss = method.loss(task.sample(spec.train.batch_size, task.train_split, gen), gen)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+    config = replace(spec.train, iterations=iterations, log_every=iterations)
+    train(method, task, config, gen, progress=False, on_step=on_step)
     if dev.type == "cuda":
-        torch.cuda.synchronize(dev)
         peak = torch.cuda.max_memory_allocated(dev) - base
     else:
         peak = _status_kb("VmHWM") * 1024 - base
     return {
-        "iters_per_s": iterations / (time.perf_counter() - start),
+        "iters_per_s": iterations / (ends[-1] - start),
         "peak_memory_mb": peak / 2**20,
         "memory_measure": MEMORY_KINDS[dev.type],
         "iterations": iterations,

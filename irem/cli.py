@@ -23,8 +23,9 @@ import pandas as pd
 from irem import benchmark, experiments, runs
 from irem.config import EvalConfig, TrainConfig
 from irem.methods import METHODS
-from irem.profiles import EXPERIMENTS, PROFILES, VARIANT_EXPERIMENTS
+from irem.profiles import PROFILES
 from irem.tasks import TASKS
+from irem.train import TrainingDiverged
 from irem.validate import check_positive
 
 _FIELD_TYPES = {f.name: f.type for cls in (TrainConfig, EvalConfig) for f in fields(cls)}
@@ -90,14 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="train and evaluate one run; write its record")
-    p.add_argument("--experiment", choices=EXPERIMENTS, help="default: the experiment the task belongs to")
+    p.add_argument("--experiment", choices=list(experiments.REGISTRY), help="default: the task's own experiment")
     p.add_argument("--task", required=True, choices=list(TASKS), help="task to learn")
     p.add_argument("--method", default="irem", choices=list(METHODS), help="method (default: irem)")
     p.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
     _add_common(p)
 
     p = sub.add_parser("reproduce", help="run (or load) every run of an experiment and print its table")
-    p.add_argument("experiment", choices=[*EXPERIMENTS, "all"], help="experiment to reproduce")
+    p.add_argument("experiment", choices=[*experiments.REGISTRY, "all"], help="experiment to reproduce")
     p.add_argument("--seeds", type=int, default=1, help="training seeds 0..N-1 (default: 1)")
     p.add_argument("--tasks", nargs="+", choices=list(TASKS), help="subset of the experiment's tasks")
     p.add_argument("--methods", nargs="+", choices=list(METHODS), help="subset of methods (default: all)")
@@ -113,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="any TrainConfig field; repeatable")
 
     p = sub.add_parser("show", help="print the config, metrics and provenance of run records")
-    p.add_argument("paths", nargs="+", type=Path, help="run record JSON files")
+    p.add_argument("paths", nargs="+", type=Path, help="run record JSON files, or folders of them")
     p.add_argument("--json", action="store_true", help="print whole records as JSON")
     return parser
 
@@ -122,20 +123,32 @@ def _num(value: float | None) -> str:
     return "diverged" if value is None else f"{value:.4g}"  # records store non-finite values as null
 
 
-def _show(paths: list[Path], as_json: bool) -> None:
+def _record_paths(paths: list[Path]) -> list[Path]:
+    """The record files named, with every record under a folder named."""
+    out = []
     for path in paths:
-        r = runs.read_record(path)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*.json") if "weights" not in p.parts)
+            if not found:
+                raise ValueError(f"{path}: no run records (*.json) in this folder")
+            out += found
+        elif not path.exists():
+            raise ValueError(f"{path}: no such file")
+        else:
+            out.append(path)
+    return out
+
+
+def _show(paths: list[Path], as_json: bool) -> None:
+    for path in _record_paths(paths):
+        r = runs.Record.load(path)
         if as_json:
-            print(json.dumps(r, indent=1))
+            print(json.dumps(r.to_dict(), indent=1))
             continue
-        prov = r["provenance"]
-        print(f"{path}\n  {r['experiment']} / {r['task']} / {r['method']}  seed {r['seed']}  profile {r['profile']}"
-              f"  hash {r['config_hash']}")  # fmt: skip
-        for split, m in r["metrics"].items():
-            if "mse" not in m:  # the training cost of ablation and scratchpad runs
-                print(f"  {split}: {m['iters_per_s']:.1f} it/s, peak memory {m['peak_memory_mb']:.0f} MB "
-                      f"({m['memory_measure']})")  # fmt: skip
-                continue
+        prov = r.provenance
+        print(f"{path}\n  {r.experiment} / {r.task} / {r.method}  seed {r.seed}  profile {r.profile}"
+              f"  hash {r.config_hash}")  # fmt: skip
+        for split, m in r.metrics.items():
             steps = ", ".join(f"{k}: {_num(v)}" for k, v in m.get("mse_by_steps", {}).items())
             extra = ""
             if "label_variance" in m:
@@ -143,6 +156,10 @@ def _show(paths: list[Path], as_json: bool) -> None:
                          f" by steps {steps})")  # fmt: skip
             psnr = f"  psnr {m['psnr']:.2f} dB (noisy input {m['psnr_noisy']:.2f})" if "psnr" in m else ""
             print(f"  {split:>7}: mse {_num(m['mse'])}{psnr}{extra}")
+        if r.training_cost is not None:
+            c = r.training_cost
+            print(f"  training cost: {c['iters_per_s']:.1f} it/s, peak memory {c['peak_memory_mb']:.0f} MB "
+                  f"({c['memory_measure']})")  # fmt: skip
         dirty = " (dirty)" if prov["dirty"] else ""
         print(f"  {prov['device']}, torch {prov['torch']}, {prov['wall_s']:.0f} s, "
               f"{prov['train_iters_per_s']:.1f} it/s, commit {prov['git_commit'][:10]}{dirty}")  # fmt: skip
@@ -156,7 +173,7 @@ def _bench(args: argparse.Namespace) -> None:
     rows = []
     for task in args.tasks:
         for method in args.methods:
-            spec = experiments.make_spec(experiments.experiment_of(task), args.profile, task, method, 0, overrides)
+            spec = experiments.get(experiments.home_of(task)).spec(args.profile, task, method, 0, overrides)
             cost = benchmark.training_cost(spec, device, iterations=iterations)
             rows.append({"task": task, "method": method, "it/s": round(cost["iters_per_s"], 2),
                          "peak memory (MB)": round(cost["peak_memory_mb"], 1)})  # fmt: skip
@@ -178,27 +195,29 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         overrides = _overrides(args)
         if args.command == "train":
-            experiment = args.experiment or experiments.experiment_of(args.task)
-            spec = experiments.make_spec(experiment, args.profile, args.task, args.method, args.seed, overrides)
+            experiment = experiments.get(args.experiment or experiments.home_of(args.task))
+            spec = experiment.spec(args.profile, args.task, args.method, args.seed, overrides)
             device = experiments.resolve_device(args.device)
             experiments.run_all([spec], args.runs_dir, device, retrain=args.retrain)
             _show([runs.record_path(args.runs_dir, spec)], False)
             return 0
-        names = EXPERIMENTS if args.experiment == "all" else [args.experiment]
+        names = list(experiments.REGISTRY) if args.experiment == "all" else [args.experiment]
         for name in names:
-            kwargs = dict(
-                profile=args.profile, seeds=args.seeds, device=args.device, retrain=args.retrain,
-                runs_dir=args.runs_dir, overrides=overrides, jobs=args.jobs,
+            exp = experiments.get(name)
+            tasks = [t for t in args.tasks if t in exp.tasks] if args.tasks else exp.tasks
+            methods = [m for m in args.methods if m in exp.methods] if args.methods else exp.methods
+            if args.experiment == "all" and not (tasks and methods):
+                continue  # `all --tasks addition` runs the experiments that have addition
+            result = experiments.run(
+                name, profile=args.profile, tasks=tasks or args.tasks, methods=methods or args.methods,
+                seeds=args.seeds, device=args.device, retrain=args.retrain, runs_dir=args.runs_dir,
+                overrides=overrides, jobs=args.jobs,
             )  # fmt: skip
-            if name not in VARIANT_EXPERIMENTS:  # ablations and scratchpad train IREM variants only
-                default_methods = experiments.DENOISING_METHODS if name == "denoising" else tuple(METHODS)
-                kwargs["methods"] = args.methods or default_methods
-            if name in ("continuous", "graph", "scratchpad"):
-                kwargs["tasks"] = args.tasks or experiments.EXPERIMENT_TASKS[name]
-            result = experiments.EXPERIMENT_FUNCTIONS[name](**kwargs)
             print(f"== {name} ({result.profile} profile)")
             print(result.table().to_string(index=False))
         return 0
+    except TrainingDiverged as e:
+        parser.exit(1, f"irem: training diverged: {e}\n")
     except (ValueError, FileNotFoundError) as e:
         parser.exit(2, f"irem: error: {e}\n")
 

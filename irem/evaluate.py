@@ -14,8 +14,7 @@ from torch import Tensor
 from irem.config import EvalConfig
 from irem.methods import Method
 from irem.tasks import DIFFICULTIES, Batch, Task
-from irem.tasks.continuous import Batch as ContinuousBatch
-from irem.tasks.continuous import ContinuousTask
+from irem.tasks.continuous import Addition, ContinuousTask
 from irem.tasks.images import TEST_SIGMAS, Denoising, psnr
 
 REPORT_STEPS = (1, 5, 10, 20, 40, 80)  # steps at which metrics.<split>.mse_by_steps is kept
@@ -115,7 +114,7 @@ def energy_landscape(
 
 
 def composition(
-    method: Method, task: ContinuousTask, options: EvalConfig, generator: torch.Generator
+    method: Method, task: Addition, options: EvalConfig, generator: torch.Generator
 ) -> tuple[list[float], dict]:
     """Nest the learned addition (Section 4.4): y^k = Alg(y^{k-1}, v_k), truth v_0 + ... + v_k.
 
@@ -138,7 +137,7 @@ def composition(
         estimate, truth = v[0], v[0]
         for k in range(1, k_max + 1):
             truth = truth + v[k]
-            problem = ContinuousBatch(torch.cat([estimate, v[k]], dim=1), truth)
+            problem = task.problem(estimate, v[k])  # the model's own last answer plus the next operand
             estimate = method.predict(problem, steps, generator, options).at_halt()
             sq_err[k - 1] += ((estimate - truth) ** 2).mean(-1).sum()
             if chunk == 0 and k == 3:

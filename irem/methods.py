@@ -16,10 +16,9 @@ from torch import Tensor, nn
 from irem import minimize
 from irem.config import EvalConfig, TrainConfig
 from irem.minimize import Trajectory
-from irem.models import build_network
 from irem.replay import ReplayBuffer
 from irem.tasks import Batch, Task
-from irem.validate import check_choice
+from irem.validate import check_choice, register
 
 
 def uniform_like(t: Tensor, generator: torch.Generator, shape: tuple[int, ...] | None = None) -> Tensor:
@@ -32,6 +31,8 @@ class Method(nn.Module):
     """A way of computing answers, trained by ``irem.train.train``."""
 
     name: ClassVar[str]
+    label: ClassVar[str]  # its name in the book's tables and legends
+    color: ClassVar[str]  # its colour in every figure (the colour-blind-safe palette of seaborn)
     iterative: ClassVar[bool] = False  # can it use more computation at test time?
 
     def __init__(self, task: Task, config: TrainConfig) -> None:
@@ -57,16 +58,18 @@ class IREM(Method):
     """
 
     name = "irem"
+    label = "IREM"
+    color = "#0173b2"
     iterative = True
 
     def __init__(self, task: Task, config: TrainConfig) -> None:
         super().__init__(task, config)
-        self.energy = build_network("energy", task, config)
+        self.energy = task.network(self.name, config)
         self.buffer = ReplayBuffer(config.replay_capacity) if config.replay else None
 
     def _start(self, batch: Batch, generator: torch.Generator) -> tuple[Tensor, Tensor | None]:
         # denoising starts from the noisy image; every other task from U(-1, 1) noise
-        y0 = batch.x.clone() if getattr(batch, "starts_from_input", False) else uniform_like(batch.y, generator)
+        y0 = batch.x.clone() if batch.starts_from_input else uniform_like(batch.y, generator)
         d = self.config.scratchpad
         z0 = uniform_like(batch.y, generator, (len(batch), d)) if d else None
         return y0, z0
@@ -110,10 +113,12 @@ class Feedforward(Method):
     """A direct map y = f(x) (App. D): the same MLP as the energy, with ReLU."""
 
     name = "feedforward"
+    label = "Feedforward"
+    color = "#949494"
 
     def __init__(self, task: Task, config: TrainConfig) -> None:
         super().__init__(task, config)
-        self.net = build_network("feedforward", task, config)
+        self.net = task.network(self.name, config)
 
     def loss(self, batch: Batch, generator: torch.Generator) -> Tensor:
         return F.mse_loss(self.net(batch.x), batch.y)
@@ -142,11 +147,13 @@ class Recurrent(Method):
     """
 
     name = "recurrent"
+    label = "Recurrent"
+    color = "#029e73"
     iterative = True
 
     def __init__(self, task: Task, config: TrainConfig) -> None:
         super().__init__(task, config)
-        self.net = build_network("recurrent", task, config)
+        self.net = task.network(self.name, config)
 
     def loss(self, batch: Batch, generator: torch.Generator) -> Tensor:
         return F.mse_loss(self.net(batch.x, self.config.steps)[-1], batch.y)
@@ -183,11 +190,13 @@ class Programmatic(Method):
     """
 
     name = "programmatic"
+    label = "Programmatic"
+    color = "#d55e00"
     iterative = True
 
     def __init__(self, task: Task, config: TrainConfig) -> None:
         super().__init__(task, config)
-        self.step = build_network("ponder", task, config)
+        self.step = task.network(self.name, config)
 
     def _unroll(self, batch: Batch, steps: int, generator: torch.Generator) -> tuple[list[Tensor], Tensor]:
         y = uniform_like(batch.y, generator)
@@ -242,11 +251,13 @@ class IterativeFeedforward(Method):
     """y <- y + f(x, y), trained to denoise (App. D): each step removes one noise level."""
 
     name = "iterative_feedforward"
+    label = "Iterative FF"
+    color = "#cc78bc"
     iterative = True
 
     def __init__(self, task: Task, config: TrainConfig) -> None:
         super().__init__(task, config)
-        self.net = build_network("iterative", task, config)
+        self.net = task.network(self.name, config)
 
     def _step(self, x: Tensor, y: Tensor) -> Tensor:
         return y + self.net(x, y)
@@ -268,12 +279,25 @@ class IterativeFeedforward(Method):
         return _fixed_steps(batch, ys, self.config.steps, start=y0)
 
 
-METHODS: dict[str, type[Method]] = {
-    m.name: m for m in (IREM, Feedforward, Recurrent, Programmatic, IterativeFeedforward)
-}
+METHODS: dict[str, type[Method]] = {}
+
+
+def register_method(cls: type[Method]) -> type[Method]:
+    """Add a method class to ``METHODS``; one without a name, a label or a colour is an error."""
+    return register(METHODS, cls, ("label", "color"), "method")
+
+
+for _cls in (IREM, Feedforward, Recurrent, Programmatic, IterativeFeedforward):
+    register_method(_cls)
 
 
 def make_method(name: str, task: Task, config: TrainConfig) -> Method:
     """Build a method by name for ``task``."""
     check_choice("method", name, METHODS)
     return METHODS[name](task, config)
+
+
+def method_label(name: str) -> str:
+    """A method's name in the book (``"iterative_feedforward"`` -> ``"Iterative FF"``)."""
+    check_choice("method", name, METHODS)
+    return METHODS[name].label

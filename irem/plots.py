@@ -1,12 +1,12 @@
 """Figures of the paper, drawn from run records (never from live models).
 
-Each function takes records (the dicts of ``irem.runs``) and returns a matplotlib Figure,
-so the book, the notebooks and a user's own script draw the same picture.
+Each function takes run records (:class:`irem.runs.Record`) and returns a matplotlib Figure,
+so the book, the notebooks and a user's own script draw the same picture. Method colours and
+labels come from the method classes (``irem.methods``), task labels from the task classes.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 
 import matplotlib
@@ -17,57 +17,29 @@ import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from irem.tasks import make_task  # noqa: E402
+from irem.methods import METHODS, method_label  # noqa: E402
+from irem.report import group, mean_curve  # noqa: E402
+from irem.runs import Record  # noqa: E402
+from irem.tasks import make_task, task_label  # noqa: E402
 
-METHOD_LABELS = {
-    "irem": "IREM",
-    "feedforward": "Feedforward",
-    "recurrent": "Recurrent",
-    "programmatic": "Programmatic",
-    "iterative_feedforward": "Iterative FF",
-}
-TASK_LABELS = {
-    "addition": "Addition",
-    "matrix_completion": "Matrix completion",
-    "matrix_inverse": "Matrix inverse",
-    "edge_copy": "Edge copy",
-    "connected_components": "Connected components",
-    "shortest_path": "Shortest path",
-}
-GRAPH_SPLITS = {"same": "10 nodes", "harder": "15 nodes"}  # the graph test sizes of Table 1 (left)
 SPLIT_STYLES = {"same": "-", "harder": "--"}
 
 
-def method_colors() -> dict[str, tuple]:
+def method_colors() -> dict[str, str]:
     """A fixed colour per method, the same in every figure (colour-blind safe, no two alike)."""
-    palette = sns.color_palette("colorblind", 10)
-    picks = {"irem": 0, "feedforward": 7, "recurrent": 2, "programmatic": 3, "iterative_feedforward": 4}
-    return {m: palette[i] for m, i in picks.items()}
+    return {name: cls.color for name, cls in METHODS.items()}
 
 
-def _mean_curve(records: Sequence[dict], key: str, split: str) -> np.ndarray:
-    curves = [np.asarray(r["curves"][key][split], dtype=float) for r in records]  # null -> NaN
-    n = min(len(c) for c in curves)
-    return np.mean([c[:n] for c in curves], axis=0)
-
-
-def _group(records: Sequence[dict]) -> dict[tuple[str, str], list[dict]]:
-    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for r in records:
-        groups[(r["task"], r["method"])].append(r)
-    return groups
-
-
-def mse_vs_steps(records: Sequence[dict], split_labels: dict[str, str] | None = None) -> Figure:
+def mse_vs_steps(records: Sequence[Record], split_labels: dict[str, str] | None = None) -> Figure:
     """Fig. 3: test MSE against reasoning steps, per task, same (solid) and harder (dashed).
 
     Methods without test-time steps are drawn as flat lines; a dot marks where halting at
     the energy minimum stops on average (mean halting step, MSE at halting).
-    ``split_labels`` names the splits in the legend (graphs: ``GRAPH_SPLITS``).
+    ``split_labels`` names the splits in the legend (graphs: ``ExperimentResult.split_labels``).
     """
     split_labels = split_labels or {}
-    groups = _group(records)
-    tasks = list(dict.fromkeys(r["task"] for r in records))
+    groups = group(records)
+    tasks = list(dict.fromkeys(r.task for r in records))
     colors = method_colors()
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.4), squeeze=False)
     for ax, task in zip(axes[0], tasks):
@@ -75,25 +47,25 @@ def mse_vs_steps(records: Sequence[dict], split_labels: dict[str, str] | None = 
             if t != task:
                 continue
             for split, style in SPLIT_STYLES.items():
-                curve = _mean_curve(recs, "mse_by_step", split)
-                label = f"{METHOD_LABELS.get(method, method)} ({split_labels.get(split, split)})"
+                curve = mean_curve(recs, "mse_by_step", split)
+                label = f"{method_label(method)} ({split_labels.get(split, split)})"
                 if len(curve) == 2:  # one-shot method: flat line over the step axis
-                    ax.axhline(curve[-1], color=colors.get(method), ls=style, label=label)
+                    ax.axhline(curve[-1], color=colors[method], ls=style, label=label)
                     continue
-                ax.plot(np.arange(len(curve)), curve, color=colors.get(method), ls=style, label=label)
-                halt = np.mean([r["metrics"][split]["mean_halt_step"] for r in recs])
-                mse = np.mean([r["metrics"][split]["mse"] for r in recs])
-                ax.plot([halt], [mse], "o", color=colors.get(method), ms=5)
-        ax.set(yscale="log", xlabel="reasoning steps", ylabel="test MSE", title=TASK_LABELS.get(task, task))
+                ax.plot(np.arange(len(curve)), curve, color=colors[method], ls=style, label=label)
+                halt = np.mean([r.metrics[split]["mean_halt_step"] for r in recs])
+                mse = np.mean([r.metrics[split]["mse"] for r in recs])
+                ax.plot([halt], [mse], "o", color=colors[method], ms=5)
+        ax.set(yscale="log", xlabel="reasoning steps", ylabel="test MSE", title=task_label(task))
         ax.grid(alpha=0.3)
     axes[0][-1].legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     return fig
 
 
-def per_element_error(record: dict, side: int = 20) -> Figure:
+def per_element_error(record: Record, side: int = 20) -> Figure:
     """Fig. 4: squared error of every element of one problem's answer across steps."""
-    ex = record["curves"]["example_error"]
+    ex = record.curves["example_error"]
     errors = np.asarray(ex["sq_error"]).reshape(len(ex["steps"]), side, side)
     vmax = float(errors.max()) or 1.0
     fig, axes = plt.subplots(1, len(ex["steps"]), figsize=(1.6 * len(ex["steps"]), 2.0))
@@ -105,38 +77,38 @@ def per_element_error(record: dict, side: int = 20) -> Figure:
     return fig
 
 
-def energy_landscape(records: Sequence[dict], split: str = "same") -> Figure:
+def energy_landscape(records: Sequence[Record], split: str = "same") -> Figure:
     """Fig. 5: energy (relative to the solution's) against MSE distance from the solution.
 
     The dashed line is the bowl from which one reasoning step lands exactly on the solution,
     E(y) - E(y*) = |y - y*|^2 / (2 lambda) = D * MSE / (2 lambda) for answers of D entries:
     a learned energy close to it reaches the answer in few steps from anywhere.
     """
-    recs = [r for r in records if "energy_landscape" in r.get("curves", {})]
+    recs = [r for r in records if "energy_landscape" in r.curves]
     fig, axes = plt.subplots(1, len(recs), figsize=(4.0 * len(recs), 3.2), squeeze=False)
     for ax, r in zip(axes[0], recs):
-        data = r["curves"]["energy_landscape"][split]
+        data = r.curves["energy_landscape"][split]
         ax.scatter(data["mse"], data["energy"], s=6, alpha=0.5, color=method_colors()["irem"], label="learned energy")
-        lam = r["config"]["eval"]["test_step_size"] or r["config"]["train"]["step_size"]
-        dim = make_task(r["task"], **r["config"]["task_options"]).y_dim
+        lam = r.config["eval"]["test_step_size"] or r.config["train"]["step_size"]
+        dim = make_task(r.task, **r.config["task_options"]).y_dim
         mse = np.geomspace(min(data["mse"]), max(data["mse"]), 50)
         ax.plot(mse, dim * mse / (2 * lam), "k--", lw=1, label=f"one-step bowl D·MSE/(2λ), λ = {lam:g}")
         ax.set(xscale="log", xlabel="MSE distance from the solution", ylabel="E(x, y) - E(x, y*)",
-               title=TASK_LABELS.get(r["task"], r["task"]))  # fmt: skip
+               title=task_label(r.task))  # fmt: skip
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     return fig
 
 
-def train_loss(records: Sequence[dict]) -> Figure:
+def train_loss(records: Sequence[Record]) -> Figure:
     """Training loss against iterations, one line per record."""
     fig, ax = plt.subplots(figsize=(5, 3.2))
     colors = method_colors()
     for r in records:
-        its, loss = zip(*r["curves"]["train_loss"])
-        label = f"{TASK_LABELS.get(r['task'], r['task'])} / {METHOD_LABELS.get(r['method'], r['method'])}"
-        ax.plot(its, loss, color=colors.get(r["method"]), alpha=0.8, label=label)
+        its, loss = zip(*r.curves["train_loss"])
+        label = f"{task_label(r.task)} / {method_label(r.method)}"
+        ax.plot(its, loss, color=colors[r.method], alpha=0.8, label=label)
     ax.set(yscale="log", xlabel="iteration", ylabel="training loss (MSE)")
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
@@ -144,14 +116,14 @@ def train_loss(records: Sequence[dict]) -> Figure:
     return fig
 
 
-def composition_error(records: Sequence[dict]) -> Figure:
+def composition_error(records: Sequence[Record]) -> Figure:
     """Fig. 7: MSE after k nested additions, per method (mean over seeds)."""
     colors = method_colors()
     fig, ax = plt.subplots(figsize=(5, 3.4))
-    for (_, method), recs in _group(records).items():
-        curve = np.mean([r["curves"]["composition_mse"] for r in recs], axis=0)
-        ax.plot(np.arange(1, len(curve) + 1), curve, ".-", color=colors.get(method),
-                label=METHOD_LABELS.get(method, method))  # fmt: skip
+    for (_, method), recs in group(records).items():
+        curve = np.mean([r.curves["composition_mse"] for r in recs], axis=0)
+        ax.plot(np.arange(1, len(curve) + 1), curve, ".-", color=colors[method],
+                label=method_label(method))  # fmt: skip
     ax.set(yscale="log", xlabel="composed addition operations", ylabel="test MSE")
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
@@ -159,11 +131,11 @@ def composition_error(records: Sequence[dict]) -> Figure:
     return fig
 
 
-def composition_example(record: dict) -> Figure:
+def composition_example(record: Record) -> Figure:
     """Fig. 6: four 3x3 corners summed by three nested additions; prediction and truth."""
-    ex = record["curves"]["example"]
+    ex = record.curves["example"]
     panels = [*ex["inputs"], ex["prediction"], ex["truth"]]
-    titles = ["$v_0$", "$+\\ v_1$", "$+\\ v_2$", "$+\\ v_3$", f"= {METHOD_LABELS.get(record['method'])}", "truth"]
+    titles = ["$v_0$", "$+\\ v_1$", "$+\\ v_2$", "$+\\ v_3$", f"= {method_label(record.method)}", "truth"]
     fig, axes = plt.subplots(1, len(panels), figsize=(1.9 * len(panels), 2.1))
     for ax, values, title in zip(axes, panels, titles):
         grid = np.asarray(values).reshape(3, 3)
@@ -176,30 +148,30 @@ def composition_example(record: dict) -> Figure:
     return fig
 
 
-def mse_vs_steps_by_size(records: Sequence[dict]) -> Figure:
+def mse_vs_steps_by_size(records: Sequence[Record]) -> Figure:
     """Fig. 2: test MSE against reasoning steps on graphs of growing size (trained on 2-10 nodes).
 
     One panel per (task, iterative method), one line per graph size.
     Methods without test-time steps (the feedforward network) have nothing to draw here.
     """
-    recs = [r for r in records if "mse_by_step_by_nodes" in r["curves"] and len(r["curves"]["mse_by_step"]["same"]) > 2]
-    groups = _group(recs)
-    tasks = list(dict.fromkeys(r["task"] for r in recs))
-    methods = [m for m in METHOD_LABELS if any(m == k[1] for k in groups)]
+    recs = [r for r in records if "mse_by_step_by_nodes" in r.curves and len(r.curves["mse_by_step"]["same"]) > 2]
+    groups = group(recs)
+    tasks = list(dict.fromkeys(r.task for r in recs))
+    methods = [m for m in METHODS if any(m == k[1] for k in groups)]
     fig, axes = plt.subplots(len(tasks), len(methods), figsize=(3.2 * len(methods), 2.7 * len(tasks)),
                              squeeze=False, sharex=True)  # fmt: skip
     for i, task in enumerate(tasks):
         for j, method in enumerate(methods):
             ax = axes[i][j]
-            group = groups.get((task, method), [])
-            sizes = list(group[0]["curves"]["mse_by_step_by_nodes"]) if group else []
+            recs_tm = groups.get((task, method), [])
+            sizes = list(recs_tm[0].curves["mse_by_step_by_nodes"]) if recs_tm else []
             palette = sns.color_palette("viridis", len(sizes))
             for color, n in zip(palette, sizes):
-                curves = [np.asarray(r["curves"]["mse_by_step_by_nodes"][n], dtype=float) for r in group]
+                curves = [np.asarray(r.curves["mse_by_step_by_nodes"][n], dtype=float) for r in recs_tm]
                 curve = np.mean(curves, axis=0)
                 ax.plot(np.arange(len(curve)), curve, color=color, label=f"{n} nodes")
             # a baseline that diverges on large graphs would squash every other line
-            ax.set(yscale="log", title=f"{TASK_LABELS.get(task, task)}: {METHOD_LABELS[method]}",
+            ax.set(yscale="log", title=f"{task_label(task)}: {method_label(method)}",
                    ylim=(None, min(ax.get_ylim()[1], 100.0)))  # fmt: skip
             ax.title.set_fontsize(9)
             ax.grid(alpha=0.3)
@@ -212,15 +184,15 @@ def mse_vs_steps_by_size(records: Sequence[dict]) -> Figure:
     return fig
 
 
-def graph_example(record: dict) -> Figure:
+def graph_example(record: Record) -> Figure:
     """One graph problem as matrices: input edge values, truth, the method's answer, its error."""
-    ex = record["curves"]["example"]
+    ex = record.curves["example"]
     n = ex["nodes"]
     truth, pred = np.asarray(ex["truth"]).reshape(n, n), np.asarray(ex["prediction"]).reshape(n, n)
     panels = [
         ("input edge values", np.asarray(ex["input"]).reshape(n, n), "viridis"),
         ("truth", truth, "viridis"),
-        (f"{METHOD_LABELS.get(record['method'], record['method'])}'s answer", pred, "viridis"),
+        (f"{method_label(record.method)}'s answer", pred, "viridis"),
         ("absolute error", np.abs(pred - truth), "magma"),
     ]
     vmin, vmax = float(min(truth.min(), pred.min())), float(max(truth.max(), pred.max()))
@@ -231,29 +203,29 @@ def graph_example(record: dict) -> Figure:
         fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
         ax.set_title(title, fontsize=9)
         ax.set(xlabel="node j", ylabel="node i", xticks=range(0, n, 2), yticks=range(0, n, 2))
-    fig.suptitle(f"{TASK_LABELS.get(record['task'], record['task'])}, one test graph of {n} nodes", fontsize=10)
+    fig.suptitle(f"{task_label(record.task)}, one test graph of {n} nodes", fontsize=10)
     fig.tight_layout()
     return fig
 
 
-def psnr_vs_steps(records: Sequence[dict]) -> Figure:
+def psnr_vs_steps(records: Sequence[Record]) -> Figure:
     """PSNR against reasoning steps, one panel per test noise level (mean over seeds).
 
     IREM is a curve; the DnCNN baseline (one step) a dashed line; the noisy input a dotted one.
     """
-    irem = [r for r in records if r["method"] == "irem"]
-    dncnn = [r for r in records if r["method"] == "feedforward"]
-    sigmas = list(records[0]["metrics"])
+    irem = [r for r in records if r.method == "irem"]
+    dncnn = [r for r in records if r.method == "feedforward"]
+    sigmas = list(records[0].metrics)
     colors = method_colors()
     fig, axes = plt.subplots(1, len(sigmas), figsize=(3.2 * len(sigmas), 3.0), squeeze=False, sharey=False)
     for ax, s in zip(axes[0], sigmas):
         if irem:
-            curve = np.mean([r["curves"]["psnr_by_step"][s] for r in irem], axis=0)
+            curve = np.mean([r.curves["psnr_by_step"][s] for r in irem], axis=0)
             ax.plot(np.arange(len(curve)), curve, color=colors["irem"], label="IREM")
         if dncnn:
-            ax.axhline(np.mean([r["metrics"][s]["psnr"] for r in dncnn]), color=colors["feedforward"], ls="--",
+            ax.axhline(np.mean([r.metrics[s]["psnr"] for r in dncnn]), color=colors["feedforward"], ls="--",
                        label="DnCNN")  # fmt: skip
-        ax.axhline(records[0]["metrics"][s]["psnr_noisy"], color="grey", ls=":", label="noisy input")
+        ax.axhline(records[0].metrics[s]["psnr_noisy"], color="grey", ls=":", label="noisy input")
         unseen = " (unseen)" if int(s) not in (45, 55) else ""
         ax.set(xscale="symlog", xlabel="reasoning steps", title=f"σ = {s}{unseen}")
         ax.grid(alpha=0.3)
@@ -263,16 +235,16 @@ def psnr_vs_steps(records: Sequence[dict]) -> Figure:
     return fig
 
 
-def denoising_example(records: Sequence[dict]) -> Figure:
+def denoising_example(records: Sequence[Record]) -> Figure:
     """Fig. 8: a test crop at the largest sigma: noisy, IREM after 5/30/100 steps, DnCNN, clean."""
-    irem = next((r for r in records if r["method"] == "irem"), None)
-    dncnn = next((r for r in records if r["method"] == "feedforward"), None)
-    ex = (irem or dncnn)["curves"]["example"]
+    irem = next((r for r in records if r.method == "irem"), None)
+    dncnn = next((r for r in records if r.method == "feedforward"), None)
+    ex = (irem or dncnn).curves["example"]
     panels = [(f"noisy (σ = {ex['sigma']})", ex["noisy"])]
     if irem:
-        panels += [(f"IREM, {k} steps", v) for k, v in irem["curves"]["example"]["answers"].items() if k != "0"]
+        panels += [(f"IREM, {k} steps", v) for k, v in irem.curves["example"]["answers"].items() if k != "0"]
     if dncnn:
-        panels.append(("DnCNN", dncnn["curves"]["example"]["answers"]["answer"]))
+        panels.append(("DnCNN", dncnn.curves["example"]["answers"]["answer"]))
     panels.append(("clean", ex["clean"]))
     fig, axes = plt.subplots(1, len(panels), figsize=(2.2 * len(panels), 2.5))
     for ax, (title, image) in zip(np.atleast_1d(axes), panels):
@@ -283,9 +255,9 @@ def denoising_example(records: Sequence[dict]) -> Figure:
     return fig
 
 
-def test_step_sizes(record: dict) -> Figure:
+def test_step_sizes(record: Record) -> Figure:
     """Test MSE against reasoning steps for each test-time step size (one trained model)."""
-    sweep = record["curves"]["test_step_size"]
+    sweep = record.curves["test_step_size"]
     palette = sns.color_palette("rocket", len(sweep))
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.3), sharey=True)
     for ax, split in zip(axes, ("same", "harder")):
@@ -293,7 +265,7 @@ def test_step_sizes(record: dict) -> Figure:
             curve = np.asarray(by_split[split]["mse_by_step"], dtype=float)
             ax.plot(np.arange(len(curve)), curve, color=color, label=f"test λ = {float(lam):g}")
             ax.plot([by_split[split]["mean_halt_step"]], [by_split[split]["mse"]], "o", color=color, ms=4)
-        ax.set(yscale="log", xlabel="reasoning steps", title=f"{TASK_LABELS.get(record['task'])} ({split})")
+        ax.set(yscale="log", xlabel="reasoning steps", title=f"{task_label(record.task)} ({split})")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("test MSE")
     axes[1].legend(fontsize=7)
@@ -301,24 +273,24 @@ def test_step_sizes(record: dict) -> Figure:
     return fig
 
 
-def scratchpad_trajectories(records: Sequence[dict], task: str) -> Figure:
+def scratchpad_trajectories(records: Sequence[Record], task: str) -> Figure:
     """How one problem's answer error (left) and scratchpad entries (right) evolve over steps."""
-    recs = sorted((r for r in records if r["task"] == task and r["seed"] == 0),
-                  key=lambda r: r["config"]["train"]["scratchpad"])  # fmt: skip
-    with_z = [r for r in recs if "z" in r["curves"]["trajectory"]]
+    recs = sorted((r for r in records if r.task == task and r.seed == 0),
+                  key=lambda r: r.config["train"]["scratchpad"])  # fmt: skip
+    with_z = [r for r in recs if "z" in r.curves["trajectory"]]
     fig, axes = plt.subplots(1, 1 + len(with_z), figsize=(4.0 * (1 + len(with_z)), 3.2), squeeze=False)
     palette = sns.color_palette("colorblind", len(recs))
     for color, r in zip(palette, recs):
-        d = r["config"]["train"]["scratchpad"]
-        axes[0][0].plot(r["curves"]["trajectory"]["y_mse"], color=color, label=f"D = {d}")
-    axes[0][0].set(yscale="log", xlabel="reasoning steps", ylabel="MSE of y", title=f"{TASK_LABELS.get(task)}: answer")
+        d = r.config["train"]["scratchpad"]
+        axes[0][0].plot(r.curves["trajectory"]["y_mse"], color=color, label=f"D = {d}")
+    axes[0][0].set(yscale="log", xlabel="reasoning steps", ylabel="MSE of y", title=f"{task_label(task)}: answer")
     axes[0][0].legend(fontsize=7)
     axes[0][0].grid(alpha=0.3)
     for ax, r in zip(axes[0][1:], with_z):
-        z = np.asarray(r["curves"]["trajectory"]["z"], dtype=float)
+        z = np.asarray(r.curves["trajectory"]["z"], dtype=float)
         ax.plot(z, lw=1)
         ax.set(xlabel="reasoning steps", ylabel="z entries (first 8)",
-               title=f"scratchpad, D = {r['config']['train']['scratchpad']}")  # fmt: skip
+               title=f"scratchpad, D = {r.config['train']['scratchpad']}")  # fmt: skip
         ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

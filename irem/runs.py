@@ -1,9 +1,11 @@
 """Run records: one small JSON file per trained model and its evaluation.
 
-A record holds the resolved config and its hash, the metrics and curves the book draws
-from, and provenance (commit, device, versions, wall time). Records are written atomically
-(a temp file in the same folder, then a rename), so a crash never leaves half a file.
-``load_or_run`` returns the stored record for a config when one exists; otherwise it runs.
+A :class:`Record` holds the resolved config and its hash, the test metrics and the curves the
+book draws from, the training cost where it was measured, and provenance (commit, device,
+versions, wall time). This module is the one place that reads and writes them: ``Record.load``
+checks a file against the schema (a bad one is an error naming it), ``Record.save`` writes
+atomically (a temp file in the same folder, then a rename), so a crash never leaves half a
+file. ``load_or_run`` returns the stored record for a config when one exists; otherwise it runs.
 """
 
 from __future__ import annotations
@@ -18,15 +20,17 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
 
 from irem.config import EvalConfig, TrainConfig
+from irem.methods import make_method
+from irem.tasks import make_task
 
-SCHEMA = 1
+SCHEMA = 2  # 2: the training cost has its own field (in schema 1 it sat among the metrics)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -69,12 +73,32 @@ class RunSpec:
     def filename(self) -> str:
         return f"{self.task}__{self.method}__{self.profile}__seed{self.seed}__{self.config_hash()}.json"
 
+    def build(self, device: torch.device):
+        """The task and the untrained method of this spec on ``device`` (initialised from ``seed``)."""
+        task = make_task(self.task, **self.task_options)
+        torch.manual_seed(self.seed)  # model initialisation
+        return task, make_method(self.method, task, self.train).to(device)
 
-def check_runs_dir(runs_dir: str | Path) -> Path:
-    """``runs_dir`` as a Path; raises if it exists and is not a directory."""
+
+def check_runs_dir(runs_dir: str | Path, writable: bool = False) -> Path:
+    """``runs_dir`` as a Path; raises if it exists and is not a directory.
+
+    With ``writable``, also creates it and a probe file in it (removed again), so a runs dir
+    that cannot take records fails before any training, not after.
+    """
+    if not isinstance(runs_dir, (str, os.PathLike)) or isinstance(runs_dir, bytes):
+        raise ValueError(f"runs_dir must be a path (str or pathlib.Path), got {runs_dir!r}")
     path = Path(runs_dir)
     if path.exists() and not path.is_dir():
         raise ValueError(f"runs_dir={str(runs_dir)!r} is a file; it must be a directory (or not exist yet)")
+    if writable:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(dir=path, prefix=".write-probe.")
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as e:
+            raise ValueError(f"runs_dir={str(runs_dir)!r} cannot be written ({e.strerror}); pick another") from None
     return path
 
 
@@ -97,13 +121,13 @@ def finite_json(value):
     return value
 
 
-def write_record(record: dict, path: Path) -> None:
-    """Write ``record`` as strict JSON at ``path`` atomically (temp file, fsync, rename)."""
+def _atomic_write_json(data: dict, path: Path) -> None:
+    """Write ``data`` as strict JSON at ``path`` atomically (temp file, fsync, rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as f:
-            json.dump(finite_json(record), f, indent=1, sort_keys=False, allow_nan=False)
+            json.dump(finite_json(data), f, indent=1, sort_keys=False, allow_nan=False)
             f.write("\n")
             f.flush()
             os.fsync(f.fileno())
@@ -114,14 +138,108 @@ def write_record(record: dict, path: Path) -> None:
         raise
 
 
-def read_record(path: str | Path) -> dict:
-    """Load a record, checking it is one (schema and required keys)."""
-    with open(path) as f:
-        record = json.load(f)
-    missing = {"schema", "experiment", "task", "method", "seed", "config", "metrics", "provenance"} - set(record)
-    if missing or record.get("schema") != SCHEMA:
-        raise ValueError(f"{path} is not a schema-{SCHEMA} run record (missing {sorted(missing)})")
-    return record
+def atomic_torch_save(obj: object, path: Path) -> None:
+    """``torch.save`` to a unique temp file beside ``path``, then rename: concurrent writers never collide."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class Record:
+    """One run: what was trained and how, how it scored on each test split, and who made it.
+
+    Attributes:
+        metrics: one entry per test split (``same``/``harder``, graph sizes, composition depths,
+            noise levels), each with at least the headline ``mse``.
+        curves: per-step and per-problem data the figures draw.
+        training_cost: training speed and peak memory measured in a fresh process (only the
+            experiments that report them: ablations, scratchpad), else ``None``.
+        provenance: commit, dirty flag, versions, device and wall times.
+    """
+
+    experiment: str
+    task: str
+    method: str
+    seed: int
+    profile: str
+    config: dict
+    config_hash: str
+    parameters: int
+    metrics: dict[str, dict]
+    curves: dict
+    provenance: dict
+    training_cost: dict | None = None
+    schema: int = SCHEMA
+
+    @property
+    def train(self) -> dict:
+        """The training config (``TrainConfig`` fields)."""
+        return self.config["train"]
+
+    @property
+    def eval(self) -> dict:
+        """The evaluation config (``EvalConfig`` fields)."""
+        return self.config["eval"]
+
+    def to_dict(self) -> dict:
+        """The record as stored: plain JSON types, in the order of the run-record contract."""
+        out = {"schema": self.schema, "experiment": self.experiment, "task": self.task, "method": self.method,
+               "seed": self.seed, "profile": self.profile, "config": self.config, "config_hash": self.config_hash,
+               "parameters": self.parameters, "metrics": self.metrics}  # fmt: skip
+        if self.training_cost is not None:
+            out["training_cost"] = self.training_cost
+        return {**out, "curves": self.curves, "provenance": self.provenance}
+
+    def save(self, path: str | Path) -> None:
+        """Write the record at ``path`` as strict JSON, atomically (non-finite floats as ``null``)."""
+        _atomic_write_json(self.to_dict(), Path(path))
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "record") -> Record:
+        """A record from its stored form, checked against the schema (schema 1 is upgraded)."""
+        if not isinstance(data, dict):
+            raise ValueError(f"{source} is not a run record (a JSON object expected)")
+        data = dict(data)
+        if data.get("schema") == 1:  # schema 1 kept the training cost among the metrics
+            data["metrics"] = dict(data.get("metrics") or {})
+            if "training_cost" in data["metrics"]:
+                data["training_cost"] = data["metrics"].pop("training_cost")
+            data["schema"] = SCHEMA
+        known = {f.name for f in fields(cls)}
+        required = known - {"training_cost", "schema"}
+        missing, unknown = sorted(required - set(data)), sorted(set(data) - known)
+        if data.get("schema") != SCHEMA or missing or unknown:
+            raise ValueError(f"{source} is not a schema-{SCHEMA} run record (schema {data.get('schema')!r}; "
+                             f"missing {missing}; unknown {unknown})")  # fmt: skip
+        metrics = data["metrics"]
+        if not isinstance(metrics, dict) or not metrics:
+            raise ValueError(f"{source}: 'metrics' must map each test split to its metrics; got {metrics!r}")
+        bad = [split for split, m in metrics.items() if not isinstance(m, dict) or "mse" not in m]
+        if bad:
+            raise ValueError(f"{source}: the metrics of split(s) {bad} lack the headline 'mse'")
+        for key in ("config", "curves", "provenance"):
+            if not isinstance(data[key], dict):
+                raise ValueError(f"{source}: {key!r} must be a JSON object")
+        return cls(**data)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Record:
+        """Read and check the record at ``path``; any defect is a ``ValueError`` naming the file."""
+        try:
+            with open(path) as f:
+                data = json.load(f)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path}: not a run record, invalid JSON ({e})") from None
+        except IsADirectoryError:
+            raise ValueError(f"{path} is a directory, not a run record") from None
+        return cls.from_dict(data, str(path))
 
 
 def _git(*args: str) -> str | None:
@@ -145,8 +263,12 @@ def weights_dir(runs_dir: str | Path) -> Path:
 
 
 def git_state() -> dict:
-    """The commit and whether tracked files differ from it; taken when a run starts."""
-    status = _git("status", "--porcelain", "--untracked-files=no")
+    """The commit and whether the code differs from it; taken when a run starts.
+
+    Only code counts: the run records under ``data/`` change during every sweep into the
+    default runs dir, and do not make the code that produced the next record dirty.
+    """
+    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)data")
     return {"git_commit": _git("rev-parse", "HEAD") or "unknown", "dirty": bool(status) if status is not None else None}
 
 
@@ -154,14 +276,12 @@ def provenance(
     device: torch.device, started_at: datetime, git: dict, wall_s: float, iters_per_s: float, train_wall_s: float
 ) -> dict:
     """Where and how a record was produced."""
-    try:
-        pyg = importlib.metadata.version("torch_geometric")
-    except importlib.metadata.PackageNotFoundError:
-        pyg = None
     return {
         **git,
+        "irem": _version("irem"),
         "torch": torch.__version__,
-        "torch_geometric": pyg,
+        "torch_geometric": _version("torch_geometric"),
+        "numpy": _version("numpy"),
         "python": sys.version.split()[0],
         "device": device_name(device),
         "started_at": started_at.isoformat(timespec="seconds"),
@@ -171,6 +291,13 @@ def provenance(
     }
 
 
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -178,10 +305,10 @@ def now() -> datetime:
 def load_or_run(
     spec: RunSpec,
     runs_dir: str | Path,
-    run: Callable[[RunSpec], dict],
+    run: Callable[[RunSpec], Record],
     *,
     retrain: bool = False,
-) -> dict:
+) -> Record:
     """The stored record of ``spec`` if there is one (and not ``retrain``), else ``run(spec)``.
 
     A fresh record is written atomically before it is returned; a run that raises writes
@@ -189,13 +316,13 @@ def load_or_run(
     """
     path = record_path(runs_dir, spec)
     if path.exists() and not retrain:
-        return read_record(path)
+        return Record.load(path)
     record = run(spec)
-    write_record(record, path)
+    record.save(path)
     return record
 
 
-def find_record(runs_dir: str | Path, spec: RunSpec) -> dict | None:
+def find_record(runs_dir: str | Path, spec: RunSpec) -> Record | None:
     """The stored record of ``spec``, or None."""
     path = record_path(runs_dir, spec)
-    return read_record(path) if path.exists() else None
+    return Record.load(path) if path.exists() else None

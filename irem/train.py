@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 
 from irem.config import TrainConfig
 from irem.methods import Method
-from irem.tasks.continuous import ContinuousTask
+from irem.tasks import Task
 
 __all__ = ["TrainConfig", "TrainLog", "TrainingDiverged", "train"]
 
@@ -36,12 +36,13 @@ class TrainLog:
 
 def train(
     method: Method,
-    task: ContinuousTask,
+    task: Task,
     config: TrainConfig,
     generator: torch.Generator,
     *,
     progress: bool = True,
     on_log: Callable[[int, float], None] | None = None,
+    on_step: Callable[[int], None] | None = None,
 ) -> TrainLog:
     """Train ``method`` on problems of ``task`` drawn from ``generator`` (in place).
 
@@ -52,6 +53,8 @@ def train(
         generator: the source of training problems and of the method's noise.
         progress: show a tqdm progress bar.
         on_log: called as ``on_log(iteration, mean_loss)`` every ``config.log_every``.
+        on_step: called as ``on_step(iteration)`` after every optimiser step (``irem.benchmark``
+            times the real training step through it).
 
     Raises:
         TrainingDiverged: when the loss becomes NaN or infinite.
@@ -77,6 +80,8 @@ def train(
         optimizer.step()
         if schedule is not None:
             schedule.step()
+        if on_step is not None:
+            on_step(it + 1)
         running += loss.detach()
         # every log_every iterations (and at the end): read the loss back, check it
         done = it + 1

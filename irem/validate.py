@@ -6,6 +6,7 @@ so a bad papermill parameter or CLI flag fails the same way as a bad Python argu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import TypeVar
 
@@ -28,8 +29,8 @@ def check_positive(name: str, value: float, *, integer: bool = False) -> float:
         raise ValueError(f"{name} must be {kind} > 0, got {value!r} ({type(value).__name__})")
     if integer and not isinstance(value, int):
         raise ValueError(f"{name} must be {kind} > 0, got {value!r}")
-    if not value > 0:
-        raise ValueError(f"{name} must be {kind} > 0, got {value!r}")
+    if not value > 0 or not math.isfinite(value):
+        raise ValueError(f"{name} must be {'an integer' if integer else 'a finite number'} > 0, got {value!r}")
     return value
 
 
@@ -40,6 +41,58 @@ def check_non_negative(name: str, value: float, *, integer: bool = False) -> flo
         raise ValueError(f"{name} must be {kind} >= 0, got {value!r} ({type(value).__name__})")
     if integer and not isinstance(value, int):
         raise ValueError(f"{name} must be {kind} >= 0, got {value!r}")
-    if value < 0:
-        raise ValueError(f"{name} must be {kind} >= 0, got {value!r}")
+    if not value >= 0 or not math.isfinite(value):
+        raise ValueError(f"{name} must be {'an integer' if integer else 'a finite number'} >= 0, got {value!r}")
     return value
+
+
+_TRUE, _FALSE = ("true", "1"), ("false", "0")
+
+
+def check_bool(name: str, value: object) -> bool:
+    """``value`` as a bool: a bool, 0 or 1, or one of the strings true/false/1/0 (any case).
+
+    Strict on purpose: papermill passes ``-p retrain false`` as the string ``"false"``, which
+    plain ``bool()`` would read as true.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError(f"{name} must be true or false (or 1 / 0), got {value!r}")
+
+
+def check_names(name: str, values: object, allowed: Iterable[str]) -> tuple[str, ...]:
+    """A non-empty list of names, each one of ``allowed``; a single string is one name, never its letters."""
+    allowed = tuple(allowed)
+    if isinstance(values, str):
+        values = [values]
+    if not isinstance(values, (list, tuple)) or not values:
+        raise ValueError(f"{name} must be a non-empty list of names from {list(allowed)}, got {values!r}")
+    for v in values:
+        check_choice(name, v, allowed)
+    return tuple(values)
+
+
+def register(registry: dict[str, type], cls: type, required: tuple[str, ...], kind: str) -> type:
+    """Add ``cls`` to ``registry`` under ``cls.name``; a class lacking one of ``required`` is an error.
+
+    Registries fail loudly: a method without a label or a colour, or a task without a label,
+    would otherwise drop silently out of the book's tables and figures.
+    """
+    missing = [a for a in ("name", *required) if getattr(cls, a, None) is None]
+    if missing:
+        raise TypeError(f"{kind} class {cls.__name__} lacks {missing}")
+    if registry.get(cls.name, cls) is not cls:
+        raise ValueError(f"a {kind} named {cls.name!r} is registered already ({registry[cls.name].__name__})")
+    registry[cls.name] = cls
+    return cls
+
+
+def check_seed(seed: object) -> int:
+    """A training seed: an integer in [0, 2^63)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise ValueError(f"seed must be an integer in [0, 2^63), got {seed!r}")
+    return seed

@@ -7,22 +7,24 @@ from conftest import gen
 from irem import benchmark, evaluate, experiments, plots, report
 from irem.config import EvalConfig, TrainConfig
 from irem.methods import make_method
-from irem.profiles import resolve
 from irem.tasks import make_task
 
 
 def test_variant_experiments_start_from_each_tasks_own_defaults():
-    graph_train, _ = resolve("paper", "ablations", {"replay": False}, task="shortest_path")
+    ablations, scratchpad = experiments.get("ablations"), experiments.get("scratchpad")
+    graph_train = ablations.spec("paper", "shortest_path", "irem", 0, {"replay": False}).train
     assert (graph_train.batch_size, graph_train.hidden, graph_train.replay) == (64, 128, False)
-    add_train, _ = resolve("paper", "scratchpad", {"scratchpad": 8}, task="addition")
+    add_train = scratchpad.spec("paper", "addition", "irem", 0, {"scratchpad": 8}).train
     assert (add_train.batch_size, add_train.hidden, add_train.scratchpad) == (128, 512, 8)
-    quick_graph, _ = resolve("quick", "ablations", task="shortest_path")
-    assert quick_graph == resolve("quick", "graph")[0]  # so the full variant reuses the graph run's weights
-    assert resolve("quick", "scratchpad", task="addition") == resolve("quick", "continuous")
+    # so the full variant reuses the graph run's weights
+    full = ablations.spec("quick", "shortest_path", "irem", 0)
+    assert full.train_hash() == experiments.get("graph").spec("quick", "shortest_path", "irem", 0).train_hash()
+    cont = experiments.get("continuous").spec("quick", "addition", "irem", 0)
+    assert (scratchpad.spec("quick", "addition", "irem", 0).train, full.eval) == (cont.train, full.eval)
 
 
 def test_training_cost_reports_speed_and_memory():
-    spec = experiments.make_spec("ablations", "smoke", "shortest_path", "irem", 0)
+    spec = experiments.get("ablations").spec("smoke", "shortest_path", "irem", 0)
     cost = benchmark.training_cost(spec, torch.device("cpu"), iterations=3, fresh_process=False)
     assert cost["iters_per_s"] > 0 and cost["peak_memory_mb"] >= 0 and "resident" in cost["memory_measure"]
 
@@ -42,18 +44,19 @@ def test_step_size_sweep_and_scratchpad_trajectory():
 def smoke(tmp_path_factory):
     runs_dir = tmp_path_factory.mktemp("runs")
     kw = dict(profile="smoke", device="cpu", runs_dir=runs_dir, progress=False)
-    return experiments.ablations(**kw), experiments.scratchpad(tasks=["addition", "shortest_path"], sizes=[0, 4], **kw)
+    return (experiments.run("ablations", **kw),
+            experiments.run("scratchpad", tasks=["addition", "shortest_path"], sizes=[0, 4], **kw))  # fmt: skip
 
 
 def test_ablation_tables_have_every_variant_beside_the_paper(smoke):
     ablations, _ = smoke
     t2 = report.table2(ablations.records)
-    assert len(t2) == 3 and t2.iloc[-1]["speed"] == "100%" and t2.iloc[-1]["memory"] == "100%"
-    assert list(t2["paper MSE"]) == ["0.0491", "0.0287", "0.0274"]
+    assert len(t2) == 3 and t2.iloc[-1]["speed"] == 1.0 and t2.iloc[-1]["memory"] == 1.0
+    assert list(t2["paper MSE"]) == [0.0491, 0.0287, 0.0274]
     t3 = report.table3(ablations.records)
-    assert list(t3["λ"]) == ["10", "30", "100", "300", "1000"] and t3.iloc[0]["same: paper"] == "0.0003"
-    sweep = next(r for r in ablations.records if "test_step_size" in r["curves"])
-    assert sweep["config"]["train"]["step_size"] == 100.0
+    assert list(t3["λ"]) == [10.0, 30.0, 100.0, 300.0, 1000.0] and t3.iloc[0]["same: paper"] == 0.0003
+    sweep = next(r for r in ablations.records if "test_step_size" in r.curves)
+    assert sweep.train["step_size"] == 100.0
     assert len(report.halting_table(sweep)) == 2
     assert plots.test_step_sizes(sweep).axes
 
@@ -64,4 +67,4 @@ def test_scratchpad_table_and_trajectories(smoke):
     assert len(table) == 4 and set(table["scratchpad D"]) == {0, 4}
     assert plots.scratchpad_trajectories(scratch.records, "shortest_path").axes
     with pytest.raises(ValueError, match="tasks"):
-        experiments.scratchpad(profile="smoke", tasks=["edge_copy"])  # checked before anything runs
+        experiments.run("scratchpad", profile="smoke", tasks=["edge_copy"])  # checked before anything runs

@@ -23,7 +23,7 @@ def run_cli(capsys, *argv):
         (["train", "--task", "addition", "--profile", "huge"], "invalid choice: 'huge'"),
         (["train", "--task", "addition", "--steps", "-1"], "steps must be an integer > 0, got -1"),
         (["train", "--task", "addition", "--batch-size", "0"], "batch_size must be an integer > 0"),
-        (["train", "--task", "addition", "--step-size", "0"], "step_size must be a number > 0"),
+        (["train", "--task", "addition", "--step-size", "0"], "step_size must be a finite number > 0"),
         (["train", "--task", "addition", "--set", "nope=1"], "unknown config field"),
         (["train", "--task", "addition", "--set", "steps=many"], "expected a value of type int"),
         (["train", "--task", "addition", "--device", "tpu"], "device='tpu'"),
@@ -74,4 +74,4 @@ def test_show_an_ablation_record_with_its_training_cost(capsys, tmp_path):
     assert code == 0
     (path,) = (tmp_path / "ablations").glob("*.json")
     code, out, _ = run_cli(capsys, "show", str(path))
-    assert code == 0 and "training_cost:" in out and "peak memory" in out
+    assert code == 0 and "training cost:" in out and "peak memory" in out

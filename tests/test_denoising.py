@@ -101,12 +101,12 @@ def test_baselines_without_an_image_network_are_refused():
 
 
 def test_denoising_experiment_smoke(tmp_path):
-    result = experiments.denoising(profile="smoke", seeds=1, device="cpu", runs_dir=tmp_path, progress=False)
-    irem = next(r for r in result.records if r["method"] == "irem")
-    assert set(irem["metrics"]) == {"45", "55", "65", "75"}
-    steps = irem["config"]["eval"]["test_steps"]
-    assert len(irem["curves"]["psnr_by_step"]["75"]) == steps + 1
-    assert irem["curves"]["example"]["sigma"] == 75
+    result = experiments.run("denoising", profile="smoke", seeds=1, device="cpu", runs_dir=tmp_path, progress=False)
+    irem = next(r for r in result.records if r.method == "irem")
+    assert set(irem.metrics) == {"45", "55", "65", "75"}
+    steps = irem.eval["test_steps"]
+    assert len(irem.curves["psnr_by_step"]["75"]) == steps + 1
+    assert irem.curves["example"]["sigma"] == 75
     table = report.denoising_table(result.records)
     assert "DnCNN (feedforward)" in set(table.method) and "σ=75" in table.columns
     for fig in (plots.psnr_vs_steps(result.records), plots.denoising_example(result.records)):

@@ -1,3 +1,5 @@
+import math
+
 import matplotlib
 import pytest
 
@@ -11,8 +13,8 @@ def smoke(tmp_path_factory):
     runs_dir = tmp_path_factory.mktemp("runs")
     kw = dict(profile="smoke", methods=["irem", "feedforward"], seeds=1, device="cpu", runs_dir=runs_dir,
               progress=False)  # fmt: skip
-    cont = experiments.continuous(tasks=["addition", "matrix_completion"], **kw)
-    comp = experiments.composition(**kw)
+    cont = experiments.run("continuous", tasks=["addition", "matrix_completion"], **kw)
+    comp = experiments.run("composition", **kw)
     return runs_dir, cont, comp
 
 
@@ -22,6 +24,7 @@ def test_continuous_table_has_ours_beside_the_paper(smoke):
     assert len(table) == 2 * 2 * 2  # tasks x methods x splits
     row = table[(table.task == "addition") & (table.method == "irem") & (table.split == "harder")].iloc[0]
     assert row.paper == 0.0021 and row.ours > 0 and row.label_variance > 1.0  # U(-2.5, 2.5) sums
+    assert cont.ours("addition", "irem", "harder") == row.ours
     wide = report.wide_table(table)
     assert {"same: ours", "same: paper", "harder: ours", "harder: paper"} <= set(wide.columns)
     assert "rank" in report.standing(table)
@@ -33,37 +36,55 @@ def test_composition_reuses_the_addition_weights_and_reports_every_depth(smoke):
     runs_dir, cont, comp = smoke
     # the composition runs loaded the continuous runs' cached weights: same training log
     for method in ("irem", "feedforward"):
-        a = next(r for r in cont.records if r["task"] == "addition" and r["method"] == method)
-        c = next(r for r in comp.records if r["method"] == method)
-        assert a["curves"]["train_loss"] == c["curves"]["train_loss"]
-        assert c["provenance"]["train_git_commit"] == a["provenance"]["git_commit"]
+        a = next(r for r in cont.records if r.task == "addition" and r.method == method)
+        c = next(r for r in comp.records if r.method == method)
+        assert a.curves["train_loss"] == c.curves["train_loss"]
+        assert c.provenance["weights"] == "reused" and a.provenance["weights"] == "trained"
+        assert c.provenance["train_git_commit"] == a.provenance["git_commit"]
+        assert c.provenance["train_dirty"] == a.provenance["dirty"]
     rec = comp.records[0]
-    k_max = rec["config"]["eval"]["compose_max"]
-    assert sorted(rec["metrics"], key=int) == [str(k) for k in range(1, k_max + 1)]
-    assert len(rec["curves"]["example"]["inputs"]) == 4
+    k_max = rec.eval["compose_max"]
+    assert sorted(rec.metrics, key=int) == [str(k) for k in range(1, k_max + 1)]
+    assert len(rec.curves["example"]["inputs"]) == 4
     table = comp.table()
     assert table[(table.method == "irem") & (table.split == "2")].paper.iloc[0] == 0.0014
+    summary = report.composition_summary(comp, ks=(2,))
+    assert summary["k_last"] == k_max and summary["best_2"] in ("IREM", "Feedforward")
+    assert summary["irem_last"] == comp.ours("addition", "irem", str(k_max))
+    assert math.isnan(summary["irem_paper_last"])  # smoke nests 4 additions; Table 4 has 2, 5 and 10
 
 
 def test_best_profile_loads_without_training(smoke):
     runs_dir, _, _ = smoke
     # no quick or paper records here: "best" must not fall back to training
     with pytest.raises(FileNotFoundError):
-        experiments.continuous(profile="best", tasks=["addition"], methods=["irem"], runs_dir=runs_dir)
+        experiments.run("continuous", profile="best", tasks=["addition"], methods=["irem"], runs_dir=runs_dir)
 
 
-def test_every_figure_draws_from_records(smoke):
+def _lines(fig) -> dict[str, object]:
+    """The labelled lines of every axes of a figure, by label."""
+    lines = [line for ax in fig.axes for line in ax.get_lines()]
+    return {line.get_label(): line for line in lines if not line.get_label().startswith("_")}
+
+
+def test_figures_draw_what_the_records_hold(smoke):
     _, cont, comp = smoke
-    irem_add = next(r for r in cont.records if r["method"] == "irem" and r["task"] == "addition")
-    figures = [
-        plots.mse_vs_steps(cont.records),
-        plots.per_element_error(irem_add),
-        plots.energy_landscape([r for r in cont.records if r["method"] == "irem"]),
-        plots.train_loss(cont.records),
-        plots.composition_error(comp.records),
-        plots.composition_example(next(r for r in comp.records if r["method"] == "irem")),
-    ]
-    for fig in figures:
+    fig = plots.mse_vs_steps(cont.records)
+    assert [ax.get_title() for ax in fig.axes] == ["Addition", "Matrix completion"]
+    lines = _lines(fig)
+    assert {"IREM (same)", "IREM (harder)", "Feedforward (same)", "Feedforward (harder)"} <= set(lines)
+    irem_add = next(r for r in cont.records if r.method == "irem" and r.task == "addition")
+    # the first panel's IREM line is the record's curve, step by step
+    line = next(ln for ln in fig.axes[0].get_lines() if ln.get_label() == "IREM (same)")
+    assert list(line.get_ydata()) == pytest.approx(irem_add.curves["mse_by_step"]["same"])
+    assert line.get_color() == "#0173b2"
+    fig = plots.composition_error(comp.records)
+    assert set(_lines(fig)) == {"IREM", "Feedforward"}
+    irem_comp = next(r for r in comp.records if r.method == "irem")
+    assert list(_lines(fig)["IREM"].get_ydata()) == pytest.approx(irem_comp.curves["composition_mse"])
+    irem_cont = [r for r in cont.records if r.method == "irem"]
+    for fig in (plots.per_element_error(irem_add), plots.energy_landscape(irem_cont), plots.train_loss(cont.records),
+                plots.composition_example(irem_comp)):  # fmt: skip
         assert fig.axes
         matplotlib.pyplot.close(fig)
 
@@ -81,6 +102,8 @@ def test_ranks_compare_our_ordering_with_the_papers():
     row = report.ranks(table).iloc[0]
     assert row["rank (ours)"] == "2 of 3" and row["rank (paper)"] == "1 of 3"
     assert row["best other method (ours)"] == "Feedforward"
+    assert report.tasks_where_worse(table, "recurrent", than="feedforward", split="same") == ["Addition"]
+    assert report.tasks_where_worse(table, "feedforward", than="irem", split="same") == []
 
 
 def test_budget_note_flags_runs_shorter_than_the_papers(smoke):

@@ -6,6 +6,7 @@ from conftest import gen
 
 from irem import experiments, plots, report
 from irem.config import EvalConfig, TrainConfig
+from irem.experiments.graph import FIG2_NODES
 from irem.methods import METHODS, make_method
 from irem.models import parameter_count
 from irem.tasks import make_task
@@ -85,18 +86,18 @@ def test_graph_parameter_counts_are_roughly_equal():
 
 
 def test_graph_experiment_smoke(tmp_path):
-    result = experiments.graph(profile="smoke", tasks=["shortest_path"], methods=["irem", "feedforward"], seeds=1,
-                               device="cpu", runs_dir=tmp_path, progress=False)  # fmt: skip
+    result = experiments.run("graph", profile="smoke", tasks=["shortest_path"], methods=["irem", "feedforward"],
+                             seeds=1, device="cpu", runs_dir=tmp_path, progress=False)  # fmt: skip
     table = result.table()
     assert set(table.split) == {"same", "harder"}
     row = table[(table.method == "irem") & (table.split == "same")].iloc[0]
     assert row.paper == 0.0274 and row.ours > 0
-    irem = next(r for r in result.records if r["method"] == "irem")
-    assert list(irem["curves"]["mse_by_step_by_nodes"]) == [str(n) for n in experiments.FIG2_NODES]
-    assert len(irem["curves"]["example"]["truth"]) == irem["curves"]["example"]["nodes"] ** 2
-    assert "10 nodes: ours" in report.wide_table(table, plots.GRAPH_SPLITS).columns
-    for fig in (plots.mse_vs_steps(result.records, plots.GRAPH_SPLITS), plots.mse_vs_steps_by_size(result.records),
+    irem = next(r for r in result.records if r.method == "irem")
+    assert list(irem.curves["mse_by_step_by_nodes"]) == [str(n) for n in FIG2_NODES]
+    assert len(irem.curves["example"]["truth"]) == irem.curves["example"]["nodes"] ** 2
+    assert "10 nodes: ours" in report.wide_table(table, result.split_labels).columns
+    for fig in (plots.mse_vs_steps(result.records, result.split_labels), plots.mse_vs_steps_by_size(result.records),
                 plots.graph_example(irem)):  # fmt: skip
         assert fig.axes
     with pytest.raises(ValueError, match="task"):
-        experiments.graph(profile="smoke", tasks=["addition"], runs_dir=tmp_path)
+        experiments.run("graph", profile="smoke", tasks=["addition"], runs_dir=tmp_path)

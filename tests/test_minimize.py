@@ -99,7 +99,7 @@ def test_halting_rule_is_scale_free():
     [
         (dict(steps=0), "steps must be an integer > 0"),
         (dict(steps=-1), "steps"),
-        (dict(step_size=0.0), "step_size must be a number > 0"),
+        (dict(step_size=0.0), "step_size must be a finite number > 0"),
         (dict(step_size=-1.0), "step_size"),
     ],
 )

@@ -20,23 +20,26 @@ def test_hash_is_stable_and_sensitive_to_the_config():
     assert spec().config_hash() != spec(eval=EvalConfig(test_steps=10)).config_hash()
 
 
+def _fake_record(s: runs.RunSpec, **changes) -> runs.Record:
+    fields = dict(experiment=s.experiment, task=s.task, method=s.method, seed=s.seed, profile=s.profile,
+                  config=s.config(), config_hash=s.config_hash(), parameters=1, metrics={"same": {"mse": 0.5}},
+                  curves={}, provenance={})  # fmt: skip
+    return runs.Record(**{**fields, **changes})
+
+
 def test_atomic_write_leaves_only_the_record(tmp_path):
     path = tmp_path / "x" / "r.json"
-    runs.write_record({"a": 1}, path)
-    assert json.loads(path.read_text()) == {"a": 1}
+    record = _fake_record(spec())
+    record.save(path)
+    assert runs.Record.load(path) == record
     assert [p.name for p in path.parent.iterdir()] == ["r.json"]
 
 
 def test_failed_write_leaves_nothing(tmp_path):
     path = tmp_path / "r.json"
     with pytest.raises(TypeError):
-        runs.write_record({"a": object()}, path)  # not JSON-serialisable
+        _fake_record(spec(), curves={"a": object()}).save(path)  # not JSON-serialisable
     assert list(tmp_path.iterdir()) == []
-
-
-def _fake_record(s: runs.RunSpec) -> dict:
-    return {"schema": runs.SCHEMA, "experiment": s.experiment, "task": s.task, "method": s.method,
-            "seed": s.seed, "config": s.config(), "metrics": {}, "provenance": {}}  # fmt: skip
 
 
 def test_load_or_run_reuses_a_stored_record(tmp_path):
@@ -69,59 +72,92 @@ def test_runs_dir_that_is_a_file_is_an_error(tmp_path):
         runs.record_path(f, spec())
 
 
-def test_read_record_rejects_other_json(tmp_path):
+def test_load_rejects_what_is_not_a_record_naming_the_file(tmp_path):
     p = tmp_path / "r.json"
     p.write_text('{"hello": 1}')
-    with pytest.raises(ValueError, match="not a schema-1 run record"):
-        runs.read_record(p)
+    with pytest.raises(ValueError, match=f"{p} is not a schema-2 run record"):
+        runs.Record.load(p)
+    p.write_text('{"schema": 2, "metr')
+    with pytest.raises(ValueError, match=f"{p}: not a run record, invalid JSON"):
+        runs.Record.load(p)
+    with pytest.raises(ValueError, match="is a directory"):
+        runs.Record.load(tmp_path)
+
+
+def test_load_rejects_metrics_without_the_headline_number(tmp_path):
+    p = tmp_path / "r.json"
+    data = _fake_record(spec()).to_dict()
+    data["metrics"] = {"same": {"mse": 0.1}, "harder": {"mse_final": 0.2}}
+    p.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=r"split\(s\) \['harder'\] lack the headline 'mse'"):
+        runs.Record.load(p)
+
+
+def test_schema_1_records_are_upgraded_on_load(tmp_path):
+    data = _fake_record(spec()).to_dict()
+    cost = {"iters_per_s": 3.0, "peak_memory_mb": 10.0}
+    data.update(schema=1, metrics={**data["metrics"], "training_cost": cost})
+    p = tmp_path / "old.json"
+    p.write_text(json.dumps(data))
+    record = runs.Record.load(p)
+    assert record.schema == 2 and record.training_cost == cost and set(record.metrics) == {"same"}
 
 
 def test_smoke_run_writes_a_complete_record(tmp_path):
-    result = experiments.continuous(profile="smoke", tasks=["addition"], methods=["irem"], seeds=1,
-                                    device="cpu", runs_dir=tmp_path, progress=False)  # fmt: skip
+    result = experiments.run("continuous", profile="smoke", tasks=["addition"], methods=["irem"], seeds=1,
+                             device="cpu", runs_dir=tmp_path, progress=False)  # fmt: skip
     (record,) = result.records
-    path = runs.record_path(tmp_path, experiments.make_spec("continuous", "smoke", "addition", "irem", 0))
-    assert runs.read_record(path) == record
-    assert record["config_hash"] == path.stem.rsplit("__", 1)[1]
+    path = runs.record_path(tmp_path, experiments.get("continuous").spec("smoke", "addition", "irem", 0))
+    assert runs.Record.load(path) == record
+    assert record.config_hash == path.stem.rsplit("__", 1)[1]
     for split in ("same", "harder"):
-        m = record["metrics"][split]
+        m = record.metrics[split]
         assert m["mse"] > 0 and set(m["mse_by_steps"]) == {"1", "5", "10"}
-        assert len(record["curves"]["mse_by_step"][split]) == record["config"]["eval"]["test_steps"] + 1
-    prov = record["provenance"]
+        assert len(record.curves["mse_by_step"][split]) == record.eval["test_steps"] + 1
+    prov = record.provenance
     assert prov["torch"] == torch.__version__ and prov["wall_s"] > 0 and "cpu" in prov["device"]
-    assert record["parameters"] > 0
+    assert prov["weights"] == "trained" and prov["irem"] and prov["numpy"]
+    assert record.parameters > 0 and record.training_cost is None
     # stored records are reused: no training the second time
-    again = experiments.continuous(profile="smoke", tasks=["addition"], methods=["irem"], seeds=1,
-                                   device="cpu", runs_dir=tmp_path, progress=False)  # fmt: skip
-    assert again.records[0]["provenance"]["started_at"] == prov["started_at"]
+    again = experiments.run("continuous", profile="smoke", tasks=["addition"], methods=["irem"], seeds=1,
+                            device="cpu", runs_dir=tmp_path, progress=False)  # fmt: skip
+    assert again.records[0].provenance["started_at"] == prov["started_at"]
 
 
 def test_best_profile_needs_records(tmp_path):
     with pytest.raises(FileNotFoundError, match="irem reproduce continuous --profile quick"):
-        experiments.continuous(profile="best", runs_dir=tmp_path)
+        experiments.run("continuous", profile="best", runs_dir=tmp_path)
 
 
 def test_experiment_arguments_are_checked(tmp_path):
+    def run(**kw):
+        return experiments.run("continuous", **{"profile": "smoke", "runs_dir": tmp_path, **kw})
+
     with pytest.raises(ValueError, match="profile='fast'"):
-        experiments.continuous(profile="fast", runs_dir=tmp_path)
+        run(profile="fast")
     with pytest.raises(ValueError, match="tasks='sum'"):
-        experiments.continuous(profile="smoke", tasks=["sum"], runs_dir=tmp_path)
+        run(tasks=["sum"])
     with pytest.raises(ValueError, match="seeds must be an integer > 0"):
-        experiments.continuous(profile="smoke", seeds=0, runs_dir=tmp_path)
+        run(seeds=0)
     with pytest.raises(ValueError, match="unknown config field"):
-        experiments.continuous(profile="smoke", overrides={"stepsize": 3}, runs_dir=tmp_path)
+        run(overrides={"stepsize": 3})
     with pytest.raises(ValueError, match="device='tpu'"):
-        experiments.continuous(profile="smoke", device="tpu", runs_dir=tmp_path)
+        run(device="tpu")
+    with pytest.raises(ValueError, match="experiment='sums'"):
+        experiments.run("sums")
+    with pytest.raises(ValueError, match="tasks must be a non-empty list"):
+        run(tasks=[])
+    with pytest.raises(ValueError, match="retrain must be true or false"):
+        run(retrain="maybe")
+    assert not any(tmp_path.rglob("*.json"))  # every check comes before any work
 
 
 def test_records_are_strict_json_with_null_for_diverged_values(tmp_path):
     import json
     import math
 
-    from irem.runs import write_record
-
     path = tmp_path / "r.json"
-    write_record({"curve": [1.0, math.inf, math.nan], "nested": {"x": -math.inf}}, path)
+    _fake_record(spec(), curves={"curve": [1.0, math.inf, math.nan], "nested": {"x": -math.inf}}).save(path)
     text = path.read_text()
     assert "Infinity" not in text and "NaN" not in text
-    assert json.loads(text) == {"curve": [1.0, None, None], "nested": {"x": None}}
+    assert json.loads(text)["curves"] == {"curve": [1.0, None, None], "nested": {"x": None}}

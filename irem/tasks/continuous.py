@@ -20,8 +20,11 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
+from irem.config import TrainConfig
+from irem.models.mlp import EnergyMLP, FeedforwardMLP, PonderStep, RecurrentNet, StepMLP
+from irem.tasks.base import pick_network
 from irem.validate import check_choice, check_positive
 
 DIFFICULTIES = ("same", "harder")
@@ -35,6 +38,8 @@ class Batch:
 
     x: Tensor
     y: Tensor
+
+    starts_from_input = False  # reasoning starts from U(-1, 1) noise
 
     def __len__(self) -> int:
         return self.x.shape[0]
@@ -72,9 +77,22 @@ class ContinuousTask(ABC):
     """A task over 400-dimensional outputs with a training and a harder test distribution."""
 
     name: str
+    label: str
     x_dim: int
     y_dim: int = SIDE * SIDE
     train_split = "same"  # the difficulty training problems are drawn from
+    test_splits = DIFFICULTIES
+
+    def network(self, method: str, config: TrainConfig) -> nn.Module:
+        """MLPs (App. D): the energy on [x; y] (SiLU), the baselines' maps (ReLU), an LSTM of 196."""
+        x, y, h = self.x_dim, self.y_dim, config.hidden
+        return pick_network(self.name, method, {
+            "irem": lambda: EnergyMLP(x, y, config.scratchpad, h),
+            "feedforward": lambda: FeedforwardMLP(x, y, h),
+            "recurrent": lambda: RecurrentNet(x, y),  # App. D: LSTM 196, whatever the MLP width
+            "programmatic": lambda: PonderStep(x, y, h),
+            "iterative_feedforward": lambda: StepMLP(x, y, h),
+        })  # fmt: skip
 
     def sample(self, batch_size: int, difficulty: str, generator: torch.Generator) -> Batch:
         """Draw ``batch_size`` problems on ``generator.device``.
@@ -96,6 +114,7 @@ class Addition(ContinuousTask):
     """y = a + b for x = [a, b]; ``size`` entries per vector (400 in the paper)."""
 
     name = "addition"
+    label = "Addition"
 
     def __init__(self, size: int = SIDE * SIDE) -> None:
         self.y_dim = int(check_positive("size", size, integer=True))
@@ -105,6 +124,11 @@ class Addition(ContinuousTask):
         r = 2.5 if harder else 1.0
         a = _uniform((n, self.y_dim), -r, r, gen)
         b = _uniform((n, self.y_dim), -r, r, gen)
+        return self.problem(a, b)
+
+    @staticmethod
+    def problem(a: Tensor, b: Tensor) -> Batch:
+        """The problems a + b for given operands (B, size) each (composition nests these)."""
         return Batch(torch.cat([a, b], dim=1), a + b)
 
 
@@ -112,6 +136,7 @@ class MatrixCompletion(ContinuousTask):
     """Recover a noisy rank-10 matrix from its entries with about half of them zeroed."""
 
     name = "matrix_completion"
+    label = "Matrix completion"
     x_dim = SIDE * SIDE
 
     def _sample(self, n: int, harder: bool, gen: torch.Generator) -> Batch:
@@ -129,6 +154,7 @@ class MatrixInverse(ContinuousTask):
     """y = M^-1 for a random symmetric, well-conditioned M (see the module docstring)."""
 
     name = "matrix_inverse"
+    label = "Matrix inverse"
     x_dim = SIDE * SIDE
     VARIANTS = ("code", "paper")
 
@@ -146,9 +172,3 @@ class MatrixInverse(ContinuousTask):
 
 
 CONTINUOUS_TASKS: dict[str, type[ContinuousTask]] = {t.name: t for t in (Addition, MatrixCompletion, MatrixInverse)}
-
-
-def make_task(name: str, **options) -> ContinuousTask:
-    """Build a task by name (``addition``, ``matrix_completion``, ``matrix_inverse``)."""
-    check_choice("task", name, CONTINUOUS_TASKS)
-    return CONTINUOUS_TASKS[name](**options)

@@ -23,10 +23,13 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 from torch_geometric.data import Batch as PygBatch
 from torch_geometric.utils import scatter, to_dense_adj
 
+from irem.config import TrainConfig
+from irem.models.gnn import EnergyGNN, FeedforwardGNN, RecurrentGNN, StepGNN
+from irem.tasks.base import pick_network
 from irem.validate import check_choice, check_positive
 
 TRAIN_NODES = (2, 10)  # training graph sizes, inclusive, drawn uniformly per problem
@@ -69,6 +72,8 @@ class GraphBatch:
 
     x: PygBatch
     y: Tensor
+
+    starts_from_input = False  # reasoning starts from U(-1, 1) noise
 
     def __len__(self) -> int:
         return self.x.num_graphs
@@ -131,7 +136,21 @@ class GraphTask(ABC):
     """A task on fully connected graphs: one input and one answer value per ordered node pair."""
 
     name: str
+    label: str
     train_split = "train"  # training graphs: TRAIN_NODES sizes
+    test_splits = GRAPH_DIFFICULTIES
+    split_labels = {split: f"{n} nodes" for split, n in TEST_NODES.items()}  # the graph sizes of Table 1 (left)
+
+    def network(self, method: str, config: TrainConfig) -> nn.Module:
+        """GINEConv stacks (App. D, Tables 6-9) of width ``config.hidden``."""
+        h = config.hidden
+        return pick_network(self.name, method, {
+            "irem": lambda: EnergyGNN(config.scratchpad, h),
+            "feedforward": lambda: FeedforwardGNN(h),
+            "recurrent": lambda: RecurrentGNN(h),
+            "programmatic": lambda: StepGNN(h, halting=True),
+            "iterative_feedforward": lambda: StepGNN(h),
+        })  # fmt: skip
 
     def generate(self, nodes: Tensor | list[int], generator: torch.Generator) -> GraphBatch:
         """One graph per entry of ``nodes`` (each >= 2), on ``generator.device``."""
@@ -174,6 +193,7 @@ class EdgeCopy(GraphTask):
     """Copy each edge's input to its output."""
 
     name = "edge_copy"
+    label = "Edge copy"
 
     def _dense(self, real: Tensor, gen: torch.Generator) -> tuple[Tensor, Tensor]:
         w = torch.rand(real.shape, generator=gen, device=real.device) * 2 - 1
@@ -184,6 +204,7 @@ class ConnectedComponents(GraphTask):
     """1 on the edges between nodes of the same connected component, else 0."""
 
     name = "connected_components"
+    label = "Connected components"
 
     def __init__(self, edge_prob: float = 0.05) -> None:
         if isinstance(edge_prob, bool) or not isinstance(edge_prob, (int, float)) or not 0 <= edge_prob <= 1:
@@ -206,6 +227,7 @@ class ShortestPath(GraphTask):
     """All-pairs shortest-path distances of a weighted undirected graph."""
 
     name = "shortest_path"
+    label = "Shortest path"
 
     def _dense(self, real: Tensor, gen: torch.Generator) -> tuple[Tensor, Tensor]:
         n = real.shape[1]
@@ -219,9 +241,3 @@ class ShortestPath(GraphTask):
 
 
 GRAPH_TASKS: dict[str, type[GraphTask]] = {t.name: t for t in (EdgeCopy, ConnectedComponents, ShortestPath)}
-
-
-def make_task(name: str, **options) -> GraphTask:
-    """Build a graph task by name (``edge_copy``, ``connected_components``, ``shortest_path``)."""
-    check_choice("task", name, GRAPH_TASKS)
-    return GRAPH_TASKS[name](**options)

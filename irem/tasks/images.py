@@ -19,8 +19,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
+from irem.config import TrainConfig
+from irem.models.conv import DnCNN, EnergyConv
+from irem.tasks.base import pick_network
 from irem.validate import check_choice, check_non_negative, check_positive
 
 TRAIN_SIGMAS = (45, 55)  # noise levels seen in training (of 255)
@@ -31,6 +34,7 @@ SKIMAGE_TRAIN = (
     "rocket", "clock", "cell",
 )  # fmt: skip
 SKIMAGE_TEST = ("camera", "chelsea", "coins", "moon")
+CONV_LAYERS = 6  # depth of the denoising networks (our choice; width is config.hidden)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
 
@@ -127,7 +131,16 @@ class Denoising:
     """
 
     name = "denoising"
+    label = "Denoising"
     train_split = "train"
+    test_splits = tuple(str(s) for s in TEST_SIGMAS)  # PSNR at each noise level
+
+    def network(self, method: str, config: TrainConfig) -> nn.Module:
+        """Conv nets: the IREM energy, and a DnCNN for the feedforward baseline (the only two with one)."""
+        h = config.hidden
+        return pick_network(self.name, method, {
+            "irem": lambda: EnergyConv(h, CONV_LAYERS), "feedforward": lambda: DnCNN(h, CONV_LAYERS),
+        })  # fmt: skip
 
     def __init__(self, image_dir: str | None = None, patch: int = 40, test_crop: int = 0, test_every: int = 4) -> None:
         self.patch = int(check_positive("patch", patch, integer=True))

@@ -1,0 +1,34 @@
+"""The paper's experiments, one module each, in one registry.
+
+``run(name, ...)`` runs (or loads) every run of a registered experiment and returns its
+records with the table the book shows, the paper's numbers beside ours. The notebooks and the
+CLI call it and loop over ``REGISTRY``; no experiment logic lives anywhere else.
+
+A new experiment is one module that builds an :class:`~irem.experiments.core.Experiment` and
+passes it to :func:`~irem.experiments.core.register`; import it here to make it part of the
+package (a user's own can register from anywhere).
+"""
+
+from __future__ import annotations
+
+# registration order is the order of the CLI's `all` and of home_of(): a task's home is the first
+from irem.experiments import ablations, composition, continuous, denoising, graph, scratchpad  # noqa: F401, I001
+from irem.experiments.core import (
+    REGISTRY,
+    TEST_SEED,
+    Experiment,
+    ExperimentResult,
+    best_profile,
+    get,
+    home_of,
+    register,
+    resolve_device,
+    run,
+    run_all,
+    run_spec,
+)  # fmt: skip
+
+__all__ = [
+    "REGISTRY", "TEST_SEED", "Experiment", "ExperimentResult", "best_profile", "get", "home_of", "register",
+    "resolve_device", "run", "run_all", "run_spec",
+]  # fmt: skip

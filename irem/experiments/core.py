@@ -1,0 +1,360 @@
+"""What every experiment shares: its declaration, the registry, and one run set up and torn down once.
+
+An :class:`Experiment` declares what it runs (tasks, methods, per-profile defaults, the
+paper's numbers) and how it scores a trained model (``evaluate``). Everything else is written
+once here: resolving a spec, training (or reusing cached weights), assembling and storing the
+run record, running many specs, and choosing the profile the book shows.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from irem import benchmark, evaluate, runs
+from irem.config import EvalConfig, TrainConfig, split_overrides
+from irem.methods import METHODS, Method
+from irem.models import parameter_count
+from irem.profiles import PROFILE_CHOICES, PROFILES
+from irem.runs import Record, RunSpec
+from irem.tasks import TASKS, Task
+from irem.train import TrainLog, train
+from irem.validate import check_bool, check_choice, check_names, check_positive, check_seed
+
+TEST_SEED = 12345  # test problems are the same for every method and training seed
+
+Evaluate = Callable[[Method, Task, RunSpec, torch.device], tuple[dict, dict]]
+Grid = Callable[..., list[tuple[str, str, dict]]]  # (tasks, methods, **options) -> [(task, method, changes)]
+
+
+def product_grid(tasks: Sequence[str], methods: Sequence[str]) -> list[tuple[str, str, dict]]:
+    """Every method on every task, with the experiment's own settings."""
+    return [(t, m, {}) for t in tasks for m in methods]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment of the paper: what it trains, with which defaults, and how it scores.
+
+    Attributes:
+        name: its name in the CLI, the records' folder and the notebooks.
+        title: a line for ``--help`` and the CLI's table header.
+        tasks, methods: what it runs by default (and all it accepts).
+        evaluate: ``(method, task, spec, device) -> (metrics, curves)`` for one trained model;
+            ``metrics`` maps each test split to a dict with at least ``mse``.
+        profiles: profile -> TrainConfig / EvalConfig values over the paper's defaults.
+        task_options: profile -> options for the task's constructor.
+        paper: ``(task, method, split) -> the paper's number`` (see ``irem.experiments.paper``).
+        grid: the runs of ``(tasks, methods, **options)``; default every method on every task.
+            Variant experiments (ablations, scratchpad) list IREM with config changes.
+        borrows_defaults: train each task as its own experiment does (variants), so a variant
+            with no changes is that experiment's run and shares its cached weights.
+        measures_cost: also record the training speed and peak memory (fresh process).
+        split_labels: how the book names the test splits (graphs: ``{"same": "10 nodes"}``).
+        seeds: training seeds the notebooks and ``run`` use by default.
+    """
+
+    name: str
+    title: str
+    tasks: tuple[str, ...]
+    methods: tuple[str, ...]
+    evaluate: Evaluate
+    profiles: Mapping[str, Mapping] = field(default_factory=dict)
+    task_options: Mapping[str, Mapping] = field(default_factory=dict)
+    paper: Mapping[tuple[str, str, str], float] = field(default_factory=dict)
+    grid: Grid = product_grid
+    borrows_defaults: bool = False
+    measures_cost: bool = False
+    split_labels: Mapping[str, str] = field(default_factory=dict)
+    seeds: int = 3
+
+    def defaults(self, profile: str, task: str) -> tuple[dict, dict]:
+        """Config values and task options of ``task`` under ``profile`` (before overrides)."""
+        check_choice("profile", profile, PROFILES)
+        owner = get(home_of(task)) if self.borrows_defaults else self
+        return dict(owner.profiles.get(profile, {})), dict(owner.task_options.get(profile, {}))
+
+    def spec(self, profile: str, task: str, method: str, seed: int, overrides: Mapping | None = None,
+             task_options: Mapping | None = None) -> RunSpec:  # fmt: skip
+        """The run spec of one (task, method, seed) under ``profile``, with ``overrides`` and ``task_options``."""
+        check_choice("task", task, self.tasks)
+        check_choice("method", method, self.methods)
+        check_seed(seed)
+        values, options = self.defaults(profile, task)
+        train_cfg, eval_cfg = split_overrides({**values, **(overrides or {})})
+        return RunSpec(self.name, task, method, seed, profile, TrainConfig(**train_cfg), EvalConfig(**eval_cfg),
+                       {**options, **(task_options or {})})  # fmt: skip
+
+    def specs(self, profile: str, tasks, methods, seeds: Sequence[int], overrides=None, task_options=None,
+              **options) -> list[RunSpec]:  # fmt: skip
+        """Every run of the grid, for each seed."""
+        return [self.spec(profile, t, m, s, {**(overrides or {}), **changes}, task_options)
+                for t, m, changes in self.grid(tasks, methods, **options) for s in seeds]  # fmt: skip
+
+
+REGISTRY: dict[str, Experiment] = {}
+
+
+def register(experiment: Experiment) -> Experiment:
+    """Add ``experiment`` to the registry, checking that everything it names exists."""
+    e = experiment
+    for t in e.tasks:
+        check_choice(f"{e.name}: task", t, TASKS)
+    for m in e.methods:
+        check_choice(f"{e.name}: method", m, METHODS)
+    for profile, values in e.profiles.items():
+        check_choice(f"{e.name}: profile", profile, PROFILES)
+        split_overrides(dict(values))  # an unknown config field fails here, not at run time
+    for t, m, _ in e.paper:
+        check_choice(f"{e.name}: paper table task", t, e.tasks)
+        check_choice(f"{e.name}: paper table method", m, e.methods)
+    if e.name in REGISTRY and REGISTRY[e.name] is not e:
+        raise ValueError(f"an experiment named {e.name!r} is registered already")
+    REGISTRY[e.name] = e
+    return e
+
+
+def get(name: str) -> Experiment:
+    """The registered experiment called ``name``."""
+    check_choice("experiment", name, REGISTRY)
+    return REGISTRY[name]
+
+
+def home_of(task: str) -> str:
+    """The experiment a task belongs to: the first registered one (not a variant) that lists it."""
+    homes = [e.name for e in REGISTRY.values() if task in e.tasks and not e.borrows_defaults]
+    if not homes:
+        check_choice("task", task, [t for e in REGISTRY.values() if not e.borrows_defaults for t in e.tasks])
+    return homes[0]
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``"auto"`` is CUDA when available, else the CPU; anything else is checked."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise ValueError(f"device={device!r} is not a device; use 'auto', 'cpu' or 'cuda[:N]'") from e
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"device={device!r}: only 'auto', 'cpu' and 'cuda[:N]' are supported")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r}: CUDA is not available here; use 'auto' or 'cpu'")
+    return dev
+
+
+def generator(device: torch.device, seed: int) -> torch.Generator:
+    return torch.Generator(device=device).manual_seed(seed)
+
+
+def evaluate_splits(method: Method, task: Task, spec: RunSpec, device: torch.device, landscape: bool = False
+                    ) -> tuple[dict, dict]:  # fmt: skip
+    """Metrics and curves on each of the task's test splits, with fixed test seeds.
+
+    Curves are keyed by name, then split; with ``landscape`` also the energy-vs-distance samples.
+    """
+    metrics: dict = {}
+    curves: dict = {}
+    for i, split in enumerate(task.test_splits):
+        gen = generator(device, TEST_SEED + i)
+        metrics[split], split_curves = evaluate.evaluate_split(method, task, split, spec.eval, gen)
+        for name, curve in split_curves.items():
+            curves.setdefault(name, {})[split] = curve
+        energies = evaluate.energy_landscape(method, task, split, spec.eval, gen) if landscape else {}
+        if energies:
+            curves.setdefault("energy_landscape", {})[split] = energies
+    return metrics, curves
+
+
+def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: Path | None, retrain: bool):
+    """The task and trained method of ``spec``, its training log, and the git state it was trained at.
+
+    Weights are cached in ``weights_dir`` (not under version control) by a hash of what
+    determines them (task, method, seed, training config), so experiments that reuse a
+    trained model (composition reuses addition) train it once. ``retrain`` ignores the cache.
+    """
+    task, method = spec.build(device)
+    cache = None if weights_dir is None else weights_dir / f"{spec.task}__{spec.method}__{spec.train_hash()}.pt"
+    if cache is not None and cache.exists() and not retrain:
+        try:
+            saved = torch.load(cache, map_location=device, weights_only=True)
+            method.load_state_dict(saved["state_dict"])
+            log = TrainLog(**saved["log"])
+        except Exception as e:  # truncated, corrupt, or from an older version
+            raise ValueError(f"cached weights {cache} cannot be loaded ({type(e).__name__}: {e}); "
+                             "rerun with --retrain (retrain=True), or delete the file") from None  # fmt: skip
+        method.eval()
+        return task, method, log, {**saved["git"], "weights": "reused"}
+    git = runs.git_state()
+    log = train(method, task, spec.train, generator(device, spec.seed), progress=progress)
+    if cache is not None:
+        runs.atomic_torch_save({"state_dict": method.state_dict(), "log": asdict(log), "git": git}, cache)
+    return task, method, log, {**git, "weights": "trained"}
+
+
+def run_spec(spec: RunSpec, device: torch.device, runs_dir: str | Path, *, progress: bool = True,
+             retrain: bool = False) -> Record:  # fmt: skip
+    """Train (or reuse the cached weights of) ``spec``'s model, evaluate it, and return its record."""
+    experiment = get(spec.experiment)
+    started, git = runs.now(), runs.git_state()
+    task, method, log, trained_at = _trained(spec, device, progress, runs.weights_dir(runs_dir), retrain)
+    metrics, curves = experiment.evaluate(method, task, spec, device)
+    cost = None
+    if experiment.measures_cost:
+        cost = benchmark.training_cost(spec, device, fresh_process=spec.profile != "smoke")
+    wall = (runs.now() - started).total_seconds()
+    return Record(
+        experiment=spec.experiment, task=spec.task, method=spec.method, seed=spec.seed, profile=spec.profile,
+        config=spec.config(), config_hash=spec.config_hash(), parameters=parameter_count(method),
+        metrics=metrics, training_cost=cost,
+        curves={"train_loss": [list(p) for p in log.train_loss], **curves},
+        provenance={
+            **runs.provenance(device, started, git, wall, log.iters_per_s, log.wall_s),
+            # the model may come from the weight cache: who trained it, at which commit
+            "weights": trained_at["weights"],
+            "train_git_commit": trained_at["git_commit"],
+            "train_dirty": trained_at["dirty"],
+        },
+    )  # fmt: skip
+
+
+def _run_worker(spec: RunSpec, device: str, threads: int, runs_dir: str, retrain: bool) -> Record:
+    torch.set_num_threads(threads)
+    dev = torch.device(device)
+    return runs.load_or_run(spec, runs_dir, lambda s: run_spec(s, dev, runs_dir, progress=False, retrain=retrain),
+                            retrain=retrain)  # fmt: skip
+
+
+def run_all(specs: Sequence[RunSpec], runs_dir: str | Path, device: torch.device, *, retrain: bool = False,
+            jobs: int = 1, progress: bool = True) -> list[Record]:  # fmt: skip
+    """``load_or_run`` every spec, ``jobs`` at a time (separate processes when > 1)."""
+    check_positive("jobs", jobs, integer=True)
+    runs.check_runs_dir(runs_dir, writable=True)
+    if jobs == 1:
+        return [runs.load_or_run(s, runs_dir, lambda s: run_spec(s, device, runs_dir, progress=progress,
+                                                                   retrain=retrain), retrain=retrain)
+                for s in specs]  # fmt: skip
+    threads = max(1, (os.cpu_count() or 1) // jobs) if device.type == "cpu" else 1
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(_run_worker, s, str(device), threads, str(runs_dir), retrain) for s in specs]
+        return [f.result() for f in futures]
+
+
+def best_profile(experiment: Experiment, runs_dir: str | Path, tasks, methods, overrides=None, task_options=None,
+                 **options) -> str:  # fmt: skip
+    """The paper profile when its records cover every run of the grid (seed 0), else quick.
+
+    Raises:
+        FileNotFoundError: when neither profile has a record for every run.
+    """
+    for profile in ("paper", "quick"):
+        specs = experiment.specs(profile, tasks, methods, [0], overrides, task_options, **options)
+        if all(runs.find_record(runs_dir, s) is not None for s in specs):
+            return profile
+    raise FileNotFoundError(
+        f"no stored {experiment.name} records (paper or quick profile, seed 0) for every run in {runs_dir}; "
+        f"run `irem reproduce {experiment.name} --profile quick` first, or pass profile='quick'"
+    )
+
+
+@dataclass
+class ExperimentResult:
+    """The records of an experiment and the profile they were made with."""
+
+    experiment: Experiment
+    profile: str
+    records: list[Record]
+
+    @property
+    def name(self) -> str:
+        return self.experiment.name
+
+    @property
+    def split_labels(self) -> dict[str, str]:
+        return dict(self.experiment.split_labels)
+
+    def table(self) -> pd.DataFrame:
+        """One row per (task, method, split): our mean and std over seeds beside the paper.
+
+        ``label_variance`` is the MSE of always predicting the mean answer, where recorded.
+        """
+        rows = [
+            dict(task=r.task, method=r.method, split=split, seed=r.seed, mse=m["mse"],
+                 label_variance=m.get("label_variance", float("nan")))
+            for r in self.records for split, m in r.metrics.items()
+        ]  # fmt: skip
+        out = pd.DataFrame(rows).groupby(["task", "method", "split"], sort=False).agg(
+            ours=("mse", "mean"), ours_std=("mse", "std"), seeds=("seed", "nunique"),
+            label_variance=("label_variance", "mean"),
+        ).reset_index()  # fmt: skip
+        out["ours_std"] = out["ours_std"].fillna(0.0)
+        paper = self.experiment.paper
+        out["paper"] = [paper.get((t, m, s), float("nan")) for t, m, s in zip(out.task, out.method, out.split)]
+        return out
+
+    def ours(self, task: str, method: str, split: str) -> float:
+        """Our mean MSE (over seeds) for one (task, method, split); NaN when not run."""
+        t = self.table()
+        row = t[(t.task == task) & (t.method == method) & (t.split == split)]
+        return float(row.ours.iloc[0]) if len(row) else float("nan")
+
+
+def run(
+    name: str,
+    profile: str = "best",
+    tasks: Sequence[str] | None = None,
+    methods: Sequence[str] | None = None,
+    seeds: int | None = None,
+    device: str = "auto",
+    retrain: bool = False,
+    runs_dir: str | Path = "data/runs",
+    overrides: Mapping | None = None,
+    jobs: int = 1,
+    progress: bool = True,
+    task_options: Mapping | None = None,
+    **options,
+) -> ExperimentResult:
+    """Run (or load) every run of experiment ``name`` and return its records.
+
+    Args:
+        name: a registered experiment (``irem.experiments.REGISTRY``).
+        profile: ``"smoke"``, ``"quick"``, ``"paper"``, or ``"best"``: the most complete stored
+            profile, never training (only the seeds already stored are shown).
+        tasks: a subset of the experiment's tasks (default: all of them).
+        methods: a subset of its methods (default: all of them).
+        seeds: number of training seeds, 0 .. seeds-1 (default: the experiment's).
+        device: ``"auto"``, ``"cpu"`` or ``"cuda[:N]"``.
+        retrain: train even when a record or cached weights with the same config exist.
+        runs_dir: where run records live.
+        overrides: TrainConfig / EvalConfig fields to change, e.g. ``{"iterations": 500}``.
+        jobs: runs trained at once, in separate processes.
+        progress: show progress bars.
+        task_options: options for the task's constructor (e.g. denoising's ``image_dir``).
+        **options: the experiment's own grid options (scratchpad: ``sizes``).
+    """
+    experiment = get(name)
+    check_choice("profile", profile, PROFILE_CHOICES)
+    tasks = check_names("tasks", experiment.tasks if tasks is None else tasks, experiment.tasks)
+    methods = check_names("methods", experiment.methods if methods is None else methods, experiment.methods)
+    seeds = experiment.seeds if seeds is None else seeds
+    check_positive("seeds", seeds, integer=True)
+    retrain = check_bool("retrain", retrain)
+    if overrides is not None and not isinstance(overrides, Mapping):
+        raise ValueError(f"overrides must be a mapping of config fields to values, got {overrides!r}")
+    runs.check_runs_dir(runs_dir)
+    dev = resolve_device(device)
+    if profile == "best":
+        profile = best_profile(experiment, runs_dir, tasks, methods, overrides, task_options, **options)
+        specs = experiment.specs(profile, tasks, methods, range(seeds), overrides, task_options, **options)
+        records = [r for r in (runs.find_record(runs_dir, s) for s in specs) if r is not None]
+    else:
+        specs = experiment.specs(profile, tasks, methods, range(seeds), overrides, task_options, **options)
+        records = run_all(specs, runs_dir, dev, retrain=retrain, jobs=jobs, progress=progress)
+    return ExperimentResult(experiment, profile, records)

@@ -1,0 +1,49 @@
+"""Graph algorithmic reasoning (Section 4.2): Table 1 (left) and Fig. 2.
+
+Edge copy, connected components and shortest path on fully connected graphs; trained on 2-10
+nodes, tested on 10 (split ``same``) and 15 (``harder``) nodes, and for Fig. 2 on ``FIG2_NODES``.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from irem import evaluate
+from irem.experiments import paper
+from irem.experiments.core import TEST_SEED, Experiment, evaluate_splits, generator, register
+from irem.methods import METHODS, Method
+from irem.profiles import SMOKE
+from irem.runs import RunSpec
+from irem.tasks import GRAPH_TASKS, GraphTask
+
+FIG2_NODES = (5, 10, 15, 20, 25, 30)  # graph sizes of the error-vs-steps curves (Fig. 2)
+
+# App. C-D: batch 64, GNN width 128; evaluation cost grows with edges (n^2 per graph)
+PAPER = dict(batch_size=64, hidden=128, landscape_problems=0)
+QUICK = {**PAPER, "iterations": 1500, "log_every": 50, "test_problems": 200, "test_steps": 40}
+SMOKE_GRAPH = {**SMOKE, "hidden": 32, "test_problems": 8, "test_steps": 6, "eval_batch": 8}
+
+
+def evaluate_graph(method: Method, task: GraphTask, spec: RunSpec, device: torch.device) -> tuple[dict, dict]:
+    """10 and 15 nodes; the error after every step at each size of ``FIG2_NODES``; one worked example."""
+    metrics, curves = evaluate_splits(method, task, spec, device)
+    by_nodes = {}
+    for n in FIG2_NODES:  # fewer problems per size: the curves are means over many edges
+        test = task.sample_nodes(max(1, spec.eval.test_problems // 4), n, generator(device, TEST_SEED + n))
+        _, size_curves = evaluate.evaluate_batch(method, test, spec.eval, generator(device, TEST_SEED))
+        by_nodes[str(n)] = size_curves["mse_by_step"]
+    curves["mse_by_step_by_nodes"] = by_nodes
+    curves["example"] = evaluate.graph_example(method, task, spec.eval, generator(device, TEST_SEED))
+    return metrics, curves
+
+
+GRAPH = register(Experiment(
+    name="graph",
+    title="Graph algorithmic reasoning (Section 4.2, Table 1 left, Fig. 2)",
+    tasks=tuple(GRAPH_TASKS),
+    methods=tuple(METHODS),
+    evaluate=evaluate_graph,
+    profiles={"smoke": SMOKE_GRAPH, "quick": QUICK, "paper": PAPER},
+    paper=paper.by_split(paper.TABLE1_GRAPH, ("same", "harder")),
+    split_labels=GraphTask.split_labels,
+))  # fmt: skip

@@ -1,0 +1,112 @@
+"""The analysis behind the book's tables and prose, on small hand-made records with known answers."""
+
+import math
+
+import pytest
+import torch
+
+from irem import evaluate, report
+from irem.config import EvalConfig
+from irem.minimize import Trajectory
+from irem.runs import Record
+from irem.tasks.continuous import Batch
+
+
+def record(task="shortest_path", method="irem", seed=0, train=None, metrics=None, curves=None, cost=None) -> Record:
+    train = {"replay": True, "truncate": True, "step_size": 100.0, "scratchpad": 0, **(train or {})}
+    return Record(experiment="ablations", task=task, method=method, seed=seed, profile="quick",
+                  config={"train": train, "eval": {}, "task_options": {}}, config_hash="0" * 12, parameters=10,
+                  metrics=metrics or {"same": {"mse": 0.1}}, curves=curves or {}, provenance={},
+                  training_cost=cost)  # fmt: skip
+
+
+def cost(speed: float, memory: float) -> dict:
+    return {"iters_per_s": speed, "peak_memory_mb": memory, "memory_measure": "test", "iterations": 3}
+
+
+def splits(same: float, harder: float, halt: float = 5.0) -> dict:
+    return {"same": {"mse": same, "mean_halt_step": halt, "label_variance": 1.0},
+            "harder": {"mse": harder, "mean_halt_step": halt, "label_variance": 2.0}}  # fmt: skip
+
+
+def test_table2_ratios_and_means_over_seeds():
+    recs = [
+        record(train={"replay": True, "truncate": True}, metrics=splits(0.02, 0.04), cost=cost(10.0, 100.0)),
+        record(train={"replay": True, "truncate": True}, seed=1, metrics=splits(0.04, 0.06), cost=cost(10.0, 100.0)),
+        record(train={"replay": True, "truncate": False}, metrics=splits(0.01, 0.08), cost=cost(4.0, 300.0)),
+        record(train={"replay": False, "truncate": False}, metrics=splits(0.03, 0.05), cost=cost(5.0, 300.0)),
+    ]
+    t2 = report.table2(recs).set_index(["replay buffer", "truncated gradient"])
+    assert t2.loc[("yes", "yes"), "MSE 10 nodes"] == pytest.approx(0.03)  # mean of two seeds
+    assert t2.loc[("yes", "yes"), "seeds"] == 2
+    assert t2.loc[("yes", "no"), "speed"] == pytest.approx(0.4) and t2.loc[("yes", "no"), "memory"] == pytest.approx(3)
+    assert t2.loc[("no", "no"), "paper MSE"] == 0.0491
+    summary = report.table2_summary(recs)
+    assert summary == pytest.approx({"mem_ratio": 3.0, "speed_ratio": 0.4, "replay_verdict": "lowers",
+                                     "mse_no_replay": 0.03, "mse_replay": 0.01})  # fmt: skip
+
+
+def test_table3_and_the_step_size_sweep():
+    recs = [record("addition", train={"step_size": lam}, metrics=splits(m, 2 * m, halt=h))
+            for lam, m, h in ((10.0, 0.002, 9), (100.0, 0.001, 7))]  # fmt: skip
+    t3 = report.table3(recs)
+    assert list(t3["λ"]) == [10.0, 100.0] and list(t3["same: ours"]) == [0.002, 0.001]
+    assert list(t3["harder: paper"]) == [0.0021, 0.0021] and list(t3["halting step (same)"]) == [9, 7]
+    sweep = {str(lam): {"same": {"mse": m, "mean_halt_step": h}} for lam, m, h in ((10.0, 0.3, 0), (100.0, 0.1, 4))}
+    r = record("addition", curves={"test_step_size": sweep})
+    assert report.step_size_summary(r) == {"trained_lam": 100.0, "best_lam": 100.0, "best_lam_mse": 0.1,
+                                           "trained_lam_mse": 0.1, "diverged": "10"}  # fmt: skip
+
+
+def test_scratchpad_table_and_verdict():
+    recs = [record("addition", train={"scratchpad": d}, metrics=splits(m, 2 * m), cost=cost(s, 1.0))
+            for d, m, s in ((0, 0.01, 20.0), (8, 0.02, 10.0))]  # fmt: skip
+    table = report.scratchpad_table(recs)
+    assert list(table["scratchpad D"]) == [0, 8] and list(table["speed vs no scratchpad"]) == [1.0, 0.5]
+    assert report.scratchpad_verdict(recs) == (
+        "- **Addition**: D = 8: same 2.00×, harder 2.00× the error without, at 50% of its training speed"
+    )
+
+
+def test_denoising_summary():
+    def rec(method, psnr, by_steps):
+        m = {"mse": 0.01, "psnr": psnr, "psnr_noisy": 12.0, "psnr_by_steps": by_steps, "mean_halt_step": 5.0}
+        return record("denoising", method, metrics={"45": m, "75": m})
+
+    recs = [rec("irem", 22.0, {"5": 21.0, "100": 22.5}), rec("feedforward", 21.5, {})]
+    assert report.denoising_summary(recs) == pytest.approx({"sigma_max": 75, "irem_5": 21.0, "irem_100": 22.5,
+                                                            "dncnn": 21.5, "steps_gain": 1.5, "vs_dncnn": "above",
+                                                            "gap": 1.0})  # fmt: skip
+
+
+def test_fig2_summary_and_mean_curve_with_diverged_steps():
+    curves = {"mse_by_step_by_nodes": {"30": [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.2]}}
+    twin = {"mse_by_step_by_nodes": {"30": [1.0, 0.9, 0.8, 0.7, 0.6, 0.7, 0.4, None]}}  # longer; null = diverged
+    recs = [record("edge_copy", curves=curves), record("edge_copy", seed=1, curves=twin)]
+    assert list(report.mean_curve(recs, "mse_by_step_by_nodes", "30")) == pytest.approx([1, .9, .8, .7, .6, .6, .3])
+    summary = report.fig2_summary(recs, ["edge_copy", "shortest_path"], nodes=30)
+    assert (summary["edge_copy_fig2_step5"], summary["edge_copy_fig2_last"]) == pytest.approx((0.6, 0.3))
+    assert summary["fig2_verdict"] == "on edge copy it falls with more steps" and summary["fig2_steps"] == 6
+    one = record("edge_copy", curves={"mse_by_step_by_nodes": {"30": [1.0, None]}})
+    assert math.isnan(report.mean_curve([one], "mse_by_step_by_nodes", "30")[1])
+
+
+class _Fixed:
+    """A method whose answers are fixed: 0 before the first step, then 1, then 2 (halting after step 1)."""
+
+    iterative = True
+
+    def predict(self, batch, steps, generator, options):
+        ys = torch.stack([torch.full_like(batch.y, float(v)) for v in range(steps + 1)])
+        return Trajectory(ys=ys, energies=None, halt_step=torch.ones(len(batch), dtype=torch.long))
+
+
+def test_evaluate_batch_against_a_hand_computed_case():
+    y = torch.tensor([[0.0, 2.0], [1.0, 1.0]])  # two problems, two entries each
+    options = EvalConfig(test_problems=2, test_steps=2, eval_batch=1, halt_patience=1)
+    metrics, curves = evaluate.evaluate_batch(_Fixed(), Batch(torch.zeros(2, 2), y), options, torch.Generator())
+    # answer 0: errors (0, 4, 1, 1) -> mean 1.5; answer 1: (1, 1, 0, 0) -> 0.5; answer 2: (4, 0, 1, 1) -> 1.5
+    assert curves["mse_by_step"] == [1.5, 0.5, 1.5]
+    assert metrics["mse"] == 0.5 and metrics["mse_final"] == 1.5 and metrics["mean_halt_step"] == 1
+    assert metrics["mse_by_steps"] == {"1": 0.5}
+    assert metrics["label_variance"] == pytest.approx(0.5)  # per-entry variances 0.5 and 0.5 (unbiased)
