@@ -7,7 +7,8 @@ it is given (Python, CLI or papermill) with a message that names it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
+from typing import ClassVar
 
 from irem.validate import check_choice, check_non_negative, check_positive
 
@@ -17,6 +18,9 @@ LR_SCHEDULES = ("constant", "cosine")
 @dataclass(frozen=True)
 class TrainConfig:
     """How to train a method (Alg. 1); defaults follow the paper's App. C."""
+
+    # fields added after run records were first stored (see ``stored``)
+    ADDED_LATER: ClassVar[tuple[str, ...]] = ()
 
     iterations: int = 10_000  # optimiser steps
     batch_size: int = 128  # fresh problems per step (replay adds as many again)
@@ -50,6 +54,8 @@ class TrainConfig:
 class EvalConfig:
     """How to evaluate a trained method (Alg. 2 and the code release's protocol)."""
 
+    ADDED_LATER: ClassVar[tuple[str, ...]] = ()  # as for TrainConfig
+
     test_problems: int = 1000  # problems per difficulty
     test_steps: int = 80  # reasoning steps run at test time
     test_step_size: float = 0.0  # lambda at test time (0: the training step size)
@@ -65,6 +71,30 @@ class EvalConfig:
         check_non_negative("landscape_problems", self.landscape_problems, integer=True)
         check_non_negative("test_step_size", self.test_step_size)
         check_non_negative("halt_tol", self.halt_tol)
+
+
+def stored(config: TrainConfig | EvalConfig) -> dict:
+    """``config`` as a run record stores (and hashes) it.
+
+    A field added after records were first stored (``ADDED_LATER``) is left out while it holds
+    its default, so every earlier record keeps its config hash and stays found; set to anything
+    else, it is stored like every other field.
+    """
+    values = asdict(config)
+    for name in config.ADDED_LATER:
+        if values[name] == _default(type(config), name):
+            del values[name]
+    return values
+
+
+def with_defaults(cls: type, values: dict) -> dict:
+    """A stored config (``stored``) with the later-added fields it leaves out filled in."""
+    return {**{name: _default(cls, name) for name in cls.ADDED_LATER}, **values}
+
+
+def _default(cls: type, name: str) -> object:
+    f = next(f for f in fields(cls) if f.name == name)
+    return f.default if f.default is not MISSING else f.default_factory()
 
 
 def field_names(cls: type) -> tuple[str, ...]:

@@ -89,7 +89,7 @@ def energy_landscape(records: Sequence[Record], split: str = "same") -> Figure:
     for ax, r in zip(axes[0], recs):
         data = r.curves["energy_landscape"][split]
         ax.scatter(data["mse"], data["energy"], s=6, alpha=0.5, color=method_colors()["irem"], label="learned energy")
-        lam = r.config["eval"]["test_step_size"] or r.config["train"]["step_size"]
+        lam = r.eval["test_step_size"] or r.train["step_size"]
         dim = make_task(r.task, **r.config["task_options"]).y_dim
         mse = np.geomspace(min(data["mse"]), max(data["mse"]), 50)
         ax.plot(mse, dim * mse / (2 * lam), "k--", lw=1, label=f"one-step bowl D·MSE/(2λ), λ = {lam:g}")
@@ -276,12 +276,12 @@ def test_step_sizes(record: Record) -> Figure:
 def scratchpad_trajectories(records: Sequence[Record], task: str) -> Figure:
     """How one problem's answer error (left) and scratchpad entries (right) evolve over steps."""
     recs = sorted((r for r in records if r.task == task and r.seed == 0),
-                  key=lambda r: r.config["train"]["scratchpad"])  # fmt: skip
+                  key=lambda r: r.train["scratchpad"])  # fmt: skip
     with_z = [r for r in recs if "z" in r.curves["trajectory"]]
     fig, axes = plt.subplots(1, 1 + len(with_z), figsize=(4.0 * (1 + len(with_z)), 3.2), squeeze=False)
     palette = sns.color_palette("colorblind", len(recs))
     for color, r in zip(palette, recs):
-        d = r.config["train"]["scratchpad"]
+        d = r.train["scratchpad"]
         axes[0][0].plot(r.curves["trajectory"]["y_mse"], color=color, label=f"D = {d}")
     axes[0][0].set(yscale="log", xlabel="reasoning steps", ylabel="MSE of y", title=f"{task_label(task)}: answer")
     axes[0][0].legend(fontsize=7)
@@ -290,7 +290,7 @@ def scratchpad_trajectories(records: Sequence[Record], task: str) -> Figure:
         z = np.asarray(r.curves["trajectory"]["z"], dtype=float)
         ax.plot(z, lw=1)
         ax.set(xlabel="reasoning steps", ylabel="z entries (first 8)",
-               title=f"scratchpad, D = {r.config['train']['scratchpad']}")  # fmt: skip
+               title=f"scratchpad, D = {r.train['scratchpad']}")  # fmt: skip
         ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

@@ -20,13 +20,13 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
 
-from irem.config import EvalConfig, TrainConfig
+from irem.config import EvalConfig, TrainConfig, stored, with_defaults
 from irem.methods import make_method
 from irem.tasks import make_task
 
@@ -56,8 +56,8 @@ class RunSpec:
             "seed": self.seed,
             "profile": self.profile,
             "task_options": dict(sorted(self.task_options.items())),
-            "train": asdict(self.train),
-            "eval": asdict(self.eval),
+            "train": stored(self.train),
+            "eval": stored(self.eval),
         }
 
     def config_hash(self) -> str:
@@ -180,13 +180,13 @@ class Record:
 
     @property
     def train(self) -> dict:
-        """The training config (``TrainConfig`` fields)."""
-        return self.config["train"]
+        """The training config: every ``TrainConfig`` field."""
+        return with_defaults(TrainConfig, self.config["train"])
 
     @property
     def eval(self) -> dict:
-        """The evaluation config (``EvalConfig`` fields)."""
-        return self.config["eval"]
+        """The evaluation config: every ``EvalConfig`` field."""
+        return with_defaults(EvalConfig, self.config["eval"])
 
     def to_dict(self) -> dict:
         """The record as stored: plain JSON types, in the order of the run-record contract."""
