@@ -118,8 +118,8 @@ def composition(
 ) -> tuple[list[float], dict]:
     """Nest the learned addition (Section 4.4): y^k = Alg(y^{k-1}, v_k), truth v_0 + ... + v_k.
 
-    Each of ``options.test_problems`` problems draws ``compose_max + 1`` vectors from the
-    training distribution; every method answers each nested addition with its own final
+    Each of ``options.test_problems`` problems draws ``compose_max + 1`` operands as the
+    training inputs are drawn (U(-1, 1)); every method answers each nested addition with its own final
     answer (at halting for IREM).
 
     Returns:
@@ -128,7 +128,8 @@ def composition(
         (the paper's Fig. 6).
     """
     n, k_max = options.test_problems, options.compose_max
-    vs = task.sample(n * (k_max + 1), "same", generator).y.view(k_max + 1, n, -1)  # (K+1, n, D)
+    # every operand is drawn as a training input is (U(-1, 1)), not as an answer a + b
+    vs = task.operands(n * (k_max + 1), generator).view(k_max + 1, n, -1)  # (K+1, n, D)
     sq_err = torch.zeros(k_max, device=vs.device)
     example = {}
     steps = options.test_steps if method.iterative else 1

@@ -46,10 +46,15 @@ class RunSpec:
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     task_options: dict = field(default_factory=dict)
+    version: int = 1  # of the experiment's evaluation: bumped when what it measures changes
 
     def config(self) -> dict:
-        """The resolved config as stored in the record (and hashed)."""
-        return {
+        """The resolved config as stored in the record (and hashed).
+
+        ``version`` is stored only past 1, so records made before versions existed keep their hash;
+        a bumped version gives every run a new hash, and records of the old evaluation are not reused.
+        """
+        config = {
             "experiment": self.experiment,
             "task": self.task,
             "method": self.method,
@@ -59,6 +64,7 @@ class RunSpec:
             "train": stored(self.train),
             "eval": stored(self.eval),
         }
+        return config if self.version == 1 else {**config, "version": self.version}
 
     def config_hash(self) -> str:
         """First 12 hex digits of the sha256 of the canonical config JSON."""

@@ -59,6 +59,8 @@ class Experiment:
         measures_cost: also record the training speed and peak memory (fresh process).
         split_labels: how the book names the test splits (graphs: ``{"same": "10 nodes"}``).
         seeds: training seeds the notebooks and ``run`` use by default.
+        version: of ``evaluate``; bump it when what it measures changes, so that stored records
+            of the old evaluation get other names and are not reused.
     """
 
     name: str
@@ -74,6 +76,7 @@ class Experiment:
     measures_cost: bool = False
     split_labels: Mapping[str, str] = field(default_factory=dict)
     seeds: int = 3
+    version: int = 1
 
     def defaults(self, profile: str, task: str) -> tuple[dict, dict]:
         """Config values and task options of ``task`` under ``profile`` (before overrides)."""
@@ -90,7 +93,7 @@ class Experiment:
         values, options = self.defaults(profile, task)
         train_cfg, eval_cfg = split_overrides({**values, **(overrides or {})})
         return RunSpec(self.name, task, method, seed, profile, TrainConfig(**train_cfg), EvalConfig(**eval_cfg),
-                       {**options, **(task_options or {})})  # fmt: skip
+                       {**options, **(task_options or {})}, self.version)  # fmt: skip
 
     def specs(self, profile: str, tasks, methods, seeds: Sequence[int], overrides=None, task_options=None,
               **options) -> list[RunSpec]:  # fmt: skip

@@ -120,10 +120,14 @@ class Addition(ContinuousTask):
         self.y_dim = int(check_positive("size", size, integer=True))
         self.x_dim = 2 * self.y_dim
 
-    def _sample(self, n: int, harder: bool, gen: torch.Generator) -> Batch:
+    def operands(self, n: int, generator: torch.Generator, harder: bool = False) -> Tensor:
+        """``n`` operands drawn as the inputs a, b are: U(-1, 1)^size (harder: U(-2.5, 2.5)); (n, size)."""
         r = 2.5 if harder else 1.0
-        a = _uniform((n, self.y_dim), -r, r, gen)
-        b = _uniform((n, self.y_dim), -r, r, gen)
+        return _uniform((n, self.y_dim), -r, r, generator)
+
+    def _sample(self, n: int, harder: bool, gen: torch.Generator) -> Batch:
+        a = self.operands(n, gen, harder)
+        b = self.operands(n, gen, harder)
         return self.problem(a, b)
 
     @staticmethod
