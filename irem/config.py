@@ -13,6 +13,7 @@ from typing import ClassVar
 from irem.validate import check_choice, check_non_negative, check_positive
 
 LR_SCHEDULES = ("constant", "cosine")
+GRAPH_ENERGIES = ("ours", "release")  # irem.models.gnn.EnergyGNN, ReleaseEnergyGNN
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class TrainConfig:
     """How to train a method (Alg. 1); defaults follow the paper's App. C."""
 
     # fields added after run records were first stored (see ``stored``)
-    ADDED_LATER: ClassVar[tuple[str, ...]] = ()
+    ADDED_LATER: ClassVar[tuple[str, ...]] = ("graph_energy",)
 
     iterations: int = 10_000  # optimiser steps
     batch_size: int = 128  # fresh problems per step (replay adds as many again)
@@ -33,6 +34,7 @@ class TrainConfig:
     replay_capacity: int = 10_000  # samples the replay buffer holds
     scratchpad: int = 0  # size D of the scratchpad z (0: none; App. B)
     hidden: int = 512  # hidden width of the networks
+    graph_energy: str = "ours"  # graph tasks: "ours" (SiLU, MLPs in GINEConv) or "release" (the authors' code)
     grad_clip: float = 0.0  # max gradient norm (0: no clipping)
     ponder_kl: float = 0.01  # programmatic baseline: weight of KL(halting || geometric prior)
     log_every: int = 50  # iterations between loss records (and NaN checks)
@@ -46,6 +48,7 @@ class TrainConfig:
         check_non_negative("grad_clip", self.grad_clip)
         check_non_negative("ponder_kl", self.ponder_kl)
         check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        check_choice("graph_energy", self.graph_energy, GRAPH_ENERGIES)
         for name in ("truncate", "replay"):
             check_choice(name, getattr(self, name), (True, False))
 

@@ -47,12 +47,14 @@ class RunSpec:
     eval: EvalConfig = field(default_factory=EvalConfig)
     task_options: dict = field(default_factory=dict)
     version: int = 1  # of the experiment's evaluation: bumped when what it measures changes
+    task_version: int = 1  # of the task's problems: bumped when how they are drawn changes
 
     def config(self) -> dict:
         """The resolved config as stored in the record (and hashed).
 
-        ``version`` is stored only past 1, so records made before versions existed keep their hash;
-        a bumped version gives every run a new hash, and records of the old evaluation are not reused.
+        ``version`` and ``task_version`` are stored only past 1, so records made before versions
+        existed keep their hash; a bumped version gives every run a new hash, and records (or, for
+        the task's version, cached weights) of the old evaluation or problems are not reused.
         """
         config = {
             "experiment": self.experiment,
@@ -64,7 +66,8 @@ class RunSpec:
             "train": stored(self.train),
             "eval": stored(self.eval),
         }
-        return config if self.version == 1 else {**config, "version": self.version}
+        versions = {k: v for k, v in (("version", self.version), ("task_version", self.task_version)) if v != 1}
+        return {**config, **versions}
 
     def config_hash(self) -> str:
         """First 12 hex digits of the sha256 of the canonical config JSON."""
@@ -73,7 +76,8 @@ class RunSpec:
 
     def train_hash(self) -> str:
         """Hash of what determines the trained weights (not the evaluation)."""
-        key = {k: v for k, v in self.config().items() if k in ("task", "method", "seed", "task_options", "train")}
+        weights = ("task", "method", "seed", "task_options", "task_version", "train")
+        key = {k: v for k, v in self.config().items() if k in weights}
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
 
     def filename(self) -> str:

@@ -11,8 +11,8 @@ package (a user's own can register from anywhere).
 
 from __future__ import annotations
 
-# registration order is the order of the CLI's `all` and of home_of(): a task's home is the first
-from irem.experiments import ablations, composition, continuous, denoising, graph, scratchpad  # noqa: F401, I001
+from importlib import import_module
+
 from irem.experiments.core import (
     REGISTRY,
     TEST_SEED,
@@ -27,6 +27,10 @@ from irem.experiments.core import (
     run_all,
     run_spec,
 )  # fmt: skip
+
+# the experiments of the package, registered in this order (the order of `irem reproduce all`)
+for _module in ("continuous", "composition", "graph", "denoising", "ablations", "scratchpad"):
+    import_module(f"irem.experiments.{_module}")
 
 __all__ = [
     "REGISTRY", "TEST_SEED", "Experiment", "ExperimentResult", "best_profile", "get", "home_of", "register",

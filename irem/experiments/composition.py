@@ -33,5 +33,6 @@ COMPOSITION = register(Experiment(
     evaluate=evaluate_composition,
     profiles={"smoke": {**SMOKE, "compose_max": 4}, "quick": QUICK},
     paper={("addition", m, str(k)): v for m, row in paper.TABLE4.items() for k, v in row.items()},
+    home=False,  # addition's home is the continuous experiment
     version=2,  # 2: operands drawn as training inputs, U(-1, 1) (version 1 drew sums a + b, in [-2, 2])
 ))  # fmt: skip

@@ -57,6 +57,9 @@ class Experiment:
         borrows_defaults: train each task as its own experiment does (variants), so a variant
             with no changes is that experiment's run and shares its cached weights.
         measures_cost: also record the training speed and peak memory (fresh process).
+        home: this experiment is its tasks' own (where ``irem train --task`` puts a run, and
+            whose defaults variants borrow); composition, which reuses the continuous
+            experiment's addition, is not. A task has exactly one home.
         split_labels: how the book names the test splits (graphs: ``{"same": "10 nodes"}``).
         seeds: training seeds the notebooks and ``run`` use by default.
         version: of ``evaluate``; bump it when what it measures changes, so that stored records
@@ -73,6 +76,7 @@ class Experiment:
     paper: Mapping[tuple[str, str, str], float] = field(default_factory=dict)
     grid: Grid = product_grid
     borrows_defaults: bool = False
+    home: bool = True
     measures_cost: bool = False
     split_labels: Mapping[str, str] = field(default_factory=dict)
     seeds: int = 3
@@ -92,8 +96,9 @@ class Experiment:
         check_seed(seed)
         values, options = self.defaults(profile, task)
         train_cfg, eval_cfg = split_overrides({**values, **(overrides or {})})
+        task_version = getattr(TASKS[task], "version", 1)  # a task may version how it draws problems
         return RunSpec(self.name, task, method, seed, profile, TrainConfig(**train_cfg), EvalConfig(**eval_cfg),
-                       {**options, **(task_options or {})}, self.version)  # fmt: skip
+                       {**options, **(task_options or {})}, self.version, task_version)  # fmt: skip
 
     def specs(self, profile: str, tasks, methods, seeds: Sequence[int], overrides=None, task_options=None,
               **options) -> list[RunSpec]:  # fmt: skip
@@ -120,6 +125,12 @@ def register(experiment: Experiment) -> Experiment:
         check_choice(f"{e.name}: paper table method", m, e.methods)
     if e.name in REGISTRY and REGISTRY[e.name] is not e:
         raise ValueError(f"an experiment named {e.name!r} is registered already")
+    if e.home and not e.borrows_defaults:
+        for other in REGISTRY.values():
+            shared = set(e.tasks) & set(other.tasks) if other.home and not other.borrows_defaults else set()
+            if shared and other.name != e.name:
+                raise ValueError(f"{e.name}: task(s) {sorted(shared)} have a home already ({other.name}); "
+                                 "pass home=False")  # fmt: skip
     REGISTRY[e.name] = e
     return e
 
@@ -131,11 +142,10 @@ def get(name: str) -> Experiment:
 
 
 def home_of(task: str) -> str:
-    """The experiment a task belongs to: the first registered one (not a variant) that lists it."""
-    homes = [e.name for e in REGISTRY.values() if task in e.tasks and not e.borrows_defaults]
-    if not homes:
-        check_choice("task", task, [t for e in REGISTRY.values() if not e.borrows_defaults for t in e.tasks])
-    return homes[0]
+    """The experiment a task belongs to (its ``home``)."""
+    homes = {t: e.name for e in REGISTRY.values() if e.home and not e.borrows_defaults for t in e.tasks}
+    check_choice("task", task, homes)
+    return homes[task]
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -274,6 +284,7 @@ class ExperimentResult:
     experiment: Experiment
     profile: str
     records: list[Record]
+    seeds: int = 1  # training seeds asked for (with profile "best", the records hold those stored)
 
     @property
     def name(self) -> str:
@@ -360,4 +371,4 @@ def run(
     else:
         specs = experiment.specs(profile, tasks, methods, range(seeds), overrides, task_options, **options)
         records = run_all(specs, runs_dir, dev, retrain=retrain, jobs=jobs, progress=progress)
-    return ExperimentResult(experiment, profile, records)
+    return ExperimentResult(experiment, profile, records, seeds)

@@ -5,8 +5,9 @@ included as in the authors' release, is an edge with one input value, and the an
 value per edge. Nodes carry a constant feature 1.
 
 * ``edge_copy``: input w_ij ~ U(-1, 1); answer w_ij.
-* ``connected_components``: input a_ij = 1 with probability ``edge_prob`` (0.05), symmetric,
-  zero diagonal; answer 1 if i and j lie in the same connected component, else 0.
+* ``connected_components``: input a_ij = 1 with probability ``edge_prob`` (0.05), drawn for every
+  ordered pair, self-pairs included (the authors' release: not symmetric); answer 1 if i and j
+  lie in the same connected component of the undirected graph (a_ij or a_ji), else 0.
 * ``shortest_path``: input w_ij ~ U(0, 1) symmetrised as w + w^T with a zero diagonal (the
   authors' release); answer the all-pairs shortest-path distance.
 
@@ -28,7 +29,7 @@ from torch_geometric.data import Batch as PygBatch
 from torch_geometric.utils import scatter, to_dense_adj
 
 from irem.config import TrainConfig
-from irem.models.gnn import EnergyGNN, FeedforwardGNN, RecurrentGNN, StepGNN
+from irem.models.gnn import EnergyGNN, FeedforwardGNN, RecurrentGNN, ReleaseEnergyGNN, StepGNN
 from irem.tasks.base import pick_network
 from irem.validate import check_choice, check_positive
 
@@ -145,7 +146,7 @@ class GraphTask(ABC):
         """GINEConv stacks (App. D, Tables 6-9) of width ``config.hidden``."""
         h = config.hidden
         return pick_network(self.name, method, {
-            "irem": lambda: EnergyGNN(config.scratchpad, h),
+            "irem": lambda: (EnergyGNN if config.graph_energy == "ours" else ReleaseEnergyGNN)(config.scratchpad, h),
             "feedforward": lambda: FeedforwardGNN(h),
             "recurrent": lambda: RecurrentGNN(h),
             "programmatic": lambda: StepGNN(h, halting=True),
@@ -201,10 +202,16 @@ class EdgeCopy(GraphTask):
 
 
 class ConnectedComponents(GraphTask):
-    """1 on the edges between nodes of the same connected component, else 0."""
+    """1 on the edges between nodes of the same connected component, else 0.
+
+    As the authors' release draws them: a_ij = 1 where u_ij > 1 - ``edge_prob`` (0.95), u drawn
+    independently for every ordered pair, self-pairs included, so the input is not symmetric;
+    i and j are joined when a_ij or a_ji is drawn.
+    """
 
     name = "connected_components"
     label = "Connected components"
+    version = 2  # 2: the release's rule (version 1 drew one symmetric edge per unordered pair)
 
     def __init__(self, edge_prob: float = 0.05) -> None:
         if isinstance(edge_prob, bool) or not isinstance(edge_prob, (int, float)) or not 0 <= edge_prob <= 1:
@@ -213,14 +220,14 @@ class ConnectedComponents(GraphTask):
 
     def _dense(self, real: Tensor, gen: torch.Generator) -> tuple[Tensor, Tensor]:
         n = real.shape[1]
-        draw = (torch.rand(real.shape, generator=gen, device=real.device) < self.edge_prob).triu(1)
+        drawn = (torch.rand(real.shape, generator=gen, device=real.device) > 1 - self.edge_prob) & real
         eye = torch.eye(n, dtype=torch.bool, device=real.device)
-        adj = (draw | draw.transpose(1, 2)) & real  # one draw per unordered pair; no self-loops
+        joined = drawn | drawn.transpose(1, 2)  # the undirected graph
         # transitive closure by repeated squaring of (A + I): paths double in length each time
-        reach = (adj | eye).float()
+        reach = (joined | eye).float()
         for _ in range(max(1, (n - 1).bit_length())):
             reach = ((reach @ reach) > 0).float()
-        return adj.float(), reach
+        return drawn.float(), reach
 
 
 class ShortestPath(GraphTask):
