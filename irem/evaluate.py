@@ -255,3 +255,29 @@ def scratchpad_trajectory(method: Method, problem: Batch, options: EvalConfig, g
     if traj.zs is not None:
         out["z"] = [_round(z[0, :8], 4) for z in traj.zs]
     return out
+
+
+@torch.no_grad()
+def restarts(method: Method, test: Batch, options: EvalConfig, generator: torch.Generator, counts: tuple[int, ...]
+             ) -> dict[str, list[float]]:  # fmt: skip
+    """Error against reasoning steps when each problem starts from k random answers and keeps one.
+
+    Test-time compute beyond more steps (as the energy-diffusion follow-up, IRED, selects among
+    samples): run ``max(counts)`` descents from independent U(-1, 1) starts; after every step,
+    each problem answers with the descent whose energy is lowest there. Returns the MSE after
+    every step for each k of ``counts`` (the first k descents).
+    """
+    steps, k_max = options.test_steps, max(counts)
+    sq_err = {k: None for k in counts}  # (S+1,) summed squared error per step
+    for chunk in test.split(options.eval_batch):
+        runs = [method.predict(chunk, steps, generator, options) for _ in range(k_max)]
+        ys = torch.stack([t.ys for t in runs])  # (K, S+1, rows, ...)
+        energies = torch.stack([t.energies for t in runs])  # (K, S+1, P)
+        for k in counts:
+            best = energies[:k].argmin(0)  # (S+1, P): the lowest-energy descent, per step and problem
+            rows = chunk.to_rows(best.T).T  # (S+1, rows)
+            index = rows.reshape(1, *rows.shape, *([1] * (ys.dim() - 3))).expand(1, *ys.shape[1:])
+            chosen = ys[:k].gather(0, index).squeeze(0)  # (S+1, rows, ...)
+            err = ((chosen - chunk.y) ** 2).flatten(1).sum(-1)
+            sq_err[k] = err if sq_err[k] is None else sq_err[k] + err
+    return {str(k): _round(e / test.y.numel()) for k, e in sq_err.items()}

@@ -26,13 +26,14 @@ from irem.experiments.core import (
     run,
     run_all,
     run_spec,
+    stored,
 )  # fmt: skip
 
 # the experiments of the package, registered in this order (the order of `irem reproduce all`)
-for _module in ("continuous", "composition", "graph", "denoising", "ablations", "scratchpad"):
+for _module in ("continuous", "composition", "graph", "denoising", "ablations", "scratchpad", "compute"):
     import_module(f"irem.experiments.{_module}")
 
 __all__ = [
     "REGISTRY", "TEST_SEED", "Experiment", "ExperimentResult", "best_profile", "get", "home_of", "register",
-    "resolve_device", "run", "run_all", "run_spec",
+    "resolve_device", "run", "run_all", "run_spec", "stored",
 ]  # fmt: skip

@@ -372,3 +372,17 @@ def run(
         specs = experiment.specs(profile, tasks, methods, range(seeds), overrides, task_options, **options)
         records = run_all(specs, runs_dir, dev, retrain=retrain, jobs=jobs, progress=progress)
     return ExperimentResult(experiment, profile, records, seeds)
+
+
+def stored(name: str, **kwargs) -> ExperimentResult | None:
+    """``run(name, **kwargs)``, or ``None`` where nothing is stored for ``profile="best"`` to show.
+
+    For pages that only read records (the book never trains): an experiment not run yet is a
+    note on the page, not an error. Any other error is raised as ``run`` raises it.
+    """
+    try:
+        return run(name, **kwargs)
+    except FileNotFoundError:
+        if kwargs.get("profile", "best") != "best":
+            raise
+        return None
