@@ -1,28 +1,50 @@
-"""Training cost of a run: speed and peak memory, measured in a fresh process.
+"""Training cost of a run: speed, arithmetic, and peak memory, measured in a fresh process.
 
 A fresh process (spawned, one CPU thread) makes runs comparable: nothing allocated by earlier
 runs counts, and two measurements made side by side on a 2-core machine do not share a core.
 Peak memory is ``torch.cuda.max_memory_allocated`` on a GPU; on a CPU it is the growth of the
 process's peak resident set (VmHWM) over its size just before training, which covers the
 activations kept for backpropagation, the optimiser state and the replay buffer.
+
+``training_cost`` is what run records store (iterations per second over a short run).
+``bench`` is what ``irem bench`` prints: the median time of an iteration of the real training
+loop after a warm-up, the matrix-multiply arithmetic of an iteration (``FlopCounterMode`` around
+whole iterations: data, every reasoning step, the backward pass and the optimiser step), the
+rate that achieves, and the rate ``torch.mm`` itself reaches on this machine at the same matrix
+shapes in fp32 and bf16 (``matmul_peak``), so that each figure says how far from the hardware's
+limit it is.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import statistics
+import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from multiprocessing import get_context
 from pathlib import Path
 
+import pandas as pd
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import FlopCounterMode
 
 from irem import runs
+from irem.validate import check_non_negative, check_positive
 
 MEMORY_KINDS = {
     "cuda": "torch.cuda.max_memory_allocated during training",
     "cpu": "peak resident set (VmHWM) above the resident set before training, one thread",
 }
+MAX_PEAK_SHAPES = 8  # matmul_peak times the shapes that carry most of an iteration's FLOPs, at most this many
+
+_aten = torch.ops.aten
+_MATMULS = {_aten.mm.default, _aten.addmm.default, _aten.bmm.default, _aten.baddbmm.default}
 
 
 def _status_kb(field: str) -> int:
@@ -33,13 +55,143 @@ def _status_kb(field: str) -> int:
     raise RuntimeError(f"/proc/self/status has no {field}")
 
 
-def _measure(spec: runs.RunSpec, device: str, iterations: int) -> dict:
-    """Train ``spec``'s method for ``iterations`` iterations with the real loop; time and measure it."""
+class MatmulShapes(TorchDispatchMode):
+    """Counts every matrix multiply by its shape ``(batch, m, k, n)`` while active.
+
+    ``flops()`` is their arithmetic, 2 m k n per product (as ``FlopCounterMode`` counts it).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counts: Counter[tuple[int, int, int, int]] = Counter()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if func in _MATMULS:
+            a, b = (args[1], args[2]) if func in (_aten.addmm.default, _aten.baddbmm.default) else args[:2]
+            batch = a.shape[0] if a.dim() == 3 else 1
+            self.counts[(batch, a.shape[-2], a.shape[-1], b.shape[-1])] += 1
+        return func(*args, **(kwargs or {}))
+
+    def flops(self) -> int:
+        return sum(2 * bt * m * k * n * c for (bt, m, k, n), c in self.counts.items())
+
+    def top(self, limit: int = MAX_PEAK_SHAPES) -> list[tuple[tuple[int, int, int, int], int]]:
+        """The ``limit`` shapes with the most FLOPs, with their counts."""
+        return sorted(self.counts.items(), key=lambda kv: -2 * kv[0][0] * kv[0][1] * kv[0][2] * kv[0][3] * kv[1])[
+            :limit
+        ]
+
+
+class _GlobalOnly:
+    """Stands in for ``FlopCounterMode``'s module tracker; every FLOP is counted under "Global".
+
+    The tracker's backward hooks break ``torch.autograd.grad`` ("A leaf node was passed to
+    _will_engine_execute_node ..."), which every reasoning step calls.
+    """
+
+    parents = frozenset({"Global"})
+
+    def __enter__(self) -> _GlobalOnly:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+def flop_counter() -> FlopCounterMode:
+    """A ``FlopCounterMode`` that works around the reasoning steps' ``torch.autograd.grad`` (totals only)."""
+    counter = FlopCounterMode(display=False)
+    counter.mod_tracker = _GlobalOnly()
+    return counter
+
+
+def matmul_peak(
+    shapes: list[tuple[tuple[int, int, int, int], int]],
+    dtype: torch.dtype = torch.float32,
+    device: str | torch.device = "cpu",
+    min_time_s: float = 0.05,
+) -> dict:
+    """The rate ``torch.mm`` (``torch.bmm`` when batched) reaches at these shapes on this machine.
+
+    Each shape is timed alone, contiguous operands, best of repeated runs (a peak, not a
+    typical rate); the mix's rate is the total FLOPs over the total time, each shape weighted by
+    how often it occurs.
+
+    Args:
+        shapes: ``[((batch, m, k, n), count), ...]``, e.g. ``MatmulShapes.top()``.
+        dtype: the operands' dtype (``torch.float32`` or ``torch.bfloat16``).
+        device: where to multiply.
+        min_time_s: how long each shape is timed at least.
+
+    Returns:
+        ``{"gflops": rate of the mix, "by_shape": [{"shape", "count", "gflops"}, ...]}``.
+    """
+    dev = torch.device(device)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    total_flops = total_s = 0.0
+    by_shape = []
+    for (bt, m, k, n), count in shapes:
+        lead = (bt,) if bt > 1 else ()
+        a = torch.randn(*lead, m, k, device=dev).to(dtype)
+        b = torch.randn(*lead, k, n, device=dev).to(dtype)
+        mm = torch.bmm if lead else torch.mm
+        for _ in range(3):  # warm-up: allocations, kernel selection
+            mm(a, b)
+        best, spent, reps = float("inf"), 0.0, 0
+        while spent < min_time_s or reps < 5:
+            sync()
+            t0 = time.perf_counter()
+            mm(a, b)
+            sync()
+            dt = time.perf_counter() - t0
+            best, spent, reps = min(best, dt), spent + dt, reps + 1
+        flops = 2 * bt * m * k * n
+        by_shape.append({"shape": [bt, m, k, n], "count": count, "gflops": flops / best / 1e9})
+        total_flops += flops * count
+        total_s += best * count
+    return {"gflops": total_flops / total_s / 1e9 if total_s else float("nan"), "by_shape": by_shape}
+
+
+class FixedNodes:
+    """A graph task whose training graphs all have ``nodes`` nodes (for cost against graph size).
+
+    Everything else is the wrapped task's.
+    """
+
+    def __init__(self, task, nodes: int) -> None:
+        self._task, self.nodes = task, nodes
+
+    def __getattr__(self, name: str):
+        return getattr(self._task, name)
+
+    def sample(self, batch_size: int, difficulty: str, generator: torch.Generator):
+        if difficulty == self._task.train_split:
+            return self._task.sample_nodes(batch_size, self.nodes, generator)
+        return self._task.sample(batch_size, difficulty, generator)
+
+
+def _measure(
+    spec: runs.RunSpec,
+    device: str,
+    iterations: int,
+    warmup: int = 0,
+    flop_iterations: int = 0,
+    peak: bool = False,
+    nodes: int | None = None,
+) -> dict:
+    """Train ``spec``'s method with the real loop for ``warmup + iterations + flop_iterations`` iterations.
+
+    Times every iteration (the interval between optimiser steps; wall clock and this process's
+    CPU time), then counts the FLOPs of the last ``flop_iterations`` iterations (untimed: counting
+    slows them down), then, with ``peak``, times ``torch.mm`` at the shapes they used.
+    """
     from irem.train import train  # the spawned process imports what it needs
 
     torch.set_num_threads(1)
     dev = torch.device(device)
     task, method = spec.build(dev)
+    if nodes is not None:
+        task = FixedNodes(task, nodes)
     gen = torch.Generator(device=dev).manual_seed(spec.seed)
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
@@ -47,26 +199,74 @@ def _measure(spec: runs.RunSpec, device: str, iterations: int) -> dict:
         base = torch.cuda.memory_allocated(dev)
     else:
         base = _status_kb("VmRSS") * 1024
-    ends: list[float] = []  # when each iteration's optimiser step returned
+    load = os.getloadavg()  # how busy the machine was (1, 5, 15 minutes): a timing on a shared machine needs it
+    timed = warmup + iterations
+    ends: list[tuple[float, float]] = []  # (wall, process CPU time) when each iteration's optimiser step returned
+    counting = contextlib.ExitStack()
+    flops, shapes = flop_counter(), MatmulShapes()
 
-    def on_step(_: int) -> None:
+    def on_step(it: int) -> None:
         if dev.type == "cuda":
             torch.cuda.synchronize(dev)
-        ends.append(time.perf_counter())
+        if it <= timed:
+            ends.append((time.perf_counter(), time.process_time()))
+        if it == timed and flop_iterations:  # count the next iterations (enter in order, leave in reverse)
+            counting.enter_context(flops)
+            counting.enter_context(shapes)
+        elif it == timed + flop_iterations:
+            counting.close()
 
-    start = time.perf_counter()
-    config = replace(spec.train, iterations=iterations, log_every=iterations)
-    train(method, task, config, gen, progress=False, on_step=on_step)
+    total = timed + flop_iterations
+    start = (time.perf_counter(), time.process_time())
+    config = replace(spec.train, iterations=total, log_every=total)
+    try:
+        train(method, task, config, gen, progress=False, on_step=on_step)
+    finally:
+        counting.close()
     if dev.type == "cuda":
-        peak = torch.cuda.max_memory_allocated(dev) - base
+        peak_memory = torch.cuda.max_memory_allocated(dev) - base
     else:
-        peak = _status_kb("VmHWM") * 1024 - base
-    return {
-        "iters_per_s": iterations / (ends[-1] - start),
-        "peak_memory_mb": peak / 2**20,
+        peak_memory = _status_kb("VmHWM") * 1024 - base
+    marks = [start, *ends]
+    wall = [b[0] - a[0] for a, b in zip(marks[:-1], marks[1:])][warmup:]
+    cpu = [b[1] - a[1] for a, b in zip(marks[:-1], marks[1:])][warmup:]
+    out = {
+        "iters_per_s": timed / (ends[-1][0] - start[0]),
+        "peak_memory_mb": peak_memory / 2**20,
         "memory_measure": MEMORY_KINDS[dev.type],
-        "iterations": iterations,
+        "iterations": timed,
     }
+    if not warmup and not flop_iterations and not peak:
+        return out  # what run records store
+    out.update(
+        warmup=warmup,
+        timed_iterations=iterations,
+        ms_per_iter=1e3 * statistics.median(wall),
+        ms_per_iter_min=1e3 * min(wall),
+        cpu_ms_per_iter=1e3 * statistics.median(cpu),
+        load_average=[round(v, 2) for v in load],
+    )
+    if flop_iterations:
+        gflop = flops.get_total_flops() / flop_iterations / 1e9
+        out.update(
+            flop_iterations=flop_iterations,
+            gflop_per_iter=gflop,
+            matmul_gflop_check=shapes.flops() / flop_iterations / 1e9,  # our own count, as a cross-check
+            gflops=gflop / (out["ms_per_iter"] / 1e3),
+        )
+        if peak:
+            top = shapes.top()
+            covered = sum(2 * bt * m * k * n * c for (bt, m, k, n), c in top) / max(shapes.flops(), 1)
+            out["peak_fp32"] = matmul_peak(top, torch.float32, dev)
+            out["peak_bf16"] = matmul_peak(top, torch.bfloat16, dev)
+            out["peak_shapes_cover"] = covered  # share of the iteration's FLOPs at the timed shapes
+            out["fraction_of_fp32_peak"] = out["gflops"] / out["peak_fp32"]["gflops"]
+    return out
+
+
+def _in_fresh_process(fn, *args):
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(fn, *args).result()
 
 
 def training_cost(spec: runs.RunSpec, device: torch.device, iterations: int = 30, fresh_process: bool = True) -> dict:
@@ -78,5 +278,145 @@ def training_cost(spec: runs.RunSpec, device: torch.device, iterations: int = 30
     """
     if not fresh_process:
         return _measure(spec, str(device), iterations)
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        return pool.submit(_measure, spec, str(device), iterations).result()
+    return _in_fresh_process(_measure, spec, str(device), iterations)
+
+
+def bench(
+    spec: runs.RunSpec,
+    device: torch.device,
+    *,
+    iterations: int = 30,
+    warmup: int = 10,
+    flop_iterations: int = 3,
+    peak: bool = True,
+    nodes: int | None = None,
+    fresh_process: bool = True,
+) -> dict:
+    """Speed, arithmetic and memory of ``spec``'s training, as ``irem bench`` reports them.
+
+    Args:
+        spec: the run to time (its training config, including ``precision``).
+        device: where to train.
+        iterations: iterations timed after the warm-up; ``ms_per_iter`` is their median.
+        warmup: iterations run first and not timed (allocation, replay buffer filling).
+        flop_iterations: iterations after the timed ones run under ``FlopCounterMode``;
+            ``gflop_per_iter`` is their mean (graph sizes vary from one iteration to the next).
+            0 skips counting (and the peak).
+        peak: also time ``torch.mm`` in fp32 and bf16 at the shapes of those iterations.
+        nodes: graph tasks only: train on graphs of exactly this many nodes.
+        fresh_process: measure in a spawned process (``False``: here, for tests).
+
+    Returns:
+        A dict with ``ms_per_iter`` (median), ``ms_per_iter_min``, ``cpu_ms_per_iter`` (median of this
+        process's CPU time per iteration: what a busy machine disturbs least), ``iters_per_s``,
+        ``gflop_per_iter``, ``gflops``, ``peak_fp32`` and ``peak_bf16`` (``matmul_peak``),
+        ``fraction_of_fp32_peak``, ``peak_memory_mb`` and ``memory_measure``.
+    """
+    check_positive("iterations", iterations, integer=True)
+    check_non_negative("warmup", warmup, integer=True)
+    check_non_negative("flop_iterations", flop_iterations, integer=True)
+    if nodes is not None:
+        check_positive("nodes", nodes, integer=True)
+    args = (spec, str(device), iterations, warmup, flop_iterations, peak and flop_iterations > 0, nodes)
+    return _in_fresh_process(_measure, *args) if fresh_process else _measure(*args)
+
+
+def cpu_name() -> str:
+    """The CPU's model name and the matrix instruction sets it offers (from /proc/cpuinfo)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "unknown cpu"
+    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "cpu")
+    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
+    wanted = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile") if f in flags]
+    return f"{name} ({', '.join(wanted) or 'no AVX2'})"
+
+
+def provenance(device: torch.device) -> dict:
+    """Where a benchmark ran: commit, device, versions, date."""
+    import platform
+    from datetime import datetime, timezone
+
+    git = runs.git_state()
+    return {
+        **git,
+        "device": runs.device_name(device) if device.type == "cuda" else f"{cpu_name()}, 1 thread",
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def bench_rows(
+    tasks: list[str],
+    methods: list[str],
+    profile: str,
+    device: torch.device,
+    overrides: dict | None = None,
+    vary: tuple[str, list] | None = None,
+    **options,
+) -> list[dict]:
+    """``bench`` for every (task, method), each in a fresh process; one row per measurement.
+
+    Args:
+        tasks: tasks to time, each in its own experiment's settings for ``profile``.
+        methods: methods to time on each.
+        profile: ``smoke``, ``quick`` or ``paper``.
+        device: where to train.
+        overrides: TrainConfig values over the profile's.
+        vary: ``(name, values)``: one row per value of a TrainConfig field (``("batch_size", [16, 64])``),
+            or of ``"nodes"``, the training graphs' size (graph tasks only).
+        options: passed to ``bench`` (``iterations``, ``warmup``, ``flop_iterations``, ``peak``, ``fresh_process``).
+    """
+    from irem import experiments  # experiments imports this module
+
+    name, values = vary if vary is not None else (None, [None])
+    rows = []
+    for task in tasks:
+        for method in methods:
+            for value in values:
+                changes = {} if name in (None, "nodes") else {name: value}
+                spec = experiments.get(experiments.home_of(task)).spec(
+                    profile, task, method, 0, {**(overrides or {}), **changes}
+                )
+                nodes = value if name == "nodes" else None
+                result = bench(spec, device, nodes=nodes, **options)
+                rows.append({"task": task, "method": method, **({name: value} if name else {}),
+                             "precision": getattr(spec.train, "precision", "fp32"), **result})  # fmt: skip
+    return rows
+
+
+def table(rows: list[dict]) -> pd.DataFrame:
+    """The columns ``irem bench`` prints, from ``bench_rows``."""
+    out = []
+    for r in rows:
+        keys = list(r)
+        row = {k: r[k] for k in keys[: keys.index("precision") + 1]}  # task, method, the varied value, precision
+        row["ms/iter"] = round(r["ms_per_iter"], 1)
+        row["cpu ms/iter"] = round(r["cpu_ms_per_iter"], 1)
+        row["it/s"] = round(r["iters_per_s"], 2)
+        if "gflop_per_iter" in r:
+            row["GFLOP/iter"] = round(r["gflop_per_iter"], 3)
+            row["GFLOP/s"] = round(r["gflops"], 1)
+        if "peak_fp32" in r:
+            row["fp32 mm peak"] = round(r["peak_fp32"]["gflops"], 1)
+            row["% of fp32 peak"] = round(100 * r["fraction_of_fp32_peak"], 1)
+            row["bf16 mm peak"] = round(r["peak_bf16"]["gflops"], 1)
+        row["peak memory (MB)"] = round(r["peak_memory_mb"], 1)
+        row["load (1 min)"] = r["load_average"][0]  # runnable processes on the machine when timing began
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def write_json(path: str | Path, rows: list[dict], device: torch.device, settings: dict) -> Path:
+    """``rows`` with the settings that produced them and their provenance, written atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"provenance": provenance(device), "settings": settings, "rows": rows}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        f.write(json.dumps(doc, indent=1) + "\n")
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; results are for everyone to read
+    os.replace(tmp, path)
+    return path

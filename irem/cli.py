@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from dataclasses import fields
 from pathlib import Path
 
-import pandas as pd
-
 from irem import benchmark, experiments, runs
 from irem.config import EvalConfig, TrainConfig
+from irem.experiments.sweep import SweepFailed
 from irem.methods import METHODS
 from irem.profiles import PROFILES
 from irem.tasks import TASKS
@@ -84,8 +84,24 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="any TrainConfig/EvalConfig field; repeatable")
 
 
+# argparse's own test (^-\d+$|^-\d*\.\d+$) misses exponents and inf: `--lr -1e-4` was read as an option
+_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$|^-(inf|infinity|nan)$", re.IGNORECASE)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that reads ``-1e-4`` (and ``-inf``) as a negative number, as it does ``-0.0001``.
+
+    The value then reaches the config's own check (``lr must be a finite number > 0``) instead of
+    failing as an unknown option. Subparsers are made of the same class.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBER
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="irem", description="Learning Iterative Reasoning through Energy Minimization"
     )
     sub = parser.add_subparsers(dest="command", required=True)
@@ -102,15 +118,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=1, help="training seeds 0..N-1 (default: 1)")
     p.add_argument("--tasks", nargs="+", choices=list(TASKS), help="subset of the experiment's tasks")
     p.add_argument("--methods", nargs="+", choices=list(METHODS), help="subset of methods (default: all)")
-    p.add_argument("--jobs", type=int, default=1, help="runs trained at once, in separate processes")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="runs trained at once: N > 1 starts a local Dask cluster of N worker processes (default: 1)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on the Dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786 (--jobs is ignored)")
+    where.add_argument("--scheduler-file", metavar="FILE",
+                       help="run on the Dask cluster whose scheduler wrote FILE (--jobs is ignored)")
     _add_common(p)
 
-    p = sub.add_parser("bench", help="training speed and peak memory of methods, each measured in a fresh process")
+    p = sub.add_parser("bench", help="training speed, FLOPs, share of matmul peak and peak memory of methods, "
+                                      "each measured in a fresh process")  # fmt: skip
     p.add_argument("--tasks", nargs="+", choices=list(TASKS), default=["addition", "shortest_path"], help="tasks")
     p.add_argument("--methods", nargs="+", choices=list(METHODS), default=["irem"], help="methods (default: irem)")
     p.add_argument("--profile", default="paper", choices=PROFILES, help="network and batch sizes (default: paper)")
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda[:N] (default: auto)")
-    p.add_argument("--iterations", type=int, default=30, help="training iterations timed per method (default: 30)")
+    p.add_argument("--iterations", type=int, default=30, help="timed after the warm-up; ms/iter: their median (30)")
+    p.add_argument("--warmup", type=int, default=10, help="iterations run before timing (default: 10)")
+    p.add_argument("--flop-iterations", type=int, default=3, help="run under FlopCounterMode after those (0: none; 3)")
+    p.add_argument("--no-peak", action="store_true", help="skip timing torch.mm (fp32, bf16) at the model's shapes")
+    p.add_argument("--vary", nargs="+", metavar=("NAME", "VALUE"),
+                   help="one row per value of a TrainConfig field, or of 'nodes' (training graph size), "
+                        "e.g. --vary batch_size 16 32 64")  # fmt: skip
+    p.add_argument("--json", type=Path, metavar="PATH", help="also write every measurement, with provenance, here")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="any TrainConfig field; repeatable")
 
     p = sub.add_parser("show", help="print the config, metrics and provenance of run records")
@@ -166,21 +196,35 @@ def _show(paths: list[Path], as_json: bool) -> None:
 
 
 def _bench(args: argparse.Namespace) -> None:
-    """Time ``args.iterations`` training iterations of each (task, method) and print a table."""
+    """Time each (task, method) in a fresh process (``irem.benchmark.bench``) and print a table."""
     device = experiments.resolve_device(args.device)
     iterations = int(check_positive("iterations", args.iterations, integer=True))
     overrides = dict(parse_override(s) for s in args.set or [])
-    rows = []
-    for task in args.tasks:
-        for method in args.methods:
-            spec = experiments.get(experiments.home_of(task)).spec(args.profile, task, method, 0, overrides)
-            cost = benchmark.training_cost(spec, device, iterations=iterations)
-            rows.append({"task": task, "method": method, "it/s": round(cost["iters_per_s"], 2),
-                         "peak memory (MB)": round(cost["peak_memory_mb"], 1)})  # fmt: skip
-    where = runs.device_name(device) if device.type == "cuda" else "cpu, one thread"  # as _measure runs it
-    print(f"{where}, profile {args.profile}, {iterations} iterations each")
+    vary = None
+    if args.vary:
+        name, raw = args.vary[0], args.vary[1:]
+        if not raw:
+            raise ValueError(f"--vary {name}: give the values to try, e.g. --vary {name} 16 32 64")
+        values = [int(v) for v in raw] if name == "nodes" else [parse_override(f"{name}={v}")[1] for v in raw]
+        vary = (name, values)
+    options = dict(iterations=iterations, warmup=args.warmup, flop_iterations=args.flop_iterations,
+                   peak=not args.no_peak)  # fmt: skip
+    rows = benchmark.bench_rows(args.tasks, args.methods, args.profile, device, overrides, vary, **options)
+    where = runs.device_name(device) if device.type == "cuda" else f"{benchmark.cpu_name()}, one thread"
+    print(f"{where}, profile {args.profile}: {args.warmup} warm-up, {iterations} timed (median), "
+          f"{args.flop_iterations} FLOP-counted iterations each")  # fmt: skip
+    print("mm peak: torch.mm alone at the shapes of the model's matrix multiplies (FLOP-weighted)")
     print(f"memory: {benchmark.MEMORY_KINDS[device.type]}")
-    print(pd.DataFrame(rows).to_string(index=False))
+    print(benchmark.table(rows).to_string(index=False))
+    if args.json is not None:
+        words = ["irem bench --tasks", *args.tasks, "--methods", *args.methods, "--profile", args.profile, "--device",
+                 args.device, "--iterations", str(iterations), "--warmup", str(args.warmup), "--flop-iterations",
+                 str(args.flop_iterations), *(["--no-peak"] if args.no_peak else []),
+                 *[w for s in args.set or [] for w in ("--set", s)], *(["--vary", *args.vary] if args.vary else []),
+                 "--json", str(args.json)]  # fmt: skip
+        command = " ".join(words)
+        settings = {"command": command, "profile": args.profile, "overrides": overrides, **options, "vary": args.vary}
+        print(f"wrote {benchmark.write_json(args.json, rows, device, settings)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -201,21 +245,34 @@ def main(argv: list[str] | None = None) -> int:
             experiments.run_all([spec], args.runs_dir, device, retrain=args.retrain)
             _show([runs.record_path(args.runs_dir, spec)], False)
             return 0
+        jobs = int(check_positive("jobs", args.jobs, integer=True))
+        if (args.scheduler is not None or args.scheduler_file is not None) and jobs != 1:
+            print(f"irem: note: --jobs {jobs} is ignored: with a scheduler, its workers set how many runs train at "
+                  "once", file=sys.stderr)  # fmt: skip
+            jobs = 1
         names = list(experiments.REGISTRY) if args.experiment == "all" else [args.experiment]
+        failed = False
         for name in names:
             exp = experiments.get(name)
             tasks = [t for t in args.tasks if t in exp.tasks] if args.tasks else exp.tasks
             methods = [m for m in args.methods if m in exp.methods] if args.methods else exp.methods
             if args.experiment == "all" and not (tasks and methods):
                 continue  # `all --tasks addition` runs the experiments that have addition
-            result = experiments.run(
-                name, profile=args.profile, tasks=tasks or args.tasks, methods=methods or args.methods,
-                seeds=args.seeds, device=args.device, retrain=args.retrain, runs_dir=args.runs_dir,
-                overrides=overrides, jobs=args.jobs,
-            )  # fmt: skip
+            try:
+                result = experiments.run(
+                    name, profile=args.profile, tasks=tasks or args.tasks, methods=methods or args.methods,
+                    seeds=args.seeds, device=args.device, retrain=args.retrain, runs_dir=args.runs_dir,
+                    overrides=overrides, jobs=jobs, scheduler=args.scheduler, scheduler_file=args.scheduler_file,
+                )  # fmt: skip
+            except SweepFailed as e:  # the other runs' records are written; go on with the next experiment
+                print(f"irem: {name}: {e}", file=sys.stderr)
+                failed = True
+                continue
+            except KeyboardInterrupt:
+                parser.exit(130, "irem: interrupted; finished records are kept, rerun the command to resume\n")
             print(f"== {name} ({result.profile} profile)")
             print(result.table().to_string(index=False))
-        return 0
+        return 1 if failed else 0
     except TrainingDiverged as e:
         parser.exit(1, f"irem: training diverged: {e}\n")
     except (ValueError, FileNotFoundError) as e:

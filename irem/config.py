@@ -7,13 +7,14 @@ it is given (Python, CLI or papermill) with a message that names it.
 
 from __future__ import annotations
 
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from typing import ClassVar
 
 from irem.validate import check_choice, check_non_negative, check_positive
 
 LR_SCHEDULES = ("constant", "cosine")
 GRAPH_ENERGIES = ("ours", "release")  # irem.models.gnn.EnergyGNN, ReleaseEnergyGNN
+PRECISIONS = ("fp32", "bf16")  # IREM training: the energy's arithmetic (the answer and Adam stay fp32)
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,9 @@ class TrainConfig:
     """How to train a method (Alg. 1); defaults follow the paper's App. C."""
 
     # fields added after run records were first stored (see ``stored``)
-    ADDED_LATER: ClassVar[tuple[str, ...]] = ("graph_energy",)
+    # fields added after run records were first stored, with the behaviour before they existed
+    # (see ``stored``); a later change of a field's default never takes over an older record's name
+    ADDED_LATER: ClassVar[dict[str, object]] = {"graph_energy": "ours", "precision": "fp32"}
 
     iterations: int = 10_000  # optimiser steps
     batch_size: int = 128  # fresh problems per step (replay adds as many again)
@@ -35,6 +38,7 @@ class TrainConfig:
     scratchpad: int = 0  # size D of the scratchpad z (0: none; App. B)
     hidden: int = 512  # hidden width of the networks
     graph_energy: str = "ours"  # graph tasks: "ours" (SiLU, MLPs in GINEConv) or "release" (the authors' code)
+    precision: str = "fp32"  # IREM training: "bf16" runs the energy network under bf16 autocast
     grad_clip: float = 0.0  # max gradient norm (0: no clipping)
     ponder_kl: float = 0.01  # programmatic baseline: weight of KL(halting || geometric prior)
     log_every: int = 50  # iterations between loss records (and NaN checks)
@@ -49,6 +53,7 @@ class TrainConfig:
         check_non_negative("ponder_kl", self.ponder_kl)
         check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         check_choice("graph_energy", self.graph_energy, GRAPH_ENERGIES)
+        check_choice("precision", self.precision, PRECISIONS)
         for name in ("truncate", "replay"):
             check_choice(name, getattr(self, name), (True, False))
 
@@ -57,7 +62,7 @@ class TrainConfig:
 class EvalConfig:
     """How to evaluate a trained method (Alg. 2 and the code release's protocol)."""
 
-    ADDED_LATER: ClassVar[tuple[str, ...]] = ()  # as for TrainConfig
+    ADDED_LATER: ClassVar[dict[str, object]] = {}  # as for TrainConfig
 
     test_problems: int = 1000  # problems per difficulty
     test_steps: int = 80  # reasoning steps run at test time
@@ -80,24 +85,19 @@ def stored(config: TrainConfig | EvalConfig) -> dict:
     """``config`` as a run record stores (and hashes) it.
 
     A field added after records were first stored (``ADDED_LATER``) is left out while it holds
-    its default, so every earlier record keeps its config hash and stays found; set to anything
-    else, it is stored like every other field.
+    the value that reproduces the behaviour from before it existed, so every earlier record keeps
+    its config hash and stays found; any other value is stored like every other field.
     """
     values = asdict(config)
-    for name in config.ADDED_LATER:
-        if values[name] == _default(type(config), name):
+    for name, legacy in config.ADDED_LATER.items():
+        if values[name] == legacy:
             del values[name]
     return values
 
 
 def with_defaults(cls: type, values: dict) -> dict:
     """A stored config (``stored``) with the later-added fields it leaves out filled in."""
-    return {**{name: _default(cls, name) for name in cls.ADDED_LATER}, **values}
-
-
-def _default(cls: type, name: str) -> object:
-    f = next(f for f in fields(cls) if f.name == name)
-    return f.default if f.default is not MISSING else f.default_factory()
+    return {**cls.ADDED_LATER, **values}
 
 
 def field_names(cls: type) -> tuple[str, ...]:

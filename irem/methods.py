@@ -7,6 +7,7 @@ computation steps. The trainer and the evaluator only ever call this interface.
 
 from __future__ import annotations
 
+import contextlib
 from typing import ClassVar
 
 import torch
@@ -14,7 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from irem import minimize
-from irem.config import EvalConfig, TrainConfig
+from irem.config import PRECISIONS, EvalConfig, TrainConfig
 from irem.minimize import Trajectory
 from irem.replay import ReplayBuffer
 from irem.tasks import Batch, Task
@@ -25,6 +26,15 @@ def uniform_like(t: Tensor, generator: torch.Generator, shape: tuple[int, ...] |
     """U(-1, 1) noise of ``t``'s shape (or ``shape``): every descent's starting point."""
     shape = t.shape if shape is None else shape
     return torch.rand(shape, generator=generator, device=t.device, dtype=t.dtype) * 2 - 1
+
+
+def autocast(precision: str, device: torch.device) -> contextlib.AbstractContextManager:
+    """The autocast region of ``TrainConfig.precision``: none for ``"fp32"``, bf16 for ``"bf16"``.
+
+    Only training uses it; evaluation (``predict``) always runs in fp32.
+    """
+    check_choice("precision", precision, PRECISIONS)
+    return contextlib.nullcontext() if precision == "fp32" else torch.autocast(device.type, dtype=torch.bfloat16)
 
 
 class Method(nn.Module):
@@ -67,6 +77,16 @@ class IREM(Method):
         self.energy = task.network(self.name, config)
         self.buffer = ReplayBuffer(config.replay_capacity) if config.replay else None
 
+    def _energy_of(self, x, fp32: bool = False) -> minimize.EnergyFn:
+        """``E(x, .)`` for the problems ``x`` (energies cast to fp32 with ``fp32``).
+
+        It is the network's ``bind(x)`` when it has one: work that depends on ``x`` only is then
+        done once per descent, not once per step.
+        """
+        bind = getattr(self.energy, "bind", None)
+        energy = bind(x) if bind is not None else (lambda yy, zz: self.energy(x, yy, zz))
+        return (lambda yy, zz: energy(yy, zz).float()) if fp32 else energy
+
     def _start(self, batch: Batch, generator: torch.Generator) -> tuple[Tensor, Tensor | None]:
         # denoising starts from the noisy image; every other task from U(-1, 1) noise
         y0 = batch.x.clone() if batch.starts_from_input else uniform_like(batch.y, generator)
@@ -86,10 +106,11 @@ class IREM(Method):
             batch, y0 = batch.from_replay_fields(merged)
             if z0 is not None:
                 z0 = torch.cat([old["z"], z0])
-        x = batch.x
-        y_hat, z_hat, _ = minimize.descend(
-            lambda yy, zz: self.energy(x, yy, zz), y0, cfg.steps, cfg.step_size, z=z0, truncate=cfg.truncate
-        )
+        # precision "bf16": the energy network's matrix multiplies in bf16 (one autocast region for the
+        # whole descent, so each weight is cast once); energies, the answer and its steps stay fp32
+        with autocast(cfg.precision, y0.device):
+            energy = self._energy_of(batch.x, fp32=cfg.precision != "fp32")
+            y_hat, z_hat, _ = minimize.descend(energy, y0, cfg.steps, cfg.step_size, z=z0, truncate=cfg.truncate)
         if self.buffer is not None:
             extra = {} if z_hat is None else {"z": z_hat}
             self.buffer.add(**batch.replay_fields(y_hat), **extra)
@@ -99,7 +120,7 @@ class IREM(Method):
         y0, z0 = self._start(batch, generator)
         step_size = options.test_step_size or self.config.step_size
         return minimize.predict(
-            lambda yy, zz: self.energy(batch.x, yy, zz),
+            self._energy_of(batch.x),
             y0,
             steps,
             step_size,

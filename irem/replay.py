@@ -57,6 +57,17 @@ class ReplayBuffer:
         self._next = (self._next + n) % self.capacity
         self._size = min(self._size + n, self.capacity)
 
+    def state_dict(self) -> dict:
+        """What a training checkpoint needs to restore the buffer exactly: contents, size, write position."""
+        return {"capacity": self.capacity, "next": self._next, "size": self._size, "store": dict(self._store)}
+
+    def load_state_dict(self, state: dict, device: torch.device | str | None = None) -> None:
+        """Restore the buffer from ``state_dict()``, its tensors on ``device`` (default: where they are)."""
+        if state["capacity"] != self.capacity:
+            raise ValueError(f"replay load: capacity {state['capacity']} saved, {self.capacity} here")
+        self._store = {k: v.to(device, copy=True) for k, v in state["store"].items()}
+        self._next, self._size = int(state["next"]), int(state["size"])
+
     def sample(self, n: int, generator: torch.Generator) -> dict[str, Tensor]:
         """Draw ``n`` stored samples uniformly with replacement."""
         if self._size == 0:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import torch
 
+from irem.atomic import atomic_torch_save as atomic_torch_save  # re-exported: the weights cache uses it
 from irem.config import EvalConfig, TrainConfig, stored, with_defaults
 from irem.methods import make_method
 from irem.tasks import make_task
@@ -148,19 +149,6 @@ def _atomic_write_json(data: dict, path: Path) -> None:
         raise
 
 
-def atomic_torch_save(obj: object, path: Path) -> None:
-    """``torch.save`` to a unique temp file beside ``path``, then rename: concurrent writers never collide."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 @dataclass(frozen=True)
 class Record:
     """One run: what was trained and how, how it scored on each test split, and who made it.
@@ -252,9 +240,9 @@ class Record:
         return cls.from_dict(data, str(path))
 
 
-def _git(*args: str) -> str | None:
+def _git(*args: str, root: Path | None = None) -> str | None:
     try:
-        out = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
+        out = subprocess.run(["git", *args], cwd=root or REPO_ROOT, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() if out.returncode == 0 else None
@@ -272,14 +260,24 @@ def weights_dir(runs_dir: str | Path) -> Path:
     return Path(runs_dir) / "weights"
 
 
-def git_state() -> dict:
+def checkpoints_dir(runs_dir: str | Path) -> Path:
+    """Where training checkpoints live while a run trains (deleted once its weights are cached)."""
+    return Path(runs_dir) / "checkpoints"
+
+
+def git_state(root: str | Path | None = None) -> dict:
     """The commit and whether the code differs from it; taken when a run starts.
 
     Only code counts: the run records under ``data/`` change during every sweep into the
     default runs dir, and do not make the code that produced the next record dirty.
+
+    Args:
+        root: the repository to look at (default: the one this package lives in).
     """
-    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)data")
-    return {"git_commit": _git("rev-parse", "HEAD") or "unknown", "dirty": bool(status) if status is not None else None}
+    root = Path(root) if root is not None else None
+    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)data", root=root)
+    commit = _git("rev-parse", "HEAD", root=root) or "unknown"
+    return {"git_commit": commit, "dirty": bool(status) if status is not None else None}
 
 
 def provenance(

@@ -6,7 +6,9 @@ so a bad papermill parameter or CLI flag fails the same way as a bad Python argu
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections.abc import Iterable
 from typing import TypeVar
 
@@ -64,11 +66,41 @@ def check_bool(name: str, value: object) -> bool:
     raise ValueError(f"{name} must be true or false (or 1 / 0), got {value!r}")
 
 
+_NAME = re.compile(r"^\s*['\"]?([\w.-]+)['\"]?\s*$")
+
+
+def _names_from_string(name: str, text: str) -> list:
+    """A string given for a list of names: one name, or a list written out (``'["a", "b"]'``, ``[a, b]``).
+
+    papermill passes ``-p tasks '["addition"]'`` as that string; it is read as the list it spells,
+    never as a sequence of letters.
+    """
+    stripped = text.strip()
+    if not (stripped.startswith("[") and stripped.endswith("]")):
+        return [text]
+    try:
+        values = json.loads(stripped)
+    except json.JSONDecodeError:  # a YAML-style flow list of plain names: [addition, matrix_inverse]
+        items = stripped[1:-1].split(",") if stripped[1:-1].strip() else []
+        matches = [_NAME.match(item) for item in items]
+        if not all(matches):
+            raise ValueError(f"{name}={text!r}: not a list of names; write it as JSON, "
+                             "e.g. '[\"addition\", \"matrix_inverse\"]'") from None  # fmt: skip
+        values = [m.group(1) for m in matches]
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ValueError(f"{name}={text!r}: expected a list of names")
+    return values
+
+
 def check_names(name: str, values: object, allowed: Iterable[str]) -> tuple[str, ...]:
-    """A non-empty list of names, each one of ``allowed``; a single string is one name, never its letters."""
+    """A non-empty list of names, each one of ``allowed``.
+
+    A string is one name, or the list it spells out when it looks like one (``'["a", "b"]'``,
+    as papermill passes ``-p tasks '["a", "b"]'``); never its letters.
+    """
     allowed = tuple(allowed)
     if isinstance(values, str):
-        values = [values]
+        values = _names_from_string(name, values)
     if not isinstance(values, (list, tuple)) or not values:
         raise ValueError(f"{name} must be a non-empty list of names from {list(allowed)}, got {values!r}")
     for v in values:
@@ -89,6 +121,13 @@ def register(registry: dict[str, type], cls: type, required: tuple[str, ...], ki
         raise ValueError(f"a {kind} named {cls.name!r} is registered already ({registry[cls.name].__name__})")
     registry[cls.name] = cls
     return cls
+
+
+def describe(error: BaseException, limit: int = 200) -> str:
+    """``"Type: first line of the message"``, shortened: the reason inside a one-line error that names a file."""
+    lines = str(error).strip().splitlines()
+    text = f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def check_seed(seed: object) -> int:

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 import pandas as pd
@@ -25,8 +23,8 @@ from irem.models import parameter_count
 from irem.profiles import PROFILE_CHOICES, PROFILES
 from irem.runs import Record, RunSpec
 from irem.tasks import TASKS, Task
-from irem.train import TrainLog, train
-from irem.validate import check_bool, check_choice, check_names, check_positive, check_seed
+from irem.train import CHECKPOINT_EVERY_S, TrainingDiverged, TrainLog, checkpoint_interval, train
+from irem.validate import check_bool, check_choice, check_names, check_positive, check_seed, describe
 
 TEST_SEED = 12345  # test problems are the same for every method and training seed
 
@@ -56,10 +54,10 @@ class Experiment:
             Variant experiments (ablations, scratchpad) list IREM with config changes.
         borrows_defaults: train each task as its own experiment does (variants), so a variant
             with no changes is that experiment's run and shares its cached weights.
-        measures_cost: also record the training speed and peak memory (fresh process).
         home: this experiment is its tasks' own (where ``irem train --task`` puts a run, and
             whose defaults variants borrow); composition, which reuses the continuous
             experiment's addition, is not. A task has exactly one home.
+        measures_cost: also record the training speed and peak memory (fresh process).
         split_labels: how the book names the test splits (graphs: ``{"same": "10 nodes"}``).
         seeds: training seeds the notebooks and ``run`` use by default.
         version: of ``evaluate``; bump it when what it measures changes, so that stored records
@@ -186,38 +184,64 @@ def evaluate_splits(method: Method, task: Task, spec: RunSpec, device: torch.dev
     return metrics, curves
 
 
-def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: Path | None, retrain: bool):
+def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: Path | None, retrain: bool,
+             checkpoint_dir: Path | None = None, checkpoint_every_s: float = CHECKPOINT_EVERY_S):  # fmt: skip
     """The task and trained method of ``spec``, its training log, and the git state it was trained at.
 
     Weights are cached in ``weights_dir`` (not under version control) by a hash of what
     determines them (task, method, seed, training config), so experiments that reuse a
     trained model (composition reuses addition) train it once. ``retrain`` ignores the cache.
+
+    Training saves a checkpoint in ``checkpoint_dir`` (same name as the cache) every
+    ``checkpoint_every_s`` seconds and resumes from one left by a killed run; ``retrain`` removes
+    it first. It is deleted once the weights are cached (or when training diverges: resuming
+    would diverge again).
     """
     task, method = spec.build(device)
-    cache = None if weights_dir is None else weights_dir / f"{spec.task}__{spec.method}__{spec.train_hash()}.pt"
+    name = f"{spec.task}__{spec.method}__{spec.train_hash()}.pt"
+    cache = None if weights_dir is None else weights_dir / name
+    checkpoint = None if checkpoint_dir is None else checkpoint_dir / name
     if cache is not None and cache.exists() and not retrain:
         try:
             saved = torch.load(cache, map_location=device, weights_only=True)
             method.load_state_dict(saved["state_dict"])
             log = TrainLog(**saved["log"])
         except Exception as e:  # truncated, corrupt, or from an older version
-            raise ValueError(f"cached weights {cache} cannot be loaded ({type(e).__name__}: {e}); "
+            raise ValueError(f"cached weights {cache} cannot be loaded ({describe(e)}); "
                              "rerun with --retrain (retrain=True), or delete the file") from None  # fmt: skip
         method.eval()
+        if checkpoint is not None:
+            checkpoint.unlink(missing_ok=True)  # left by a run killed after caching its weights
         return task, method, log, {**saved["git"], "weights": "reused"}
+    if retrain and checkpoint is not None:
+        checkpoint.unlink(missing_ok=True)  # retrain: from the start
     git = runs.git_state()
-    log = train(method, task, spec.train, generator(device, spec.seed), progress=progress)
+    try:
+        log = train(method, task, spec.train, generator(device, spec.seed), progress=progress,
+                    checkpoint=checkpoint, checkpoint_every_s=checkpoint_every_s)  # fmt: skip
+    except TrainingDiverged:
+        if checkpoint is not None:
+            checkpoint.unlink(missing_ok=True)
+        raise
     if cache is not None:
         runs.atomic_torch_save({"state_dict": method.state_dict(), "log": asdict(log), "git": git}, cache)
+    if checkpoint is not None:
+        checkpoint.unlink(missing_ok=True)  # the cached weights supersede it
     return task, method, log, {**git, "weights": "trained"}
 
 
 def run_spec(spec: RunSpec, device: torch.device, runs_dir: str | Path, *, progress: bool = True,
-             retrain: bool = False) -> Record:  # fmt: skip
-    """Train (or reuse the cached weights of) ``spec``'s model, evaluate it, and return its record."""
+             retrain: bool = False, checkpoint_every_s: float | None = None) -> Record:  # fmt: skip
+    """Train (or reuse the cached weights of) ``spec``'s model, evaluate it, and return its record.
+
+    Training checkpoints into ``<runs_dir>/checkpoints/`` every ``checkpoint_every_s`` seconds
+    (default: ``$IREM_CHECKPOINT_EVERY_S``, else 300) and a rerun resumes from there.
+    """
     experiment = get(spec.experiment)
+    every = checkpoint_interval() if checkpoint_every_s is None else checkpoint_every_s
     started, git = runs.now(), runs.git_state()
-    task, method, log, trained_at = _trained(spec, device, progress, runs.weights_dir(runs_dir), retrain)
+    task, method, log, trained_at = _trained(spec, device, progress, runs.weights_dir(runs_dir), retrain,
+                                             runs.checkpoints_dir(runs_dir), every)  # fmt: skip
     metrics, curves = experiment.evaluate(method, task, spec, device)
     cost = None
     if experiment.measures_cost:
@@ -234,30 +258,34 @@ def run_spec(spec: RunSpec, device: torch.device, runs_dir: str | Path, *, progr
             "weights": trained_at["weights"],
             "train_git_commit": trained_at["git_commit"],
             "train_dirty": trained_at["dirty"],
+            "resumed_from_iteration": log.resumed_from,  # training went on from a checkpoint there
         },
     )  # fmt: skip
 
 
-def _run_worker(spec: RunSpec, device: str, threads: int, runs_dir: str, retrain: bool) -> Record:
-    torch.set_num_threads(threads)
-    dev = torch.device(device)
-    return runs.load_or_run(spec, runs_dir, lambda s: run_spec(s, dev, runs_dir, progress=False, retrain=retrain),
-                            retrain=retrain)  # fmt: skip
+def run_all(specs: Sequence[RunSpec], runs_dir: str | Path, device: str | torch.device, *, retrain: bool = False,
+            jobs: int = 1, progress: bool = True, scheduler: str | None = None,
+            scheduler_file: str | os.PathLike | None = None) -> list[Record]:  # fmt: skip
+    """``load_or_run`` every spec: one after another in this process, or as a Dask sweep.
 
-
-def run_all(specs: Sequence[RunSpec], runs_dir: str | Path, device: torch.device, *, retrain: bool = False,
-            jobs: int = 1, progress: bool = True) -> list[Record]:  # fmt: skip
-    """``load_or_run`` every spec, ``jobs`` at a time (separate processes when > 1)."""
+    With ``jobs == 1`` and no scheduler the runs train here, in order, and Dask is never
+    imported. Otherwise ``irem.experiments.sweep.run_sweep`` runs them: on a local cluster of
+    ``jobs`` worker processes, or on the cluster of ``scheduler`` (an address such as
+    ``tcp://HOST:8786``) or ``scheduler_file``, where ``jobs`` is ignored. There a run that
+    raises fails alone, and ``sweep.SweepFailed`` lists the failures after every other
+    record is written.
+    """
     check_positive("jobs", jobs, integer=True)
     runs.check_runs_dir(runs_dir, writable=True)
-    if jobs == 1:
+    if jobs == 1 and scheduler is None and scheduler_file is None:
+        device = resolve_device(device)
         return [runs.load_or_run(s, runs_dir, lambda s: run_spec(s, device, runs_dir, progress=progress,
                                                                    retrain=retrain), retrain=retrain)
                 for s in specs]  # fmt: skip
-    threads = max(1, (os.cpu_count() or 1) // jobs) if device.type == "cpu" else 1
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(_run_worker, s, str(device), threads, str(runs_dir), retrain) for s in specs]
-        return [f.result() for f in futures]
+    from irem.experiments import sweep
+
+    return sweep.run_sweep(specs, runs_dir, device, retrain=retrain, jobs=jobs, scheduler=scheduler,
+                           scheduler_file=scheduler_file, progress=progress)  # fmt: skip
 
 
 def best_profile(experiment: Experiment, runs_dir: str | Path, tasks, methods, overrides=None, task_options=None,
@@ -333,6 +361,8 @@ def run(
     jobs: int = 1,
     progress: bool = True,
     task_options: Mapping | None = None,
+    scheduler: str | None = None,
+    scheduler_file: str | os.PathLike | None = None,
     **options,
 ) -> ExperimentResult:
     """Run (or load) every run of experiment ``name`` and return its records.
@@ -348,9 +378,12 @@ def run(
         retrain: train even when a record or cached weights with the same config exist.
         runs_dir: where run records live.
         overrides: TrainConfig / EvalConfig fields to change, e.g. ``{"iterations": 500}``.
-        jobs: runs trained at once, in separate processes.
+        jobs: runs trained at once: above 1, on a local Dask cluster of ``jobs`` worker processes.
         progress: show progress bars.
         task_options: options for the task's constructor (e.g. denoising's ``image_dir``).
+        scheduler: address of a running Dask scheduler (``tcp://HOST:PORT``) to run on; ``jobs``
+            is then ignored and ``device`` is resolved on each worker.
+        scheduler_file: the file ``dask scheduler --scheduler-file FILE`` wrote, instead of the address.
         **options: the experiment's own grid options (scratchpad: ``sizes``).
     """
     experiment = get(name)
@@ -360,17 +393,20 @@ def run(
     seeds = experiment.seeds if seeds is None else seeds
     check_positive("seeds", seeds, integer=True)
     retrain = check_bool("retrain", retrain)
+    check_positive("jobs", jobs, integer=True)
     if overrides is not None and not isinstance(overrides, Mapping):
         raise ValueError(f"overrides must be a mapping of config fields to values, got {overrides!r}")
     runs.check_runs_dir(runs_dir)
-    dev = resolve_device(device)
+    remote = scheduler is not None or scheduler_file is not None
+    dev = device if remote else resolve_device(device)  # a cluster's workers resolve it (their GPUs)
     if profile == "best":
         profile = best_profile(experiment, runs_dir, tasks, methods, overrides, task_options, **options)
         specs = experiment.specs(profile, tasks, methods, range(seeds), overrides, task_options, **options)
         records = [r for r in (runs.find_record(runs_dir, s) for s in specs) if r is not None]
     else:
         specs = experiment.specs(profile, tasks, methods, range(seeds), overrides, task_options, **options)
-        records = run_all(specs, runs_dir, dev, retrain=retrain, jobs=jobs, progress=progress)
+        records = run_all(specs, runs_dir, dev, retrain=retrain, jobs=jobs, progress=progress, scheduler=scheduler,
+                          scheduler_file=scheduler_file)  # fmt: skip
     return ExperimentResult(experiment, profile, records, seeds)
 
 

@@ -7,10 +7,19 @@ The IREM energy is an MLP on the concatenation of the problem and the candidate 
 
 with SiLU (Swish) activations :math:`\sigma` and hidden width 512; with a scratchpad
 (App. B) the input is :math:`[x; y; z]`.
+
+The first layer is applied in two parts, :math:`W_1 [x; y] = W_1^x x + W_1^y y` (one weight
+matrix, two column blocks): the problem's part does not change while ``y`` descends, so
+``EnergyMLP.bind`` computes it once per descent, and a gradient in ``y`` then multiplies by the
+``y`` columns only, instead of by all of :math:`W_1` and discarding the ``x`` part. Energies
+match the one-matrix form to float rounding (the sum is the same, in another order).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import torch
 from torch import Tensor, cat, nn
 
 
@@ -39,12 +48,31 @@ class EnergyMLP(nn.Module):
 
     def __init__(self, x_dim: int, y_dim: int, z_dim: int = 0, hidden: int = 512) -> None:
         super().__init__()
-        self.z_dim = z_dim
+        self.x_dim, self.z_dim = x_dim, z_dim
         self.net = mlp([x_dim + y_dim + z_dim, hidden, hidden, hidden, 1], nn.SiLU)
 
     def forward(self, x: Tensor, y: Tensor, z: Tensor | None = None) -> Tensor:
-        parts = [x, y] if z is None else [x, y, z]
-        return self.net(cat(parts, dim=-1)).squeeze(-1)
+        return self.bind(x)(y, z)
+
+    def bind(self, x: Tensor) -> Callable[[Tensor, Tensor | None], Tensor]:
+        """``E(x, .)``: the energy of candidates ``(y, z)`` for the fixed problems ``x`` (B, x_dim).
+
+        The problems' part of the first layer (with its bias) is computed here, once; every call
+        adds the candidates' part and runs the rest of the network.
+        """
+        first, rest = self.net[0], self.net[1:]
+        # one split (not two slices): its backward concatenates the blocks' gradients, with no zero fill
+        w_x, w_yz = first.weight.split([self.x_dim, first.in_features - self.x_dim], dim=1)
+        if torch.is_autocast_enabled(x.device.type):  # cast once per descent (autocast caches leaves only)
+            w_yz = w_yz.to(torch.get_autocast_dtype(x.device.type))
+        hx = torch.nn.functional.linear(x, w_x, first.bias)  # (B, hidden)
+
+        def energy(y: Tensor, z: Tensor | None = None) -> Tensor:
+            yz = y if z is None else cat([y, z], dim=-1)
+            h = torch.addmm(hx, yz, w_yz.t()) if yz.dim() == 2 else hx + torch.nn.functional.linear(yz, w_yz)
+            return rest(h).squeeze(-1)
+
+        return energy
 
 
 class FeedforwardMLP(nn.Module):

@@ -1,0 +1,128 @@
+"""The book's view of training cost: stored ``irem bench`` results read back, tabulated and drawn.
+
+``irem bench --json data/bench/NAME.json`` writes one file per command: its rows (one per task,
+method and varied value; see ``irem.benchmark.bench``), the settings and command that produced
+them, and provenance (commit, device, torch, date). The performance chapter reads those files,
+never measures live: timings on a shared machine are only comparable within one run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg") if matplotlib.get_backend().lower() == "agg" else None
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
+
+from irem.benchmark import table  # noqa: E402
+from irem.tasks import task_label  # noqa: E402
+
+PRECISION_STYLES = {"fp32": "-", "bf16": "--"}
+VARY_LABELS = {"batch_size": "batch size (fresh problems; replay adds as many)", "steps": "reasoning steps N",
+               "nodes": "training graph size (nodes)"}  # fmt: skip
+
+
+def load(bench_dir: str | Path) -> dict[str, dict]:
+    """Every stored benchmark under ``bench_dir``, by file stem (``table``, ``batch_size_fp32``, ...)."""
+    files = sorted(Path(bench_dir).glob("*.json"))
+    if not files:
+        raise FileNotFoundError(f"{bench_dir}: no benchmark results (*.json); make them with `irem bench --json`")
+    return {f.stem: json.loads(f.read_text()) for f in files}
+
+
+def rows(docs: Mapping[str, dict], prefix: str) -> pd.DataFrame:
+    """The rows of every stored benchmark whose name starts with ``prefix``, flattened into one frame."""
+    out = [row for name, doc in docs.items() if name.startswith(prefix) for row in doc["rows"]]
+    if not out:
+        raise KeyError(f"no stored benchmark named {prefix}*; have: {sorted(docs)}")
+    return pd.DataFrame(out)
+
+
+def results_table(doc: dict) -> pd.DataFrame:
+    """One stored benchmark as ``irem bench`` printed it, with readable task names."""
+    out = table(doc["rows"])
+    out["task"] = out["task"].map(task_label)
+    return out
+
+
+def provenance_note(docs: Mapping[str, dict]) -> str:
+    """A Markdown admonition: where, when, at which commit and how loaded the stored benchmarks were measured."""
+    provs = [d["provenance"] for d in docs.values()]
+    commits = sorted({p["git_commit"][:10] + (" (with uncommitted changes)" if p.get("dirty") else "") for p in provs})
+    dates = sorted(p["date"][:16].replace("T", " ") for p in provs)
+    loads = [r["load_average"][0] for d in docs.values() for r in d["rows"] if "load_average" in r]
+    load = f"; the 1-minute load average was {min(loads):.1f} to {max(loads):.1f} while timing" if loads else ""
+    return (
+        ":::{note}\n"
+        f"Measured on {', '.join(sorted({p['device'] for p in provs}))} with torch "
+        f"{', '.join(sorted({p['torch'] for p in provs}))}, at commit(s) {', '.join(commits)}, between {dates[0]} "
+        f"and {dates[-1]} UTC{load} (the machine has 2 cores; a load above 1 means this process shared them, which "
+        "slows wall-clock times far more than CPU times). Compare figures within one file only.\n"
+        ":::\n"
+    )
+
+
+def commands(docs: Mapping[str, dict]) -> str:
+    """The commands that produced the stored benchmarks, as a Markdown code block."""
+    lines = [d["settings"].get("command", f"# {name}: command not recorded") for name, d in docs.items()]
+    return "```bash\n" + "\n".join(lines) + "\n```\n"
+
+
+def cost_curves(docs: Mapping[str, dict], vary: str, tasks: list[str] | None = None) -> Figure:
+    """Training cost against one setting (``batch_size``, ``steps`` or ``nodes``): ms/iter and GFLOP/iter, per task.
+
+    One line per precision (fp32 solid, bf16 dashed): the median wall-clock time per iteration and
+    this process's median CPU time, which a busy machine disturbs less. The FLOPs are those of fp32
+    (bf16 runs the same matrix multiplies).
+    """
+    df = rows(docs, vary + "_")
+    df = df.assign(order=df["precision"].map({p: i for i, p in enumerate(PRECISION_STYLES)})).sort_values("order")
+    tasks = tasks or list(dict.fromkeys(df["task"]))
+    fig, axes = plt.subplots(2, len(tasks), figsize=(4.2 * len(tasks), 6), squeeze=False)
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    for j, task in enumerate(tasks):
+        sub = df[df["task"] == task]
+        for precision, g in sub.groupby("precision", sort=False):
+            g = g.sort_values(vary)
+            style = PRECISION_STYLES.get(precision, "-")
+            axes[0, j].plot(g[vary], g["ms_per_iter"], style, marker="o", color="C0", label=f"{precision}, wall clock")
+            axes[0, j].plot(g[vary], g["cpu_ms_per_iter"], style, marker=".", color="C1", alpha=0.8,
+                            label=f"{precision}, CPU time")  # fmt: skip
+            if precision == "fp32" and "gflop_per_iter" in g:
+                axes[1, j].plot(g[vary], g["gflop_per_iter"], "-", marker="o", color="C2")
+        axes[0, j].set_title(task_label(task))
+        axes[0, j].set_ylabel("ms per iteration (median)")
+        axes[1, j].set_ylabel("GFLOP per iteration")
+        for ax in axes[:, j]:
+            ax.set_xlabel(VARY_LABELS.get(vary, vary))
+            if vary == "batch_size":  # powers of two
+                ax.set_xscale("log")
+                ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.set_xticks(sorted(sub[vary].unique()))
+            ax.xaxis.set_major_formatter(plain)
+            ax.set_ylim(0, None)
+            ax.grid(alpha=0.3)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return fig
+
+
+def speedup(doc: dict, task: str, method: str = "irem", base: str = "fp32", fast: str = "bf16") -> dict:
+    """bf16 against fp32 for one (task, method) of a stored table: times, and their ratio (wall and CPU)."""
+    df = pd.DataFrame(doc["rows"])
+    sel = df[(df["task"] == task) & (df["method"] == method)].set_index("precision")
+    a, b = sel.loc[base], sel.loc[fast]
+    return {
+        f"{base}_ms": a["ms_per_iter"], f"{fast}_ms": b["ms_per_iter"],
+        f"{base}_cpu_ms": a["cpu_ms_per_iter"], f"{fast}_cpu_ms": b["cpu_ms_per_iter"],
+        "speedup": a["ms_per_iter"] / b["ms_per_iter"], "cpu_speedup": a["cpu_ms_per_iter"] / b["cpu_ms_per_iter"],
+        "gflop": a["gflop_per_iter"], "fp32_peak_fraction": a["fraction_of_fp32_peak"],
+        "bf16_peak_fraction": b["gflops"] / b["peak_bf16"]["gflops"],
+    }  # fmt: skip
