@@ -15,6 +15,7 @@ matplotlib.use("Agg") if matplotlib.get_backend().lower() == "agg" else None
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
+from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from irem.methods import METHODS, method_label  # noqa: E402
@@ -23,6 +24,24 @@ from irem.runs import Record  # noqa: E402
 from irem.tasks import make_task, task_label  # noqa: E402
 
 SPLIT_STYLES = {"same": "-", "harder": "--"}
+MSE_CEILING = 10.0  # error axes stop here: a curve above it has diverged, and would squash every other one
+
+
+def _legend_below(fig: Figure, ax, ncol: int = 4) -> None:
+    """One legend for the figure, below its panels, from ``ax``'s labelled artists (never over the data)."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="lower center", ncol=min(ncol, len(handles)), fontsize=8, frameon=False,
+                   bbox_to_anchor=(0.5, 0.0))  # fmt: skip
+        rows = -(-len(handles) // min(ncol, len(handles)))
+        fig.tight_layout(rect=(0, 0.05 + 0.045 * rows, 1, 1))
+
+
+def _cap_errors(ax) -> None:
+    """Keep an error axis below ``MSE_CEILING`` (diverging curves leave through the top edge)."""
+    low, high = ax.get_ylim()
+    if high > MSE_CEILING:
+        ax.set_ylim(low, MSE_CEILING)
 
 
 def method_colors() -> dict[str, str]:
@@ -41,7 +60,7 @@ def mse_vs_steps(records: Sequence[Record], split_labels: dict[str, str] | None 
     groups = group(records)
     tasks = list(dict.fromkeys(r.task for r in records))
     colors = method_colors()
-    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.4 * len(tasks), 4.2), squeeze=False)
     for ax, task in zip(axes[0], tasks):
         for (t, method), recs in groups.items():
             if t != task:
@@ -57,9 +76,9 @@ def mse_vs_steps(records: Sequence[Record], split_labels: dict[str, str] | None 
                 mse = np.mean([r.metrics[split]["mse"] for r in recs])
                 ax.plot([halt], [mse], "o", color=colors[method], ms=5)
         ax.set(yscale="log", xlabel="reasoning steps", ylabel="test MSE", title=task_label(task))
+        _cap_errors(ax)
         ax.grid(alpha=0.3)
-    axes[0][-1].legend(fontsize=7, loc="upper right")
-    fig.tight_layout()
+    _legend_below(fig, axes[0][0], ncol=5)
     return fig
 
 
@@ -67,13 +86,15 @@ def per_element_error(record: Record, side: int = 20) -> Figure:
     """Fig. 4: squared error of every element of one problem's answer across steps."""
     ex = record.curves["example_error"]
     errors = np.asarray(ex["sq_error"]).reshape(len(ex["steps"]), side, side)
+    # a log scale: the error falls by orders of magnitude over the steps, and a linear one shows black
     vmax = float(errors.max()) or 1.0
-    fig, axes = plt.subplots(1, len(ex["steps"]), figsize=(1.6 * len(ex["steps"]), 2.0))
+    norm = LogNorm(vmin=vmax * 1e-6, vmax=vmax, clip=True)
+    fig, axes = plt.subplots(1, len(ex["steps"]), figsize=(1.6 * len(ex["steps"]), 2.1))
     for ax, step, err in zip(axes, ex["steps"], errors):
-        im = ax.imshow(err, cmap="magma", vmin=0, vmax=vmax)
+        im = ax.imshow(np.maximum(err, vmax * 1e-6), cmap="magma", norm=norm)
         ax.set_title(f"step {step}", fontsize=8)
         ax.axis("off")
-    fig.colorbar(im, ax=list(axes), fraction=0.02, pad=0.01, label="squared error")
+    fig.colorbar(im, ax=list(axes), fraction=0.02, pad=0.01, label="squared error (log)")
     return fig
 
 
@@ -102,17 +123,26 @@ def energy_landscape(records: Sequence[Record], split: str = "same") -> Figure:
 
 
 def train_loss(records: Sequence[Record]) -> Figure:
-    """Training loss against iterations, one line per record."""
-    fig, ax = plt.subplots(figsize=(5, 3.2))
+    """Training loss against iterations: one panel per task, one line per method (mean over seeds).
+
+    Each method's own training loss: the MSE of the answer for most, but the expected loss plus a
+    KL term for PonderNet and a one-step denoising error for the iterative feedforward baseline, so
+    compare the shapes of the curves, not their heights across methods.
+    """
+    groups = group(records)
+    tasks = list(dict.fromkeys(r.task for r in records))
     colors = method_colors()
-    for r in records:
-        its, loss = zip(*r.curves["train_loss"])
-        label = f"{task_label(r.task)} / {method_label(r.method)}"
-        ax.plot(its, loss, color=colors[r.method], alpha=0.8, label=label)
-    ax.set(yscale="log", xlabel="iteration", ylabel="training loss (MSE)")
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.4 * len(tasks), 3.6), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        for (t, method), recs in groups.items():
+            if t != task:
+                continue
+            its = [p[0] for p in recs[0].curves["train_loss"]]
+            loss = np.mean([[p[1] for p in r.curves["train_loss"]][: len(its)] for r in recs], axis=0)
+            ax.plot(its, loss, color=colors[method], label=method_label(method))
+        ax.set(yscale="log", xlabel="iteration", ylabel="training loss", title=task_label(task))
+        ax.grid(alpha=0.3)
+    _legend_below(fig, axes[0][0], ncol=5)
     return fig
 
 
@@ -125,7 +155,7 @@ def composition_error(records: Sequence[Record]) -> Figure:
         ax.plot(np.arange(1, len(curve) + 1), curve, ".-", color=colors[method],
                 label=method_label(method))  # fmt: skip
     ax.set(yscale="log", xlabel="composed addition operations", ylabel="test MSE")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -171,16 +201,15 @@ def mse_vs_steps_by_size(records: Sequence[Record]) -> Figure:
                 curve = np.mean(curves, axis=0)
                 ax.plot(np.arange(len(curve)), curve, color=color, label=f"{n} nodes")
             # a baseline that diverges on large graphs would squash every other line
-            ax.set(yscale="log", title=f"{task_label(task)}: {method_label(method)}",
-                   ylim=(None, min(ax.get_ylim()[1], 100.0)))  # fmt: skip
+            ax.set(yscale="log", title=f"{task_label(task)}: {method_label(method)}")
+            _cap_errors(ax)
             ax.title.set_fontsize(9)
             ax.grid(alpha=0.3)
             if i == len(tasks) - 1:
                 ax.set_xlabel("reasoning steps")
             if j == 0:
                 ax.set_ylabel("test MSE")
-    axes[0][-1].legend(fontsize=7, loc="upper right")
-    fig.tight_layout()
+    _legend_below(fig, axes[0][0], ncol=6)
     return fig
 
 
@@ -227,11 +256,11 @@ def psnr_vs_steps(records: Sequence[Record]) -> Figure:
                        label="DnCNN")  # fmt: skip
         ax.axhline(records[0].metrics[s]["psnr_noisy"], color="grey", ls=":", label="noisy input")
         unseen = " (unseen)" if int(s) not in (45, 55) else ""
-        ax.set(xscale="symlog", xlabel="reasoning steps", title=f"σ = {s}{unseen}")
+        ax.set_xscale("symlog", linthresh=1)
+        ax.set(xlim=(0, None), xlabel="reasoning steps", title=f"σ = {s}{unseen}")
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("PSNR (dB)")
-    axes[0][-1].legend(fontsize=7)
-    fig.tight_layout()
+    _legend_below(fig, axes[0][0])
     return fig
 
 
@@ -293,4 +322,34 @@ def scratchpad_trajectories(records: Sequence[Record], task: str) -> Figure:
                title=f"scratchpad, D = {r.train['scratchpad']}")  # fmt: skip
         ax.grid(alpha=0.3)
     fig.tight_layout()
+    return fig
+
+
+def restarts(records: Sequence[Record]) -> Figure:
+    """Test MSE against reasoning steps when each problem keeps the lowest-energy of k descents.
+
+    One panel per (task, graph size), one line per number of restarts k.
+    """
+    recs = [r for r in records if "restarts" in r.curves]
+    tasks = list(dict.fromkeys(r.task for r in recs))
+    sizes = list(recs[0].curves["restarts"]) if recs else []
+    fig, axes = plt.subplots(len(tasks), len(sizes), figsize=(3.8 * len(sizes), 2.8 * len(tasks)), squeeze=False,
+                             sharex=True)  # fmt: skip
+    for i, task in enumerate(tasks):
+        group_ = [r for r in recs if r.task == task]
+        for j, n in enumerate(sizes):
+            ax = axes[i][j]
+            counts = list(group_[0].curves["restarts"][n])
+            for color, k in zip(sns.color_palette("mako_r", len(counts) + 1)[1:], counts):
+                curve = mean_curve(group_, "restarts", n, k)
+                ax.plot(np.arange(len(curve)), curve, color=color, label=f"k = {k} restart{'s' if k != '1' else ''}")
+            ax.set(yscale="log", title=f"{task_label(task)}, {n} nodes")
+            ax.title.set_fontsize(9)
+            _cap_errors(ax)
+            ax.grid(alpha=0.3)
+            if i == len(tasks) - 1:
+                ax.set_xlabel("reasoning steps")
+            if j == 0:
+                ax.set_ylabel("test MSE")
+    _legend_below(fig, axes[0][0])
     return fig

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,12 @@ PROFILE_NOTES = {
     "quick": "the **quick** profile (fewer training iterations than the paper, so a CPU can rerun it in minutes)",
     "smoke": "the **smoke** profile (a few iterations of tiny models: a test that every code path runs, not a result)",
 }
-NOWRAP = {"white-space": "nowrap"}  # "0.0004 ± 0.0002" on one line
+# every table of the book: compact, cells apart, "0.0004 ± 0.0002" on one line
+TABLE_STYLES = [
+    {"selector": "", "props": [("font-size", "0.85em"), ("border-collapse", "collapse")]},
+    {"selector": "th", "props": [("padding", "0.3em 0.6em"), ("border-bottom", "1px solid #aaa")]},
+    {"selector": "td", "props": [("padding", "0.2em 0.6em"), ("white-space", "nowrap"), ("text-align", "right")]},
+]
 
 
 # --- records -------------------------------------------------------------------------------------
@@ -82,7 +88,8 @@ def provenance_note(result) -> str:
     p = _provenance(result)
     return (
         ":::{note}\n"
-        f"This page shows {PROFILE_NOTES.get(result.profile, result.profile)}: {len(result.records)} run record(s), "
+        f"This page shows {PROFILE_NOTES.get(result.profile, result.profile)}: {len(result.records)} run record(s) "
+        f"({_basis(result)}, of the {result.seeds} seed(s) asked for), "
         f"seed(s) {p['seeds']}, made on {p['devices']} with torch {p['torch']} at commit(s) {p['commits']}; "
         f"the models trained for {p['train_minutes']} minutes in all, and writing the records took {p['minutes']} "
         "minutes (less where trained weights were reused).\n"
@@ -149,11 +156,18 @@ def _mean_std(mean: float, std: float, seeds: int) -> str:
     return f"{mean:.4f}" + (f" ± {std:.4f}" if seeds > 1 else "")
 
 
-def _styled(wide: pd.DataFrame) -> Styler:
-    """No index, the paper's columns in grey, cells on one line."""
-    paper_cols = [c for c in wide.columns if str(c).endswith("paper")]
-    return (wide.style.hide(axis="index").set_properties(**NOWRAP)
-            .set_properties(subset=paper_cols, **{"color": "#666"}))  # fmt: skip
+def styled(table: pd.DataFrame, formats: dict | None = None, precision: int = 4) -> Styler:
+    """A table for the book: no index, cells apart and on one line, the paper's columns in grey.
+
+    ``formats`` maps columns to format strings; other numbers get ``precision`` decimals.
+    """
+    table = table.reset_index(drop=True)  # a concatenation repeats index labels, which Styler refuses
+    paper_cols = [c for c in table.columns if "paper" in str(c)]
+    text_cols = [c for c in table.columns if table[c].dtype == object]
+    style = table.style.hide(axis="index").set_table_styles(TABLE_STYLES)
+    style = style.set_properties(subset=paper_cols, **{"color": "#666"})
+    style = style.set_properties(subset=text_cols, **{"text-align": "left"})
+    return style.format(precision=precision, na_rep="—").format(formats or {}, na_rep="—")
 
 
 def wide_table(table: pd.DataFrame, split_labels: dict[str, str] | None = None) -> pd.DataFrame:
@@ -177,7 +191,7 @@ def wide_table(table: pd.DataFrame, split_labels: dict[str, str] | None = None) 
 
 def styled_table(table: pd.DataFrame, split_labels: dict[str, str] | None = None) -> Styler:
     """``wide_table`` styled for the book (no index, the paper's columns in grey)."""
-    return _styled(wide_table(table, split_labels))
+    return styled(wide_table(table, split_labels))
 
 
 def styled_composition_table(table: pd.DataFrame, ks: tuple[int, ...] = (2, 5, 10)) -> Styler:
@@ -194,7 +208,7 @@ def styled_composition_table(table: pd.DataFrame, ks: tuple[int, ...] = (2, 5, 1
             row[f"{k} ops: paper"] = "—" if pd.isna(r.paper) else f"{r.paper:.4f}"
         row["seeds"] = int(g.seeds.min())
         rows.append(row)
-    return _styled(pd.DataFrame(rows))
+    return styled(pd.DataFrame(rows))
 
 
 def standing(table: pd.DataFrame, method: str = "irem") -> str:
@@ -227,6 +241,15 @@ def tasks_where_worse(table: pd.DataFrame, method: str, than: str, split: str) -
         return float(row.ours.iloc[0]) if len(row) else float("nan")
 
     return [task_label(t) for t in dict.fromkeys(table.task) if ours(t, method) > ours(t, than)]
+
+
+def parameter_spread(records: Sequence[Record], task: str) -> dict:
+    """The fewest and most trainable parameters among the methods on ``task``, and their ratio."""
+    counts = {r.method: r.parameters for r in records if r.task == task}
+    low, high = min(counts, key=counts.get), max(counts, key=counts.get)
+    return {"params_task": task_label(task), "params_low": f"{counts[low]:,}", "params_low_method": method_label(low),
+            "params_high": f"{counts[high]:,}", "params_high_method": method_label(high),
+            "params_ratio": counts[high] / counts[low]}  # fmt: skip
 
 
 def parameter_table(records: Sequence[Record]) -> pd.DataFrame:
@@ -262,7 +285,7 @@ def recipes_table(runs_dir, experiment: str, task: str, method: str) -> pd.DataF
 def styled_recipes(recipes: pd.DataFrame) -> Styler:
     """``recipes_table`` for the book: no index, numbers at the precision they mean."""
     formats = {"λ": "{:g}", "lr": "{:g}", "same": "{:.4g}", "harder": "{:.4g}", "train minutes": "{:.1f}"}
-    return recipes.style.hide(axis="index").format(formats).set_properties(**NOWRAP)
+    return styled(recipes, formats)
 
 
 def best_recipe(recipes: pd.DataFrame, paper_same: float, paper_harder: float) -> str:
@@ -273,8 +296,8 @@ def best_recipe(recipes: pd.DataFrame, paper_same: float, paper_harder: float) -
     return (
         f"The lowest error comes from the `{best.profile}` recipe ({best.iterations:,} iterations, batch {best.batch}, "
         f"N = {best['steps N']}, λ = {best['λ']:g}, {best['lr schedule']} learning rate {best.lr:g}): "
-        f"{best.same:.4f} on the same and {best.harder:.4f} on the harder problems, "
-        f"against the paper's {paper_same:.4f} / {paper_harder:.4f}."
+        f"{best.same:.2g} on the same and {best.harder:.2g} on the harder problems for seed 0 (Table 1 above "
+        f"averages the seeds), against the paper's {paper_same:g} / {paper_harder:g}."
     )
 
 
@@ -408,7 +431,7 @@ def styled_table2(records: Sequence[Record]) -> Styler:
     formats = {"MSE 10 nodes": "{:.4f}", "MSE 15 nodes": "{:.4f}", "paper MSE": "{:.4f}", "it/s": "{:.1f}",
                "speed": "{:.0%}", "paper speed": "{:.0%}", "peak MB": "{:.0f}", "memory": "{:.0%}",
                "paper memory": "{:.0%}"}  # fmt: skip
-    return _styled(table2(records)).format(formats)
+    return styled(table2(records), formats)
 
 
 def table2_summary(records: Sequence[Record]) -> dict:
@@ -419,8 +442,13 @@ def table2_summary(records: Sequence[Record]) -> dict:
         no_truncation = t2.loc[("yes", "no")]
         out.update(mem_ratio=float(no_truncation["memory"]), speed_ratio=float(no_truncation["speed"]))
     if ("no", "no") in t2.index and ("yes", "no") in t2.index:
-        no, yes = float(t2.loc[("no", "no"), "MSE 10 nodes"]), float(t2.loc[("yes", "no"), "MSE 10 nodes"])
-        out.update(replay_verdict="lowers" if yes < no else "does not lower", mse_no_replay=no, mse_replay=yes)
+        for size, col in (("", "MSE 10 nodes"), ("15", "MSE 15 nodes")):
+            no, yes = float(t2.loc[("no", "no"), col]), float(t2.loc[("yes", "no"), col])
+            out[f"replay_verdict{size}"] = "lowers" if yes < no else "raises"
+            out[f"mse{size}_no_replay"], out[f"mse{size}_replay"] = no, yes
+    if ("no", "no") in t2.index and ("yes", "yes") in t2.index:
+        bare, full = float(t2.loc[("no", "no"), "MSE 15 nodes"]), float(t2.loc[("yes", "yes"), "MSE 15 nodes"])
+        out.update(mse15_bare=bare, mse15_full=full, full_vs_bare="below" if full < bare else "above")
     return out
 
 
@@ -442,7 +470,7 @@ def table3(records: Sequence[Record]) -> pd.DataFrame:
 def styled_table3(records: Sequence[Record]) -> Styler:
     formats = {"λ": "{:g}", "same: ours": "{:.4f}", "same: paper": "{:.4f}", "harder: ours": "{:.4f}",
                "harder: paper": "{:.4f}", "halting step (same)": "{:.1f}"}  # fmt: skip
-    return _styled(table3(records)).format(formats)
+    return styled(table3(records), formats)
 
 
 def step_size_summary(record: Record) -> dict:
@@ -496,7 +524,7 @@ def scratchpad_table(records: Sequence[Record]) -> pd.DataFrame:
 def styled_scratchpad_table(records: Sequence[Record]) -> Styler:
     formats = {"same": "{:.4f}", "harder": "{:.4f}", "label variance (same)": "{:.4f}",
                "label variance (harder)": "{:.4f}", "it/s": "{:.1f}", "speed vs no scratchpad": "{:.0%}"}  # fmt: skip
-    return _styled(scratchpad_table(records)).format(formats)
+    return styled(scratchpad_table(records), formats)
 
 
 def scratchpad_verdict(records: Sequence[Record]) -> str:
@@ -513,3 +541,270 @@ def scratchpad_verdict(records: Sequence[Record]) -> str:
                  "training speed" for _, row in g[g["scratchpad D"] > 0].iterrows()]  # fmt: skip
         lines.append(f"- **{task}**: " + "; ".join(parts))
     return "\n".join(lines)
+
+
+# --- verdicts: does each claim of the paper hold in our records? ------------------------------------
+
+REPRODUCED, PARTLY, NOT_REPRODUCED, NOT_RUN = "reproduced", "partly", "not reproduced", "not run"
+
+
+def _grade(hits: int, total: int) -> str:
+    """All of a claim's cases hold: reproduced; some: partly; none: not reproduced."""
+    return NOT_RUN if total == 0 else REPRODUCED if hits == total else PARTLY if hits else NOT_REPRODUCED
+
+
+def _basis(result) -> str:
+    """The profile and seed count a verdict rests on, flagging what falls short of the paper's protocol."""
+    per_run = [len({r.seed for r in recs}) for recs in group(result.records).values()]
+    low, high = min(per_run), max(per_run)
+    seeds = f"{low} seed{'s' if high > 1 else ''}" if low == high else f"{low}-{high} seeds"
+    caveats = [c for c in ("fewer iterations than the paper" if result.profile != "paper" else "",
+                           "one seed" if low == 1 else "") if c]  # fmt: skip
+    return f"{result.profile}, {seeds}" + (f" ({'; '.join(caveats)})" if caveats else "")
+
+
+def table1_verdict(table: pd.DataFrame, method: str = "irem") -> tuple[str, str, str]:
+    """(paper, ours, verdict) for "``method`` has the lowest error on every row, at the paper's numbers"."""
+    rows = ranks(table, method)
+    first = int((rows["rank (ours)"].str.startswith("1 of")).sum())
+    mine = table[table.method == method]
+    close = int((mine.ours <= 1.1 * mine.paper).sum())
+    n = len(rows)
+    ours = f"lowest error on {first} of {n} rows; within 10 % of the paper's number (or below) on {close} of {n}"
+    paper = f"lowest error on {int((rows['rank (paper)'].str.startswith('1 of')).sum())} of {n} rows"
+    return paper, ours, _grade(min(first, close), n)
+
+
+def fig2_verdict(records: Sequence[Record], nodes: int, tasks: Sequence[str]) -> tuple[str, str]:
+    """(ours, verdict) for "on graphs larger than in training, more steps lower IREM's error, below the recurrent's"."""
+    holds, parts = 0, []
+    for t in tasks:
+        irem = [r for r in records if r.task == t and r.method == "irem"]
+        rec = [r for r in records if r.task == t and r.method == "recurrent"]
+        if not irem:
+            continue
+        c = mean_curve(irem, "mse_by_step_by_nodes", str(nodes))
+        step5, last = float(c[min(5, len(c) - 1)]), float(c[-1])
+        other = float(mean_curve(rec, "mse_by_step_by_nodes", str(nodes))[-1]) if rec else float("nan")
+        holds += last < step5 and last < other
+        parts.append(f"{task_label(t).lower()} {step5:.3g} → {last:.3g} (recurrent {other:.3g})")
+    return f"IREM at {nodes} nodes, step 5 → {len(c) - 1}: " + "; ".join(parts), _grade(holds, len(parts))
+
+
+def harder_steps_verdict(records: Sequence[Record], method: str = "irem", at: int = 10) -> tuple[str, str]:
+    """(ours, verdict) for "more steps lower the error on harder problems": step ``at`` against the last, per task.
+
+    A fall counts when the error at the last step is below 90 % of the error at step ``at``.
+    """
+    holds, parts = 0, []
+    for t in dict.fromkeys(r.task for r in records):
+        recs = [r for r in records if r.task == t and r.method == method]
+        if not recs:
+            continue
+        c = mean_curve(recs, "mse_by_step", "harder")
+        early, last = float(c[at]), float(c[-1])
+        holds += last < 0.9 * early
+        parts.append(f"{task_label(t).lower()} {early:.3g} → {last:.3g}")
+    return f"harder problems, step {at} → {len(c) - 1}: " + "; ".join(parts), _grade(holds, len(parts))
+
+
+def fig4_verdict(record: Record) -> tuple[str, str]:
+    """(ours, verdict) for "the error of one problem shrinks step by step": the last step's below 1 % of the start's."""
+    err = np.asarray(record.curves["example_error"]["sq_error"], dtype=float).mean(-1)
+    last = record.curves["example_error"]["steps"][-1]
+    ours = f"mean squared error {err[0]:.3g} at step 0 → {err[-1]:.2g} at step {last}"
+    return ours, _grade(int(err[-1] < 0.01 * err[0]), 1)
+
+
+def energy_rank_correlation(record: Record, split: str = "same") -> float:
+    """Spearman correlation between a candidate's distance from the solution and its energy (Fig. 5)."""
+    data = record.curves["energy_landscape"][split]
+    return float(pd.Series(data["mse"]).corr(pd.Series(data["energy"]), method="spearman"))
+
+
+def verdicts(results: dict) -> pd.DataFrame:
+    """One row per claim of the paper: our number beside the paper's, a verdict, and what it rests on.
+
+    ``results`` maps experiment names to their ``ExperimentResult`` (the summary chapter's). A
+    verdict is "reproduced" when every case of the claim holds in our records, "partly" when some
+    do, "not reproduced" when none do, and "not run" without records; the rule for each claim is
+    in its row.
+    """
+    rows = []
+
+    def add(claim: str, paper: str, ours: str, verdict: str, result, rule: str) -> None:
+        rows.append({"claim of the paper": claim, "paper": paper, "ours": ours, "verdict": verdict,
+                     "rests on": _basis(result) if result is not None else "—", "rule": rule})  # fmt: skip
+
+    graph, cont = results.get("graph"), results.get("continuous")
+    rule1 = "IREM lowest of the five methods and within 10 % of the paper's error (or below) on every row"
+    claims = {"Table 1 (left): IREM has the lowest error on every graph task, at 10 and 15 nodes": graph,
+              "Table 1 (right): IREM has the lowest error on every continuous task, same and harder": cont}  # fmt: skip
+    for label, result in claims.items():
+        if result is not None:
+            add(label, *table1_verdict(result.table()), result, rule1)
+    if graph is not None:
+        from irem.experiments.graph import FIG2_NODES
+
+        graph_tasks = list(dict.fromkeys(r.task for r in graph.records))
+        ours, verdict = fig2_verdict(graph.records, max(FIG2_NODES), graph_tasks)
+        add("Fig. 2: on graphs larger than in training, more steps lower IREM's error, below the recurrent baseline's",
+            "falls with steps; below the recurrent baseline", ours, verdict, graph,
+            "per task: error after the last step below that after step 5, and below the recurrent baseline's")
+    if cont is not None:
+        ours, verdict = harder_steps_verdict(cont.records)
+        add("Fig. 3: running the minimisation longer solves harder problems better", "error falls with more steps",
+            ours, verdict, cont, "per task: the harder error after the last step below 90 % of that after step 10")
+        example = next((r for r in cont.records if "example_error" in r.curves and r.method == "irem"), None)
+        if example is not None:
+            add("Fig. 4: the per-element error of one addition problem shrinks step by step", "shrinks to near zero",
+                *fig4_verdict(example), cont, "the last step's error below 1 % of the start's")
+        land = [r for r in cont.records if "energy_landscape" in r.curves and r.method == "irem" and r.seed == 0
+                and r.task in ("addition", "matrix_completion")]  # fmt: skip
+        if land:
+            rho = {r.task: energy_rank_correlation(r) for r in land}
+            add("Fig. 5: the energy rises with the distance from the solution", "rises (addition, matrix completion)",
+                "; ".join(f"{task_label(t).lower()}: Spearman ρ = {v:.2f}" for t, v in rho.items()),
+                _grade(sum(v > 0.9 for v in rho.values()), len(rho)), cont, "rank correlation above 0.9 on each task")
+    abl = results.get("ablations")
+    if abl is not None:
+        t2 = table2(abl.records).set_index(["replay buffer", "truncated gradient"])
+        if {("yes", "yes"), ("yes", "no"), ("no", "no")} <= set(t2.index):
+            mem = float(t2.loc[("yes", "no"), "memory"])
+            sizes = ("MSE 10 nodes", "MSE 15 nodes")
+            lowers = [float(t2.loc[("yes", "no"), c]) < float(t2.loc[("no", "no"), c]) for c in sizes]
+            add("Table 2: truncation cuts training memory; the replay buffer lowers the error",
+                "memory 2.95× without truncation; replay 0.0491 → 0.0287",
+                f"memory {mem:.2f}× without truncation; replay lowers the error at {sum(lowers)} of 2 sizes "
+                "(without truncation)", _grade(int(mem > 2) + sum(lowers), 3), abl,
+                "memory above 2× without truncation, and replay lowering the error at 10 and at 15 nodes")  # fmt: skip
+        t3 = table3(abl.records)
+        if len(t3) > 1:
+            spread = float(t3["same: ours"].max() / t3["same: ours"].min())
+            add("Table 3: IREM is insensitive to the training step size λ from 10 to 1000",
+                "0.0003-0.0004 (same) for every λ", f"{t3['same: ours'].min():.4f}-{t3['same: ours'].max():.4f} "
+                f"(a {spread:.1f}× spread)", REPRODUCED if spread <= 1.5 else PARTLY if spread <= 3 else NOT_REPRODUCED,
+                abl, "largest over smallest error: up to 1.5× reproduced, up to 3× partly")  # fmt: skip
+    comp = results.get("composition")
+    if comp is not None:
+        t4 = comp.table()
+        t4 = t4[t4.split.isin(["2", "5", "10"])]
+        if len(t4):
+            add("Table 4 / Fig. 7: composed additions, IREM lowest at 2, 5 and 10 operations", *table1_verdict(t4),
+                comp, rule1.replace("every row", "every depth"))
+    den = results.get("denoising")
+    if den is not None:
+        s = denoising_summary(den.records)
+        holds = int(s["vs_dncnn"] == "above") + int(s["steps_gain"] >= 0.5)
+        add(f"Table 5 / Fig. 8: at unseen noise (σ = {s['sigma_max']}) IREM beats DnCNN, and more steps help",
+            "23.43 vs 17.90 dB (BSD68); 100 steps help", f"IREM {s['irem_100']:.2f} dB after 100 steps vs DnCNN "
+            f"{s['dncnn']:.2f}; 5 → 100 steps {s['steps_gain']:+.2f} dB (skimage images)", _grade(holds, 2), den,
+            "IREM above DnCNN, and a gain of at least 0.5 dB from 5 to 100 steps")  # fmt: skip
+    pad = results.get("scratchpad")
+    if pad is not None:
+        t = scratchpad_table(pad.records)
+        helped = []
+        for task, g in t.groupby("task", sort=False):
+            base, best = g[g["scratchpad D"] == 0], g[g["scratchpad D"] > 0]
+            if len(base) and len(best):
+                helped.append((task, bool((best["same"] < 0.9 * base["same"].iloc[0]).any()
+                                          and (best["harder"] < 0.9 * base["harder"].iloc[0]).any())))  # fmt: skip
+        add("App. B: a scratchpad improves reasoning", "stated without numbers",
+            f"lowers the error (by more than 10 %, both splits) on {sum(h for _, h in helped)} of {len(helped)} tasks"
+            + "".join(f"; {task}" for task, h in helped if h), _grade(sum(h for _, h in helped), len(helped)), pad,
+            "some scratchpad size lowers both errors by more than 10 % on each task")  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def styled_verdicts(table: pd.DataFrame) -> Styler:
+    """The verdict table, coloured by verdict; cells wrap (they hold sentences)."""
+    colors = {REPRODUCED: "#d9f2d9", PARTLY: "#fff2cc", NOT_REPRODUCED: "#f8d7da", NOT_RUN: "#eeeeee"}
+    style = table.style.hide(axis="index").set_table_styles(
+        [{"selector": "", "props": [("font-size", "0.85em")]},
+         {"selector": "th, td", "props": [("padding", "0.3em 0.5em"), ("text-align", "left"),
+                                          ("vertical-align", "top")]}]
+    )  # fmt: skip
+    return style.map(lambda v: f"background-color: {colors[v]}" if v in colors else "", subset=["verdict"])
+
+
+def profile_table() -> pd.DataFrame:
+    """What each profile changes from the paper's settings, per experiment (read from the experiments)."""
+    from irem.config import EvalConfig, TrainConfig
+    from irem.experiments import REGISTRY
+
+    paper_values = {**asdict(TrainConfig()), **asdict(EvalConfig())}
+    rows = []
+    for name, e in REGISTRY.items():
+        if e.borrows_defaults:
+            continue
+        for profile in ("quick", "paper"):
+            values, options = e.defaults(profile, e.tasks[0])
+            changes = [f"{k} = {v:,}" if isinstance(v, int) and not isinstance(v, bool) else f"{k} = {v}"
+                       for k, v in values.items() if paper_values.get(k) != v]  # fmt: skip
+            changes += [f"{k} = {v}" for k, v in options.items()]
+            rows.append({"experiment": name, "profile": profile, "settings other than App. C's defaults":
+                         ", ".join(changes) or "none"})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def first_operation(composition, single) -> pd.DataFrame:
+    """Each method's error after one composed addition beside its single-addition error (same difficulty).
+
+    Both add two operands drawn like the training inputs, so they should agree up to the test sample.
+    """
+    rows = []
+    for method in dict.fromkeys(r.method for r in composition.records):
+        one, alone = composition.ours("addition", method, "1"), single.ours("addition", method, "same")
+        rows.append({"method": method_label(method), "1 operation (this chapter)": one,
+                     "single addition (continuous chapter)": alone, "ratio": one / alone,
+                     "profiles": f"{composition.profile} / {single.profile}"})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def energy_comparison(ours: Sequence[Record], release: Sequence[Record], nodes: int) -> pd.DataFrame:
+    """IREM with our graph energy and with the release's, per task: Table 1's errors and Fig. 2's at ``nodes``."""
+    rows = []
+    for name, recs in (("ours", ours), ("release", release)):
+        for task in dict.fromkeys(r.task for r in recs):
+            g = [r for r in recs if r.task == task and r.method == "irem"]
+            if not g:
+                continue
+            curve = mean_curve(g, "mse_by_step_by_nodes", str(nodes))
+            rows.append({"task": task_label(task), "energy": name, "parameters": g[0].parameters,
+                         "final training loss": _mean(g, lambda r: r.curves["train_loss"][-1][1]),
+                         "10 nodes": _mean(g, lambda r: r.metrics["same"]["mse"]),
+                         "15 nodes": _mean(g, lambda r: r.metrics["harder"]["mse"]),
+                         f"{nodes} nodes, step 5": float(curve[min(5, len(curve) - 1)]),
+                         f"{nodes} nodes, step {len(curve) - 1}": float(curve[-1]), "seeds": len(g)})  # fmt: skip
+    return pd.DataFrame(rows).sort_values(["task", "energy"], kind="stable").reset_index(drop=True)
+
+
+def restarts_summary(records: Sequence[Record]) -> pd.DataFrame:
+    """Per task and graph size: the error after the last step with 1 restart and with the most."""
+    rows = []
+    for task in dict.fromkeys(r.task for r in records):
+        g = [r for r in records if r.task == task and "restarts" in r.curves]
+        for n, by_k in g[0].curves["restarts"].items() if g else ():
+            ks = list(by_k)
+            first, last = (float(mean_curve(g, "restarts", n, k)[-1]) for k in (ks[0], ks[-1]))
+            rows.append({"task": task_label(task), "nodes": int(n), f"k = {ks[0]}": first, f"k = {ks[-1]}": last,
+                         "ratio": last / first})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def energy_verdict(comparison: pd.DataFrame) -> dict:
+    """How often the release's graph energy has the lower error than ours in ``energy_comparison``'s table."""
+    from irem.config import TrainConfig
+
+    errors = [c for c in comparison.columns if "nodes" in c and "step 5" not in c]  # 10, 15, largest at the end
+    ours = comparison[comparison.energy == "ours"].set_index("task")[errors]
+    release = comparison[comparison.energy == "release"].set_index("task")[errors]
+    both = ours.index.intersection(release.index)
+    lower = int((release.loc[both] < ours.loc[both]).to_numpy().sum())
+    return {"energy_rows": ours.loc[both].size, "release_lower": lower, "energy_default": TrainConfig.graph_energy}
+
+
+def not_run_note(experiment: str) -> str:
+    """A Markdown note for a page section whose experiment has no stored records yet, with the command."""
+    return (f":::{{note}}\nNot run yet: no stored `{experiment}` records (quick or paper profile) for this section. "
+            f"`irem reproduce {experiment} --profile quick` makes them.\n:::\n")  # fmt: skip
