@@ -24,6 +24,9 @@ from irem.runs import Record  # noqa: E402
 from irem.tasks import make_task, task_label  # noqa: E402
 
 SPLIT_STYLES = {"same": "-", "harder": "--"}
+# text that stays readable when a figure is scaled down to the page's width
+plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "legend.fontsize": 9,
+                     "xtick.labelsize": 9, "ytick.labelsize": 9})  # fmt: skip
 MSE_CEILING = 10.0  # error axes stop here: a curve above it has diverged, and would squash every other one
 
 
@@ -31,7 +34,7 @@ def _legend_below(fig: Figure, ax, ncol: int = 4) -> None:
     """One legend for the figure, below its panels, from ``ax``'s labelled artists (never over the data)."""
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, loc="lower center", ncol=min(ncol, len(handles)), fontsize=8, frameon=False,
+        fig.legend(handles, labels, loc="lower center", ncol=min(ncol, len(handles)), frameon=False,
                    bbox_to_anchor=(0.5, 0.0))  # fmt: skip
         rows = -(-len(handles) // min(ncol, len(handles)))
         fig.tight_layout(rect=(0, 0.05 + 0.045 * rows, 1, 1))
@@ -60,7 +63,7 @@ def mse_vs_steps(records: Sequence[Record], split_labels: dict[str, str] | None 
     groups = group(records)
     tasks = list(dict.fromkeys(r.task for r in records))
     colors = method_colors()
-    fig, axes = plt.subplots(1, len(tasks), figsize=(4.4 * len(tasks), 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(tasks), figsize=(3.6 * len(tasks), 4.0), squeeze=False)
     for ax, task in zip(axes[0], tasks):
         for (t, method), recs in groups.items():
             if t != task:
@@ -188,7 +191,7 @@ def mse_vs_steps_by_size(records: Sequence[Record]) -> Figure:
     groups = group(recs)
     tasks = list(dict.fromkeys(r.task for r in recs))
     methods = [m for m in METHODS if any(m == k[1] for k in groups)]
-    fig, axes = plt.subplots(len(tasks), len(methods), figsize=(3.2 * len(methods), 2.7 * len(tasks)),
+    fig, axes = plt.subplots(len(tasks), len(methods), figsize=(2.9 * len(methods), 2.5 * len(tasks)),
                              squeeze=False, sharex=True)  # fmt: skip
     for i, task in enumerate(tasks):
         for j, method in enumerate(methods):
