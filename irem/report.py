@@ -754,11 +754,15 @@ def profile_table() -> pd.DataFrame:
 def first_operation(composition, single) -> pd.DataFrame:
     """Each method's error after one composed addition beside its single-addition error (same difficulty).
 
-    Both add two operands drawn like the training inputs, so they should agree up to the test sample.
+    Both add two operands drawn like the training inputs with the same trained models (the seeds of
+    the composition records), so they should agree up to the test sample.
     """
     rows = []
     for method in dict.fromkeys(r.method for r in composition.records):
-        one, alone = composition.ours("addition", method, "1"), single.ours("addition", method, "same")
+        seeds = {r.seed for r in composition.records if r.method == method}  # the same models on both sides
+        same = [r.metrics["same"]["mse"] for r in single.records
+                if r.method == method and r.task == "addition" and r.seed in seeds]  # fmt: skip
+        one, alone = composition.ours("addition", method, "1"), float(np.mean(same)) if same else float("nan")
         rows.append({"method": method_label(method), "1 operation (this chapter)": one,
                      "single addition (continuous chapter)": alone, "ratio": one / alone,
                      "profiles": f"{composition.profile} / {single.profile}"})  # fmt: skip
