@@ -558,9 +558,8 @@ def _basis(result) -> str:
     per_run = [len({r.seed for r in recs}) for recs in group(result.records).values()]
     low, high = min(per_run), max(per_run)
     seeds = f"{low} seed{'s' if high > 1 else ''}" if low == high else f"{low}-{high} seeds"
-    caveats = [c for c in ("fewer iterations than the paper" if result.profile != "paper" else "",
-                           "one seed" if low == 1 else "") if c]  # fmt: skip
-    return f"{result.profile}, {seeds}" + (f" ({'; '.join(caveats)})" if caveats else "")
+    caveat = " (fewer iterations than the paper)" if result.profile != "paper" else ""
+    return f"{result.profile}, {seeds}{caveat}"
 
 
 def table1_verdict(table: pd.DataFrame, method: str = "irem") -> tuple[str, str, str]:
