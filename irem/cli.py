@@ -5,6 +5,7 @@ Examples::
     irem train --task addition --method irem --profile quick --seed 0
     irem train --task addition --profile quick --set iterations=500 --set step_size=30
     irem reproduce continuous --profile quick --device cpu --jobs 2
+    irem reproduce all --profile paper --device auto --scheduler tcp://10.0.0.5:8786
     irem train --task shortest_path --method recurrent --profile quick
     irem show data/runs/continuous/*.json
     irem bench --tasks addition shortest_path --methods irem feedforward --device cuda

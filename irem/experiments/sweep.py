@@ -51,6 +51,10 @@ ALLOWED_FAILURES = 2  # local cluster: a run whose worker dies is rerun at most 
 CONNECT_TIMEOUT_S = 20  # how long to try to reach a user's scheduler before giving up
 WORKER_START_TIMEOUT_S = 120  # how long the local cluster's workers may take to start (import torch) when busy
 
+LOCAL_WORKER_CONFIG = {
+    "distributed.worker.daemon": False,  # a run that measures its training cost starts a child process
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,  # glibc's default (see _relax_malloc_trim)
+}
 _ONE_RUN_AT_A_TIME = threading.Lock()  # a worker with several threads still trains one model at a time
 
 
@@ -279,8 +283,7 @@ def run_sweep(
 
         bar = tqdm(total=summary.total, initial=summary.reused, unit="run", desc="sweep", disable=not progress,
                    file=sys.stderr)  # fmt: skip
-        # a run that measures its training cost starts a process: local workers must not be daemonic
-        with bar, dask.config.set({"distributed.worker.daemon": False}):
+        with bar, dask.config.set(LOCAL_WORKER_CONFIG):
             if remote:
                 cluster, client = None, connect(scheduler, scheduler_file)
                 task_args = (device, None, 1, retrain)  # weights cached in each worker's own directory
