@@ -11,8 +11,10 @@ from dataclasses import replace
 import torch
 from torch import Tensor
 
+from irem import minimize
 from irem.config import EvalConfig
-from irem.methods import Method
+from irem.methods import IREM, Method
+from irem.minimize import Trajectory
 from irem.tasks import DIFFICULTIES, Batch, Task
 from irem.tasks.continuous import Addition, ContinuousTask
 from irem.tasks.images import TEST_SIGMAS, Denoising, psnr
@@ -238,6 +240,58 @@ def step_size_sweep(method: Method, task: Task, options: EvalConfig, step_sizes:
                 "mean_halt_step": metrics["mean_halt_step"],
                 "mse_by_step": curves["mse_by_step"],
             }
+    return out
+
+
+def _stacked(trajectories: list[Trajectory]) -> tuple[Tensor, Tensor]:
+    """The answers (S+1, P, ...) and energies (S+1, P) of chunks of problems, joined along problems."""
+    return torch.cat([t.ys for t in trajectories], 1), torch.cat([t.energies for t in trajectories], 1)
+
+
+def difficulty(
+    method: IREM,
+    task: Addition,
+    options: EvalConfig,
+    generator: torch.Generator,
+    scales: tuple[float, ...],
+    step_sizes: tuple[float, ...],
+    halt_tols: tuple[float, ...],
+    steps: int,
+    at_steps: tuple[int, ...],
+) -> dict:
+    """What IREM's descent does as addition gets harder: operands from U(-s, s) for each s of ``scales``.
+
+    Per scale, on ``options.test_problems // 4`` problems: for each test-time step size of
+    ``step_sizes``, the MSE after each step of ``at_steps`` (up to ``steps``) and, for each
+    relative halting tolerance of ``halt_tols``, the mean halting step and the MSE there.
+    With the training step size also two checks of the energy itself: how often the true
+    answer has lower energy than where the descent from noise ends (then the descent, not
+    the energy, is at fault), and the MSE of a descent that starts at the true answer (if it
+    drifts away, the energy's minimum is not at the answer).
+    """
+    n = max(1, options.test_problems // 4)
+    at = [s for s in at_steps if s <= steps]
+    train_lambda = method.config.step_size
+    out: dict = {"steps": at, "scales": {}}
+    for scale in scales:
+        test = task.sample_scale(n, scale, generator)
+        entry: dict = {"label_variance": test.y.var(0, unbiased=False).mean().item(), "step_size": {}}
+        for lam in step_sizes:
+            opts = replace(options, test_step_size=lam)
+            ys, energies = _stacked([method.predict(c, steps, generator, opts) for c in test.split(options.eval_batch)])
+            sq_err = ((ys - test.y) ** 2).flatten(2).mean(-1)  # (S+1, P)
+            halting = {}
+            for tol in halt_tols:
+                stop = minimize.halting_steps(energies, tol, options.halt_patience)
+                halting[str(tol)] = {"mean_halt_step": stop.float().mean().item(),
+                                     "mse": sq_err.gather(0, stop[None]).mean().item()}  # fmt: skip
+            entry["step_size"][str(lam)] = {"mse_by_step": _round(sq_err.mean(1)[at]), "halting": halting}
+            if lam == train_lambda:
+                from_answer = [method.predict_from(c, c.y.clone(), steps, opts) for c in test.split(options.eval_batch)]
+                ys_a, energies_a = _stacked(from_answer)
+                entry["answer_lower"] = (energies_a[0] < energies[-1]).float().mean().item()
+                entry["mse_from_answer"] = _round(((ys_a - test.y) ** 2).flatten(2).mean(-1).mean(1)[at])
+        out["scales"][str(scale)] = entry
     return out
 
 

@@ -118,6 +118,11 @@ class IREM(Method):
 
     def predict(self, batch: Batch, steps: int, generator: torch.Generator, options: EvalConfig) -> Trajectory:
         y0, z0 = self._start(batch, generator)
+        return self.predict_from(batch, y0, steps, options, z0)
+
+    def predict_from(self, batch: Batch, y0: Tensor, steps: int, options: EvalConfig, z0: Tensor | None = None
+                     ) -> Trajectory:  # fmt: skip
+        """Test-time descent from the given answer ``y0`` (e.g. the true answer, to see where the minimum lies)."""
         step_size = options.test_step_size or self.config.step_size
         return minimize.predict(
             self._energy_of(batch.x),

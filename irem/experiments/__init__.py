@@ -30,7 +30,7 @@ from irem.experiments.core import (
 )  # fmt: skip
 
 # the experiments of the package, registered in this order (the order of `irem reproduce all`)
-for _module in ("continuous", "composition", "graph", "denoising", "ablations", "scratchpad", "compute"):
+for _module in ("continuous", "composition", "graph", "denoising", "ablations", "scratchpad", "compute", "difficulty"):
     import_module(f"irem.experiments.{_module}")
 
 __all__ = [

@@ -28,6 +28,7 @@ from irem.tasks.base import pick_network
 from irem.validate import check_choice, check_positive
 
 DIFFICULTIES = ("same", "harder")
+HARDER_SCALE = 2.5  # addition: the harder split's operands are U(-2.5, 2.5), the training ones U(-1, 1)
 SIDE = 20  # problems are SIDE x SIDE matrices
 RANK = 10  # rank of the low-rank factor in matrix completion
 
@@ -122,13 +123,20 @@ class Addition(ContinuousTask):
 
     def operands(self, n: int, generator: torch.Generator, harder: bool = False) -> Tensor:
         """``n`` operands drawn as the inputs a, b are: U(-1, 1)^size (harder: U(-2.5, 2.5)); (n, size)."""
-        r = 2.5 if harder else 1.0
-        return _uniform((n, self.y_dim), -r, r, generator)
+        return self.scaled_operands(n, HARDER_SCALE if harder else 1.0, generator)
+
+    def scaled_operands(self, n: int, scale: float, generator: torch.Generator) -> Tensor:
+        """``n`` operands from U(-scale, scale)^size, (n, size): a continuum of difficulties."""
+        check_positive("scale", scale)
+        return _uniform((n, self.y_dim), -scale, scale, generator)
+
+    def sample_scale(self, n: int, scale: float, generator: torch.Generator) -> Batch:
+        """``n`` problems whose operands are drawn from U(-scale, scale) (training: 1; ``harder``: 2.5)."""
+        check_positive("n", n, integer=True)
+        return self.problem(self.scaled_operands(n, scale, generator), self.scaled_operands(n, scale, generator))
 
     def _sample(self, n: int, harder: bool, gen: torch.Generator) -> Batch:
-        a = self.operands(n, gen, harder)
-        b = self.operands(n, gen, harder)
-        return self.problem(a, b)
+        return self.sample_scale(n, HARDER_SCALE if harder else 1.0, gen)
 
     @staticmethod
     def problem(a: Tensor, b: Tensor) -> Batch:

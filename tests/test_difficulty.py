@@ -1,0 +1,58 @@
+"""Harder addition: the scaled problems, and the difficulty evaluation against an energy whose minimum is known."""
+
+import pytest
+import torch
+from torch import nn
+
+from irem import evaluate
+from irem.config import EvalConfig, TrainConfig
+from irem.methods import make_method
+from irem.tasks import make_task
+
+
+def test_scaled_addition_draws_operands_from_the_given_range():
+    task = make_task("addition", size=50)
+    batch = task.sample_scale(400, 3.0, torch.Generator().manual_seed(0))
+    a, b = batch.x[:, :50], batch.x[:, 50:]
+    assert torch.equal(batch.y, a + b)
+    assert a.abs().max() <= 3.0 and a.abs().max() > 2.9  # U(-3, 3), not U(-1, 1)
+    assert a.var().item() == pytest.approx(3.0**2 / 3, rel=0.05)
+    # the harder split is the scale 2.5, drawn the same way
+    harder = task.sample(8, "harder", torch.Generator().manual_seed(1))
+    assert torch.equal(harder.x, task.sample_scale(8, 2.5, torch.Generator().manual_seed(1)).x)
+    with pytest.raises(ValueError, match="scale"):
+        task.sample_scale(8, 0.0, torch.Generator())
+
+
+class _SquaredDistance(nn.Module):
+    """E(x, y) = |y - (a + b)|^2: its minimum is the answer, and a step of size lam scales the error by (1 - 2 lam)."""
+
+    def forward(self, x, y, z=None):
+        d = y.shape[1]
+        return ((y - x[:, :d] - x[:, d:]) ** 2).sum(-1)
+
+
+def test_difficulty_follows_the_analytic_descent_of_a_known_energy():
+    task = make_task("addition", size=10)
+    irem = make_method("irem", task, TrainConfig(step_size=0.1, hidden=8))
+    irem.energy = _SquaredDistance()
+    options = EvalConfig(test_problems=40, eval_batch=4, halt_patience=1)
+    gen = torch.Generator().manual_seed(0)
+    out = evaluate.difficulty(irem, task, options, gen, scales=(1.0, 3.0), step_sizes=(0.05, 0.1),
+                              halt_tols=(1e-3,), steps=6, at_steps=(0, 1, 2, 6, 99))  # fmt: skip
+    assert out["steps"] == [0, 1, 2, 6]
+    for scale in ("1.0", "3.0"):
+        entry = out["scales"][scale]
+        for lam, by_lambda in entry["step_size"].items():
+            curve = by_lambda["mse_by_step"]
+            ratio = (1 - 2 * float(lam)) ** 2  # per step, on the squared error
+            for (s0, e0), (s1, e1) in zip(zip(out["steps"], curve), zip(out["steps"][1:], curve[1:])):
+                assert e1 == pytest.approx(e0 * ratio ** (s1 - s0), rel=1e-4)
+            assert by_lambda["halting"]["0.001"]["mean_halt_step"] == 6  # never stalls
+        # the true answer is this energy's minimum: lower than where the descent ends, and it stays there
+        assert entry["answer_lower"] == 1.0
+        assert entry["mse_from_answer"] == [0.0] * 4
+    # harder problems start farther from the answer (U(-1, 1) starts, answers of variance 2 s^2 / 3)
+    assert out["scales"]["3.0"]["label_variance"] == pytest.approx(6.0, rel=0.3)
+    assert out["scales"]["3.0"]["step_size"]["0.1"]["mse_by_step"][0] > out["scales"]["1.0"]["step_size"]["0.1"][
+        "mse_by_step"][0]  # fmt: skip
