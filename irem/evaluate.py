@@ -182,13 +182,16 @@ def denoising(
 
     Each (image, sigma) pair has its own fixed noise seed. Returns ``(metrics, curves)``:
     per sigma the mean PSNR of the answer (at halting for IREM), at ``DENOISING_STEPS`` and of
-    the noisy input, and the PSNR-by-step curve; and, at the largest sigma, a ``crop``-pixel
+    the noisy input, for an energy also after as many steps started from the clean image
+    (``psnr_from_clean``: below the clean image's infinite PSNR when its minimum is elsewhere), and the
+    PSNR-by-step curve; and, at the largest sigma, a ``crop``-pixel
     centre of the first test image: noisy, the answers, clean (8-bit, for Fig. 8).
     """
     steps = options.test_steps if method.iterative else 1
+    from_clean = hasattr(method, "predict_from")  # an energy: also descend from the clean image
     metrics, curves = {}, {"psnr_by_step": {}}
     for sigma in TEST_SIGMAS:
-        by_step, at_halt, sq_err, noisy, halt_steps = [], [], [], [], []
+        by_step, at_halt, sq_err, noisy, halt_steps, clean_end = [], [], [], [], [], []
         for i in range(len(task.test_images)):
             gen = torch.Generator(device=device).manual_seed(seed + 1000 * sigma + i)
             batch = task.test_batch(i, sigma, gen)
@@ -199,6 +202,9 @@ def denoising(
             sq_err.append(((answer.clamp(0, 1) - batch.y) ** 2).mean().item())
             noisy.append(psnr(batch.x, batch.y).item())
             halt_steps.append(traj.halt_step.float().item())
+            if from_clean:  # where the energy's minimum lies: a descent from the answer stays there if it is one
+                end = method.predict_from(batch, batch.y.clone(), steps, options).ys[-1]
+                clean_end.append(psnr(end, batch.y).item())
             if i == 0 and sigma == max(TEST_SIGMAS):
                 h, w = batch.y.shape[-2:]
                 rows, cols = slice(max(0, (h - crop) // 2), None), slice(max(0, (w - crop) // 2), None)
@@ -220,6 +226,8 @@ def denoising(
             "psnr_by_steps": {str(s): curve[s].item() for s in DENOISING_STEPS if s <= steps},
             "mean_halt_step": sum(halt_steps) / n,
         }
+        if from_clean:
+            metrics[str(sigma)]["psnr_from_clean"] = sum(clean_end) / n
         curves["psnr_by_step"][str(sigma)] = _round(curve)
     return metrics, curves
 

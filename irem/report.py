@@ -374,6 +374,10 @@ def denoising_table(records: Sequence[Record]) -> pd.DataFrame:
         for k in irem[0].metrics[str(sigmas[0])]["psnr_by_steps"]:
             rows.append({"method": f"IREM, {k} steps", **mean(irem, lambda m, k=k: m["psnr_by_steps"][k])})
         rows.append({"method": "IREM, at halting", **mean(irem, lambda m: m["psnr"])})
+        if "psnr_from_clean" in irem[0].metrics[str(sigmas[0])]:
+            steps = irem[0].config["eval"]["test_steps"]
+            rows.append({"method": f"IREM from the clean image, {steps} steps",
+                         **mean(irem, lambda m: m["psnr_from_clean"])})  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -387,9 +391,10 @@ def denoising_summary(records: Sequence[Record]) -> dict:
         return float(psnr.loc[row, col]) if row in psnr.index else float("nan")
 
     irem_5, irem_100, dncnn = ours("IREM, 5 steps"), ours("IREM, 100 steps"), ours("DnCNN (feedforward)")
+    from_clean = next((ours(row) for row in psnr.index if row.startswith("IREM from the clean")), float("nan"))
     return {"sigma_max": sigma, "irem_5": irem_5, "irem_100": irem_100, "dncnn": dncnn,
             "steps_gain": irem_100 - irem_5, "vs_dncnn": "above" if irem_100 > dncnn else "below",
-            "gap": abs(irem_100 - dncnn)}  # fmt: skip
+            "gap": abs(irem_100 - dncnn), "from_clean": from_clean}  # fmt: skip
 
 
 # --- ablations -----------------------------------------------------------------------------------
@@ -656,6 +661,12 @@ def verdicts(results: dict) -> pd.DataFrame:
             "per task: error after the last step below that after step 5, and below the recurrent baseline's")
     if cont is not None:
         ours, verdict = harder_steps_verdict(cont.records)
+        if results.get("difficulty") is not None:  # why, from the difficulty experiment
+            d = difficulty_summary(results["difficulty"].records)
+            where = ("where descents from random starts end: the energy's minimum is off the answer" if d["same_end"]
+                     else "not where descents from random starts end")
+            ours += (f"; why: on addition at U(-{d['scale']}, {d['scale']}), a descent started at the true answer ends "
+                     f"at {d['from_answer_end']:.3g}, {where}")  # fmt: skip
         add("Fig. 3: running the minimisation longer solves harder problems better", "error falls with more steps",
             ours, verdict, cont, "per task: the harder error after the last step below 90 % of that after step 10")
         example = next((r for r in cont.records if "example_error" in r.curves and r.method == "irem"), None)
@@ -797,6 +808,76 @@ def restarts_summary(records: Sequence[Record]) -> pd.DataFrame:
             rows.append({"task": task_label(task), "nodes": int(n), f"k = {ks[0]}": first, f"k = {ks[-1]}": last,
                          "ratio": last / first})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+# --- harder problems (the difficulty experiment) -------------------------------------------------
+
+
+def _difficulty(records: Sequence[Record], scale: str, get: Callable[[dict, str], object]) -> np.ndarray:
+    """``get(entry, training step size)`` of each record's difficulty entry at operand ``scale``, one row per seed."""
+    return np.array([get(r.curves["difficulty"]["scales"][scale], str(r.config["train"]["step_size"]))
+                     for r in records if "difficulty" in r.curves], dtype=float)  # fmt: skip
+
+
+def difficulty_table(records: Sequence[Record], tol: str = "0.001") -> pd.DataFrame:
+    """Per operand scale, means over seeds, with the training step size.
+
+    IREM's error after 10, 80 and the last step, where a descent started at the true answer ends,
+    how often the answer has the lower energy, and the halting step with its error (relative
+    tolerance ``tol``).
+    """
+    recs = [r for r in records if "difficulty" in r.curves]
+    if not recs:
+        return pd.DataFrame()
+    steps = recs[0].curves["difficulty"]["steps"]
+    columns = {f"{s} steps": steps.index(s) for s in (10, 80, steps[-1]) if s in steps}
+    rows = []
+    for scale in recs[0].curves["difficulty"]["scales"]:
+        at = lambda get, scale=scale: _difficulty(recs, scale, get).mean()  # noqa: E731
+        row = {"operands": f"U(-{scale}, {scale})", "label variance": at(lambda e, lam: e["label_variance"])}
+        for name, i in columns.items():
+            row[name] = at(lambda e, lam, i=i: e["step_size"][lam]["mse_by_step"][i])
+        row["from the answer"] = at(lambda e, lam: e["mse_from_answer"][-1])
+        row["answer lower (%)"] = 100 * at(lambda e, lam: e["answer_lower"])
+        row["halting step"] = at(lambda e, lam: e["step_size"][lam]["halting"][tol]["mean_halt_step"])
+        row["at halting"] = at(lambda e, lam: e["step_size"][lam]["halting"][tol]["mse"])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def difficulty_summary(records: Sequence[Record], scale: str = "2.5") -> dict:
+    """Numbers for the prose on harder problems at operand ``scale`` (the harder split's), means over seeds.
+
+    ``falls`` (the training step size) and ``small_falls`` (the smallest test-time step size) hold
+    when the error after 80 steps is below 90 % of that after 10 in every seed; ``same_end`` when
+    the descents from noise with every step size and the one from the answer end within 5 % of
+    each other in every seed (they all reach the same minimum).
+    """
+    recs = [r for r in records if "difficulty" in r.curves]
+    first = recs[0].curves["difficulty"]
+    steps, scales = first["steps"], sorted(first["scales"], key=float)
+    i10, i80 = steps.index(10), steps.index(80)
+    small = min(first["scales"][scale]["step_size"], key=float)  # the smallest test-time step size
+    trained = _difficulty(recs, scale, lambda e, lam: e["step_size"][lam]["mse_by_step"])  # (seeds, steps)
+    slow = _difficulty(recs, scale, lambda e, lam: e["step_size"][small]["mse_by_step"])
+    from_answer = _difficulty(recs, scale, lambda e, lam: e["mse_from_answer"])
+    ends = np.stack([_difficulty(recs, scale, lambda e, lam, k=k: e["step_size"][k]["mse_by_step"][-1])
+                     for k in first["scales"][scale]["step_size"]] + [from_answer[:, -1]])  # fmt: skip
+    halting = [_difficulty(recs, s, lambda e, lam: e["step_size"][lam]["halting"]["0.001"]["mean_halt_step"]).mean()
+               for s in scales]  # fmt: skip
+    return {
+        "scale": scale, "seeds": len(recs), "steps": steps[-1], "small_lambda": small,
+        "at_10": trained[:, i10].mean(), "at_80": trained[:, i80].mean(),
+        "falls": bool((trained[:, i80] < 0.9 * trained[:, i10]).all()),
+        "small_at_10": slow[:, i10].mean(), "small_at_80": slow[:, i80].mean(), "small_at_end": slow[:, -1].mean(),
+        "small_falls": bool((slow[:, i80] < 0.9 * slow[:, i10]).all()),
+        "from_answer_step1": from_answer[:, 1].mean(), "from_answer_end": from_answer[:, -1].mean(),
+        "same_end": bool((ends.max(0) <= 1.05 * ends.min(0)).all()),
+        "answer_lower": 100 * _difficulty(recs, scale, lambda e, lam: e["answer_lower"]).mean(),
+        "halt_min": min(halting), "halt_max": max(halting), "smallest": scales[0], "largest": scales[-1],
+        "end_smallest": _difficulty(recs, scales[0], lambda e, lam: e["mse_from_answer"][-1]).mean(),
+        "end_largest": _difficulty(recs, scales[-1], lambda e, lam: e["mse_from_answer"][-1]).mean(),
+    }  # fmt: skip
 
 
 def energy_verdict(comparison: pd.DataFrame) -> dict:

@@ -7,8 +7,8 @@ from conftest import gen
 from skimage.io import imsave
 from skimage.metrics import peak_signal_noise_ratio
 
-from irem import experiments, plots, report
-from irem.config import TrainConfig
+from irem import evaluate, experiments, plots, report
+from irem.config import EvalConfig, TrainConfig
 from irem.methods import make_method
 from irem.tasks import make_task
 from irem.tasks.images import SKIMAGE_TEST, SKIMAGE_TRAIN, TRAIN_SIGMAS, psnr
@@ -112,3 +112,20 @@ def test_denoising_experiment_smoke(tmp_path):
     for fig in (plots.psnr_vs_steps(result.records), plots.denoising_example(result.records)):
         assert fig.axes
     assert not report.paper_denoising_table().empty
+
+
+class _TowardsInput(torch.nn.Module):
+    """E(x, y) = |y - x|^2 / 2: its minimum is the noisy input, so a step of size 1 lands on it from anywhere."""
+
+    def forward(self, x, y, z=None):
+        return 0.5 * ((y - x) ** 2).flatten(1).sum(-1)
+
+
+def test_descent_from_the_clean_image_ends_at_the_energy_minimum():
+    task = make_task("denoising", patch=16, test_crop=24)
+    irem = make_method("irem", task, TrainConfig(hidden=8, step_size=1.0))
+    irem.energy = _TowardsInput()
+    metrics, _ = evaluate.denoising(irem, task, EvalConfig(test_steps=3), torch.device("cpu"), seed=0)
+    for m in metrics.values():  # started at the clean image, the descent ends at the noisy input (the minimum)
+        assert m["psnr_from_clean"] == pytest.approx(m["psnr_noisy"], abs=1e-3)
+        assert m["psnr"] == pytest.approx(m["psnr_noisy"], abs=1e-3)  # from the noisy input it never moves
