@@ -356,3 +356,45 @@ def restarts(records: Sequence[Record]) -> Figure:
                 ax.set_ylabel("test MSE")
     _legend_below(fig, axes[0][0])
     return fig
+
+
+def difficulty(records: Sequence[Record]) -> Figure:
+    """IREM on addition over a continuum of operand scales (the difficulty experiment), means over seeds.
+
+    Left: error against reasoning steps at each scale with the training step size, from random
+    starts (solid) and from the true answer (dashed). Right: the error after the last step
+    against the scale, for each test-time step size and from the answer, and the error at halting.
+    """
+    recs = [r for r in records if "difficulty" in r.curves]
+    first = recs[0].curves["difficulty"]
+    steps, scales = np.asarray(first["steps"]), list(first["scales"])
+    train = str(recs[0].config["train"]["step_size"])
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    colors = sns.color_palette("mako_r", len(scales) + 1)[1:]
+    for color, scale in zip(colors, scales):
+        noise = mean_curve(recs, "difficulty", "scales", scale, "step_size", train, "mse_by_step")
+        answer = mean_curve(recs, "difficulty", "scales", scale, "mse_from_answer")
+        label = f"U(-{scale}, {scale})" + (" (training)" if float(scale) == 1 else "")
+        left.plot(steps, noise, color=color, label=label)
+        left.plot(steps[1:], answer[1:], color=color, ls="--")  # step 0 is the answer itself (error 0)
+    left.set(xscale="symlog", yscale="log", xlabel="reasoning steps", ylabel="test MSE",
+             title=f"error against steps (λ = {float(train):g}); dashed: from the answer")  # fmt: skip
+    left.set_xlim(0, steps[-1])
+    left.legend(title="operands", fontsize=8, title_fontsize=8, loc="upper right")
+    x = [float(s) for s in scales]
+    for marker, lam in zip("o^s", first["scales"][scales[0]]["step_size"]):
+        end = [mean_curve(recs, "difficulty", "scales", s, "step_size", lam, "mse_by_step")[-1] for s in scales]
+        right.plot(x, end, marker=marker, ls="none", ms=7, mfc="none", label=f"from noise, λ = {float(lam):g}")
+    answer = [mean_curve(recs, "difficulty", "scales", s, "mse_from_answer")[-1] for s in scales]
+    right.plot(x, answer, "k--", label="from the true answer")
+    halted = [np.mean([r.curves["difficulty"]["scales"][s]["step_size"][train]["halting"]["0.001"]["mse"]
+                       for r in recs]) for s in scales]  # fmt: skip
+    right.plot(x, halted, "x", color="#d55e00", ms=8, label="at halting")
+    right.axvline(1.0, color="0.6", lw=0.8)
+    right.set(yscale="log", xlabel="operand range s: a, b ~ U(-s, s)", ylabel="test MSE",
+              title=f"after {steps[-1]} steps, against difficulty")  # fmt: skip
+    right.legend(fontsize=8, loc="upper left")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -9,7 +9,7 @@ so every number in the book's prose is computed here, from records, and tested.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -394,7 +394,31 @@ def denoising_summary(records: Sequence[Record]) -> dict:
     from_clean = next((ours(row) for row in psnr.index if row.startswith("IREM from the clean")), float("nan"))
     return {"sigma_max": sigma, "irem_5": irem_5, "irem_100": irem_100, "dncnn": dncnn,
             "steps_gain": irem_100 - irem_5, "vs_dncnn": "above" if irem_100 > dncnn else "below",
-            "gap": abs(irem_100 - dncnn), "from_clean": from_clean}  # fmt: skip
+            "gap": abs(irem_100 - dncnn), "from_clean": from_clean,
+            "steps": next((r.config["eval"]["test_steps"] for r in records if r.method == "irem"), 0)}  # fmt: skip
+
+
+def denoising_step_sizes(by_step_size: Mapping[float, Sequence[Record]]) -> pd.DataFrame:
+    """IREM trained with each step size (its records per lambda), at the largest sigma.
+
+    PSNR after each reported step count, the gain from the first to the last, the PSNR of the
+    descent started at the clean image, and the mean halting step.
+    """
+    rows = []
+    for lam, records in by_step_size.items():
+        irem = [r for r in records if r.method == "irem"]
+        if not irem:
+            continue
+        sigma = str(max(int(s) for s in irem[0].metrics))
+        at = {k: [r.metrics[sigma][k] for r in irem] for k in ("psnr_by_steps", "mean_halt_step")}
+        by_steps = {k: float(np.mean([m[k] for m in at["psnr_by_steps"]])) for k in at["psnr_by_steps"][0]}
+        first, last = min(by_steps, key=int), max(by_steps, key=int)
+        from_clean = [r.metrics[sigma].get("psnr_from_clean", np.nan) for r in irem]
+        rows.append({"training λ": lam, "σ": int(sigma), **{f"{k} steps": v for k, v in by_steps.items()},
+                     f"{last} − {first} steps (dB)": by_steps[last] - by_steps[first],
+                     "from the clean image": float(np.mean(from_clean)),
+                     "halting step": float(np.mean(at["mean_halt_step"]))})  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 # --- ablations -----------------------------------------------------------------------------------
@@ -849,14 +873,15 @@ def difficulty_summary(records: Sequence[Record], scale: str = "2.5") -> dict:
     """Numbers for the prose on harder problems at operand ``scale`` (the harder split's), means over seeds.
 
     ``falls`` (the training step size) and ``small_falls`` (the smallest test-time step size) hold
-    when the error after 80 steps is below 90 % of that after 10 in every seed; ``same_end`` when
+    when the error after ``late`` (80) steps is below 90 % of that after ``early`` (10) in every seed; ``same_end`` when
     the descents from noise with every step size and the one from the answer end within 5 % of
     each other in every seed (they all reach the same minimum).
     """
     recs = [r for r in records if "difficulty" in r.curves]
     first = recs[0].curves["difficulty"]
     steps, scales = first["steps"], sorted(first["scales"], key=float)
-    i10, i80 = steps.index(10), steps.index(80)
+    early, late = min(10, steps[-1]), max(s for s in steps if s <= 80)  # 10 and 80 steps, where run that far
+    i10, i80 = steps.index(early), steps.index(late)
     small = min(first["scales"][scale]["step_size"], key=float)  # the smallest test-time step size
     trained = _difficulty(recs, scale, lambda e, lam: e["step_size"][lam]["mse_by_step"])  # (seeds, steps)
     slow = _difficulty(recs, scale, lambda e, lam: e["step_size"][small]["mse_by_step"])
@@ -866,7 +891,7 @@ def difficulty_summary(records: Sequence[Record], scale: str = "2.5") -> dict:
     halting = [_difficulty(recs, s, lambda e, lam: e["step_size"][lam]["halting"]["0.001"]["mean_halt_step"]).mean()
                for s in scales]  # fmt: skip
     return {
-        "scale": scale, "seeds": len(recs), "steps": steps[-1], "small_lambda": small,
+        "scale": scale, "seeds": len(recs), "steps": steps[-1], "early": early, "late": late, "small_lambda": small,
         "at_10": trained[:, i10].mean(), "at_80": trained[:, i80].mean(),
         "falls": bool((trained[:, i80] < 0.9 * trained[:, i10]).all()),
         "small_at_10": slow[:, i10].mean(), "small_at_80": slow[:, i80].mean(), "small_at_end": slow[:, -1].mean(),

@@ -56,3 +56,24 @@ def test_difficulty_follows_the_analytic_descent_of_a_known_energy():
     assert out["scales"]["3.0"]["label_variance"] == pytest.approx(6.0, rel=0.3)
     assert out["scales"]["3.0"]["step_size"]["0.1"]["mse_by_step"][0] > out["scales"]["1.0"]["step_size"]["0.1"][
         "mse_by_step"][0]  # fmt: skip
+
+
+def test_difficulty_experiment_reuses_the_continuous_weights_and_feeds_the_book(tmp_path):
+    from irem import experiments, plots, report
+    from irem.experiments.difficulty import SCALES
+
+    kw = dict(profile="smoke", tasks=["addition"], methods=["irem"], seeds=1, device="cpu", runs_dir=tmp_path,
+              progress=False)  # fmt: skip
+    cont = experiments.run("continuous", **kw)
+    diff = experiments.run("difficulty", **kw)
+    rec = diff.records[0]
+    assert rec.provenance["weights"] == "reused" and rec.curves["train_loss"] == cont.records[0].curves["train_loss"]
+    table = report.difficulty_table(diff.records)
+    assert list(table.operands) == [f"U(-{s}, {s})" for s in SCALES]
+    assert table["label variance"].is_monotonic_increasing  # wider operands, wider answers
+    summary = report.difficulty_summary(diff.records)
+    assert summary["scale"] == "2.5" and 0 <= summary["answer_lower"] <= 100
+    assert len(plots.difficulty(diff.records).axes) == 2
+    row = report.verdicts({"continuous": cont, "difficulty": diff}).set_index("claim of the paper").filter(
+        like="Fig. 3", axis=0)  # fmt: skip
+    assert "from the true answer" not in row.ours.iloc[0] and "descent started at the true answer" in row.ours.iloc[0]

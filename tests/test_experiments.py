@@ -112,3 +112,18 @@ def test_budget_note_flags_runs_shorter_than_the_papers(smoke):
     assert "not have converged" not in report.budget_note(cont, paper_iterations=30)
     table = report.provenance_table({"continuous": cont})
     assert table.loc[0, "profile"] == "smoke" and table.loc[0, "records"] == len(cont.records)
+
+
+def test_stored_by_task_shows_each_task_at_its_own_profile(monkeypatch):
+    from irem.experiments import core
+
+    ablations = experiments.get("ablations")
+    stored = {"shortest_path": core.ExperimentResult(ablations, "quick", ["sp"], 1),
+              "addition": core.ExperimentResult(ablations, "paper", ["add"], 1)}  # fmt: skip
+    monkeypatch.setattr(core, "stored", lambda name, tasks, **kw: stored[tasks[0]])
+    result = experiments.stored_by_task("ablations", profile="best")
+    assert result.profile == "quick (shortest_path), paper (addition)" and result.records == ["sp", "add"]
+    stored["shortest_path"] = None  # a task with nothing stored is left out; one profile is named plainly
+    assert experiments.stored_by_task("ablations").profile == "paper"
+    stored["addition"] = None
+    assert experiments.stored_by_task("ablations") is None

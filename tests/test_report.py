@@ -71,14 +71,19 @@ def test_scratchpad_table_and_verdict():
 
 
 def test_denoising_summary():
-    def rec(method, psnr, by_steps):
-        m = {"mse": 0.01, "psnr": psnr, "psnr_noisy": 12.0, "psnr_by_steps": by_steps, "mean_halt_step": 5.0}
-        return record("denoising", method, metrics={"45": m, "75": m})
+    def rec(method, psnr, by_steps, **extra):
+        m = {"mse": 0.01, "psnr": psnr, "psnr_noisy": 12.0, "psnr_by_steps": by_steps, "mean_halt_step": 5.0, **extra}
+        r = record("denoising", method, metrics={"45": m, "75": m})
+        r.config["eval"]["test_steps"] = 100
+        return r
 
-    recs = [rec("irem", 22.0, {"5": 21.0, "100": 22.5}), rec("feedforward", 21.5, {})]
+    recs = [rec("irem", 22.0, {"5": 21.0, "100": 22.5}, psnr_from_clean=30.0), rec("feedforward", 21.5, {})]
     assert report.denoising_summary(recs) == pytest.approx({"sigma_max": 75, "irem_5": 21.0, "irem_100": 22.5,
                                                             "dncnn": 21.5, "steps_gain": 1.5, "vs_dncnn": "above",
-                                                            "gap": 1.0})  # fmt: skip
+                                                            "gap": 1.0, "from_clean": 30.0, "steps": 100})  # fmt: skip
+    table = report.denoising_step_sizes({1.0: recs, 0.1: [rec("irem", 20.0, {"5": 19.0, "100": 20.5})]})
+    assert list(table["training λ"]) == [1.0, 0.1] and list(table["100 − 5 steps (dB)"]) == pytest.approx([1.5, 1.5])
+    assert table["from the clean image"].iloc[0] == 30.0 and math.isnan(table["from the clean image"].iloc[1])
 
 
 def test_fig2_summary_and_mean_curve_with_diverged_steps():

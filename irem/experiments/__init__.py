@@ -27,6 +27,7 @@ from irem.experiments.core import (
     run_all,
     run_spec,
     stored,
+    stored_by_task,
 )  # fmt: skip
 
 # the experiments of the package, registered in this order (the order of `irem reproduce all`)
@@ -35,5 +36,5 @@ for _module in ("continuous", "composition", "graph", "denoising", "ablations", 
 
 __all__ = [
     "REGISTRY", "TEST_SEED", "Experiment", "ExperimentResult", "best_profile", "get", "home_of", "register",
-    "resolve_device", "run", "run_all", "run_spec", "stored",
+    "resolve_device", "run", "run_all", "run_spec", "stored", "stored_by_task",
 ]  # fmt: skip

@@ -416,6 +416,24 @@ def run(
     return ExperimentResult(experiment, profile, records, seeds)
 
 
+def stored_by_task(name: str, **kwargs) -> ExperimentResult | None:
+    """As :func:`stored`, with each task at its own most complete profile (``profile="best"``).
+
+    For experiments whose tasks make separate tables (the ablations: Table 2 on shortest path,
+    Table 3 on addition), so that one table at the paper profile is shown before the other's
+    runs are done. Where the profiles differ, the result's ``profile`` names each task's.
+    """
+    tasks = kwargs.pop("tasks", None) or get(name).tasks
+    parts = {t: stored(name, tasks=[t], **kwargs) for t in tasks}
+    parts = {t: r for t, r in parts.items() if r is not None}
+    if not parts:
+        return None
+    profiles = {r.profile for r in parts.values()}
+    profile = profiles.pop() if len(profiles) == 1 else ", ".join(f"{r.profile} ({t})" for t, r in parts.items())
+    first = next(iter(parts.values()))
+    return ExperimentResult(first.experiment, profile, [rec for r in parts.values() for rec in r.records], first.seeds)
+
+
 def stored(name: str, **kwargs) -> ExperimentResult | None:
     """``run(name, **kwargs)``, or ``None`` where nothing is stored for ``profile="best"`` to show.
 
