@@ -18,10 +18,8 @@ limit it is.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import statistics
-import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -178,12 +176,14 @@ def _measure(
     flop_iterations: int = 0,
     peak: bool = False,
     nodes: int | None = None,
+    summary_only: bool = False,
 ) -> dict:
     """Train ``spec``'s method with the real loop for ``warmup + iterations + flop_iterations`` iterations.
 
     Times every iteration (the interval between optimiser steps; wall clock and this process's
     CPU time), then counts the FLOPs of the last ``flop_iterations`` iterations (untimed: counting
     slows them down), then, with ``peak``, times ``torch.mm`` at the shapes they used.
+    ``summary_only``: return only what run records store (speed, peak memory).
     """
     from irem.train import train  # the spawned process imports what it needs
 
@@ -231,12 +231,12 @@ def _measure(
     wall = [b[0] - a[0] for a, b in zip(marks[:-1], marks[1:])][warmup:]
     cpu = [b[1] - a[1] for a, b in zip(marks[:-1], marks[1:])][warmup:]
     out = {
-        "iters_per_s": timed / (ends[-1][0] - start[0]),
+        "iters_per_s": len(wall) / sum(wall),  # the timed iterations (all of them when there is no warm-up)
         "peak_memory_mb": peak_memory / 2**20,
         "memory_measure": MEMORY_KINDS[dev.type],
         "iterations": timed,
     }
-    if not warmup and not flop_iterations and not peak:
+    if summary_only:
         return out  # what run records store
     out.update(
         warmup=warmup,
@@ -276,9 +276,8 @@ def training_cost(spec: runs.RunSpec, device: torch.device, iterations: int = 30
     ``fresh_process=False`` measures in this process: fast, but the memory figure then depends
     on what ran before (the smoke profile uses it, where numbers mean nothing anyway).
     """
-    if not fresh_process:
-        return _measure(spec, str(device), iterations)
-    return _in_fresh_process(_measure, spec, str(device), iterations)
+    args = (spec, str(device), iterations, 0, 0, False, None, True)
+    return _in_fresh_process(_measure, *args) if fresh_process else _measure(*args)
 
 
 def bench(
@@ -383,7 +382,7 @@ def bench_rows(
                 nodes = value if name == "nodes" else None
                 result = bench(spec, device, nodes=nodes, **options)
                 rows.append({"task": task, "method": method, **({name: value} if name else {}),
-                             "precision": getattr(spec.train, "precision", "fp32"), **result})  # fmt: skip
+                             "precision": spec.train.precision, **result})  # fmt: skip
     return rows
 
 
@@ -413,10 +412,5 @@ def write_json(path: str | Path, rows: list[dict], device: torch.device, setting
     """``rows`` with the settings that produced them and their provenance, written atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"provenance": provenance(device), "settings": settings, "rows": rows}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(json.dumps(doc, indent=1) + "\n")
-    os.chmod(tmp, 0o644)  # mkstemp makes it private; results are for everyone to read
-    os.replace(tmp, path)
+    runs.write_json_atomic({"provenance": provenance(device), "settings": settings, "rows": rows}, path)
     return path

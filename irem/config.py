@@ -21,7 +21,6 @@ PRECISIONS = ("fp32", "bf16")  # IREM training: the energy's arithmetic (the ans
 class TrainConfig:
     """How to train a method (Alg. 1); defaults follow the paper's App. C."""
 
-    # fields added after run records were first stored (see ``stored``)
     # fields added after run records were first stored, with the behaviour before they existed
     # (see ``stored``); a later change of a field's default never takes over an older record's name
     ADDED_LATER: ClassVar[dict[str, object]] = {"graph_energy": "ours", "precision": "fp32"}

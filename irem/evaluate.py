@@ -188,7 +188,7 @@ def denoising(
     centre of the first test image: noisy, the answers, clean (8-bit, for Fig. 8).
     """
     steps = options.test_steps if method.iterative else 1
-    from_clean = hasattr(method, "predict_from")  # an energy: also descend from the clean image
+    from_clean = isinstance(method, IREM)  # an energy: also descend from the clean image
     metrics, curves = {}, {"psnr_by_step": {}}
     for sigma in TEST_SIGMAS:
         by_step, at_halt, sq_err, noisy, halt_steps, clean_end = [], [], [], [], [], []
@@ -203,7 +203,7 @@ def denoising(
             noisy.append(psnr(batch.x, batch.y).item())
             halt_steps.append(traj.halt_step.float().item())
             if from_clean:  # where the energy's minimum lies: a descent from the answer stays there if it is one
-                end = method.predict_from(batch, batch.y.clone(), steps, options).ys[-1]
+                end = method.predict_from(batch, batch.y.clone(), steps, gen, options).ys[-1]
                 clean_end.append(psnr(end, batch.y).item())
             if i == 0 and sigma == max(TEST_SIGMAS):
                 h, w = batch.y.shape[-2:]
@@ -295,7 +295,8 @@ def difficulty(
                                      "mse": sq_err.gather(0, stop[None]).mean().item()}  # fmt: skip
             entry["step_size"][str(lam)] = {"mse_by_step": _round(sq_err.mean(1)[at]), "halting": halting}
             if lam == train_lambda:
-                from_answer = [method.predict_from(c, c.y.clone(), steps, opts) for c in test.split(options.eval_batch)]
+                from_answer = [method.predict_from(c, c.y.clone(), steps, generator, opts)
+                               for c in test.split(options.eval_batch)]  # fmt: skip
                 ys_a, energies_a = _stacked(from_answer)
                 entry["answer_lower"] = (energies_a[0] < energies[-1]).float().mean().item()
                 entry["mse_from_answer"] = _round(((ys_a - test.y) ** 2).flatten(2).mean(-1).mean(1)[at])

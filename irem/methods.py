@@ -118,11 +118,16 @@ class IREM(Method):
 
     def predict(self, batch: Batch, steps: int, generator: torch.Generator, options: EvalConfig) -> Trajectory:
         y0, z0 = self._start(batch, generator)
-        return self.predict_from(batch, y0, steps, options, z0)
+        return self.predict_from(batch, y0, steps, generator, options, z0)
 
-    def predict_from(self, batch: Batch, y0: Tensor, steps: int, options: EvalConfig, z0: Tensor | None = None
-                     ) -> Trajectory:  # fmt: skip
-        """Test-time descent from the given answer ``y0`` (e.g. the true answer, to see where the minimum lies)."""
+    def predict_from(self, batch: Batch, y0: Tensor, steps: int, generator: torch.Generator, options: EvalConfig,
+                     z0: Tensor | None = None) -> Trajectory:  # fmt: skip
+        """Test-time descent from the given answer ``y0`` (e.g. the true answer, to see where the minimum lies).
+
+        With a scratchpad and no ``z0``, the scratchpad starts from U(-1, 1) noise, as in ``predict``.
+        """
+        if z0 is None and self.config.scratchpad:
+            z0 = uniform_like(batch.y, generator, (len(batch), self.config.scratchpad))
         step_size = options.test_step_size or self.config.step_size
         return minimize.predict(
             self._energy_of(batch.x),

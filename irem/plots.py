@@ -18,6 +18,7 @@ import seaborn as sns  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from irem.config import EvalConfig  # noqa: E402
 from irem.methods import METHODS, method_label  # noqa: E402
 from irem.report import group, mean_curve  # noqa: E402
 from irem.runs import Record  # noqa: E402
@@ -387,9 +388,10 @@ def difficulty(records: Sequence[Record]) -> Figure:
         right.plot(x, end, marker=marker, ls="none", ms=7, mfc="none", label=f"from noise, λ = {float(lam):g}")
     answer = [mean_curve(recs, "difficulty", "scales", s, "mse_from_answer")[-1] for s in scales]
     right.plot(x, answer, "k--", label="from the true answer")
-    halted = [np.mean([r.curves["difficulty"]["scales"][s]["step_size"][train]["halting"]["0.001"]["mse"]
+    tol = str(EvalConfig.halt_tol)
+    halted = [np.mean([r.curves["difficulty"]["scales"][s]["step_size"][train]["halting"][tol]["mse"]
                        for r in recs]) for s in scales]  # fmt: skip
-    right.plot(x, halted, "x", color="#d55e00", ms=8, label="at halting")
+    right.plot(x, halted, "x", color="#d55e00", ms=8, label=f"at halting (tolerance {tol})")
     right.axvline(1.0, color="0.6", lw=0.8)
     right.set(yscale="log", xlabel="operand range s: a, b ~ U(-s, s)", ylabel="test MSE",
               title=f"after {steps[-1]} steps, against difficulty")  # fmt: skip

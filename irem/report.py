@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from irem.config import EvalConfig
 from irem.experiments import paper
 from irem.experiments.ablations import TABLE2_VARIANTS
 from irem.methods import method_label
@@ -605,18 +606,18 @@ def table1_verdict(table: pd.DataFrame, method: str = "irem") -> tuple[str, str,
 
 def fig2_verdict(records: Sequence[Record], nodes: int, tasks: Sequence[str]) -> tuple[str, str]:
     """(ours, verdict) for "on graphs larger than in training, more steps lower IREM's error, below the recurrent's"."""
-    holds, parts = 0, []
+    holds, parts, steps = 0, [], 0
     for t in tasks:
         irem = [r for r in records if r.task == t and r.method == "irem"]
         rec = [r for r in records if r.task == t and r.method == "recurrent"]
         if not irem:
             continue
         c = mean_curve(irem, "mse_by_step_by_nodes", str(nodes))
-        step5, last = float(c[min(5, len(c) - 1)]), float(c[-1])
+        step5, last, steps = float(c[min(5, len(c) - 1)]), float(c[-1]), len(c) - 1
         other = float(mean_curve(rec, "mse_by_step_by_nodes", str(nodes))[-1]) if rec else float("nan")
         holds += last < step5 and last < other
         parts.append(f"{task_label(t).lower()} {step5:.3g} → {last:.3g} (recurrent {other:.3g})")
-    return f"IREM at {nodes} nodes, step 5 → {len(c) - 1}: " + "; ".join(parts), _grade(holds, len(parts))
+    return f"IREM at {nodes} nodes, step 5 → {steps}: " + "; ".join(parts), _grade(holds, len(parts))
 
 
 def harder_steps_verdict(records: Sequence[Record], method: str = "irem", at: int = 10) -> tuple[str, str]:
@@ -624,16 +625,16 @@ def harder_steps_verdict(records: Sequence[Record], method: str = "irem", at: in
 
     A fall counts when the error at the last step is below 90 % of the error at step ``at``.
     """
-    holds, parts = 0, []
+    holds, parts, steps = 0, [], 0
     for t in dict.fromkeys(r.task for r in records):
         recs = [r for r in records if r.task == t and r.method == method]
         if not recs:
             continue
         c = mean_curve(recs, "mse_by_step", "harder")
-        early, last = float(c[at]), float(c[-1])
+        early, last, steps = float(c[at]), float(c[-1]), len(c) - 1
         holds += last < 0.9 * early
         parts.append(f"{task_label(t).lower()} {early:.3g} → {last:.3g}")
-    return f"harder problems, step {at} → {len(c) - 1}: " + "; ".join(parts), _grade(holds, len(parts))
+    return f"harder problems, step {at} → {steps}: " + "; ".join(parts), _grade(holds, len(parts))
 
 
 def fig4_verdict(record: Record) -> tuple[str, str]:
@@ -843,7 +844,7 @@ def _difficulty(records: Sequence[Record], scale: str, get: Callable[[dict, str]
                      for r in records if "difficulty" in r.curves], dtype=float)  # fmt: skip
 
 
-def difficulty_table(records: Sequence[Record], tol: str = "0.001") -> pd.DataFrame:
+def difficulty_table(records: Sequence[Record], tol: str = str(EvalConfig.halt_tol)) -> pd.DataFrame:
     """Per operand scale, means over seeds, with the training step size.
 
     IREM's error after 10, 80 and the last step, where a descent started at the true answer ends,
@@ -888,7 +889,8 @@ def difficulty_summary(records: Sequence[Record], scale: str = "2.5") -> dict:
     from_answer = _difficulty(recs, scale, lambda e, lam: e["mse_from_answer"])
     ends = np.stack([_difficulty(recs, scale, lambda e, lam, k=k: e["step_size"][k]["mse_by_step"][-1])
                      for k in first["scales"][scale]["step_size"]] + [from_answer[:, -1]])  # fmt: skip
-    halting = [_difficulty(recs, s, lambda e, lam: e["step_size"][lam]["halting"]["0.001"]["mean_halt_step"]).mean()
+    tol = str(EvalConfig.halt_tol)  # the evaluation's own
+    halting = [_difficulty(recs, s, lambda e, lam: e["step_size"][lam]["halting"][tol]["mean_halt_step"]).mean()
                for s in scales]  # fmt: skip
     return {
         "scale": scale, "seeds": len(recs), "steps": steps[-1], "early": early, "late": late, "small_lambda": small,

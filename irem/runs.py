@@ -132,7 +132,7 @@ def finite_json(value):
     return value
 
 
-def _atomic_write_json(data: dict, path: Path) -> None:
+def write_json_atomic(data: dict, path: Path) -> None:
     """Write ``data`` as strict JSON at ``path`` atomically (temp file, fsync, rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -197,7 +197,7 @@ class Record:
 
     def save(self, path: str | Path) -> None:
         """Write the record at ``path`` as strict JSON, atomically (non-finite floats as ``null``)."""
-        _atomic_write_json(self.to_dict(), Path(path))
+        write_json_atomic(self.to_dict(), Path(path))
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "record") -> Record:

@@ -49,7 +49,7 @@ class TrainLog:
 
 
 CHECKPOINT_FORMAT = 1
-CHECKPOINT_EVERY_S = 300.0  # default seconds between checkpoints; IREM_CHECKPOINT_EVERY_S changes it
+CHECKPOINT_EVERY_S = 300.0  # default seconds between checkpoints (for experiment runs, $IREM_CHECKPOINT_EVERY_S)
 
 
 def checkpoint_interval() -> float:
@@ -142,7 +142,7 @@ def train(
     on_log: Callable[[int, float], None] | None = None,
     on_step: Callable[[int], None] | None = None,
     checkpoint: str | Path | None = None,
-    checkpoint_every_s: float = 300.0,
+    checkpoint_every_s: float = CHECKPOINT_EVERY_S,
 ) -> TrainLog:
     """Train ``method`` on problems of ``task`` drawn from ``generator`` (in place).
 

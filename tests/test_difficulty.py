@@ -77,3 +77,12 @@ def test_difficulty_experiment_reuses_the_continuous_weights_and_feeds_the_book(
     row = report.verdicts({"continuous": cont, "difficulty": diff}).set_index("claim of the paper").filter(
         like="Fig. 3", axis=0)  # fmt: skip
     assert "from the true answer" not in row.ours.iloc[0] and "descent started at the true answer" in row.ours.iloc[0]
+
+
+def test_descent_from_a_given_answer_draws_the_scratchpad_it_needs():
+    task = make_task("addition", size=10)
+    irem = make_method("irem", task, TrainConfig(hidden=8, scratchpad=4))
+    batch = task.sample(3, "same", torch.Generator().manual_seed(0))
+    traj = irem.predict_from(batch, batch.y.clone(), 2, torch.Generator().manual_seed(1), EvalConfig())
+    assert traj.ys.shape == (3, 3, 10) and traj.zs.shape == (3, 3, 4)
+    assert torch.equal(traj.ys[0], batch.y)  # it starts where it was told
