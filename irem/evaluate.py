@@ -18,6 +18,7 @@ from irem.minimize import Trajectory
 from irem.tasks import DIFFICULTIES, Batch, Task
 from irem.tasks.continuous import Addition, ContinuousTask
 from irem.tasks.images import TEST_SIGMAS, Denoising, psnr
+from irem.validate import check_positive
 
 REPORT_STEPS = (1, 5, 10, 20, 40, 80)  # steps at which metrics.<split>.mse_by_steps is kept
 DENOISING_STEPS = (5, 30, 100)  # steps at which denoising PSNR is reported (App. A)
@@ -330,6 +331,10 @@ def restarts(method: Method, test: Batch, options: EvalConfig, generator: torch.
     each problem answers with the descent whose energy is lowest there. Returns the MSE after
     every step for each k of ``counts`` (the first k descents).
     """
+    if not counts:
+        raise ValueError("counts: give at least one number of restarts, e.g. (1, 4, 16)")
+    for k in counts:
+        check_positive("restarts", k, integer=True)
     steps, k_max = options.test_steps, max(counts)
     sq_err = {k: None for k in counts}  # (S+1,) summed squared error per step
     for chunk in test.split(options.eval_batch):

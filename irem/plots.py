@@ -9,20 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg") if matplotlib.get_backend().lower() == "agg" else None
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import seaborn as sns  # noqa: E402
-from matplotlib.colors import LogNorm  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from irem.config import EvalConfig  # noqa: E402
-from irem.methods import METHODS, method_label  # noqa: E402
-from irem.report import group, mean_curve  # noqa: E402
-from irem.runs import Record  # noqa: E402
-from irem.tasks import make_task, task_label  # noqa: E402
+from irem.config import EvalConfig
+from irem.methods import METHODS, method_label
+from irem.report import group, mean_curve
+from irem.runs import Record
+from irem.tasks import make_task, task_label
 
 SPLIT_STYLES = {"same": "-", "harder": "--"}
 # text that stays readable when a figure is scaled down to the page's width

@@ -305,6 +305,12 @@ def best_recipe(recipes: pd.DataFrame, paper_same: float, paper_harder: float) -
 # --- graphs (Fig. 2) -----------------------------------------------------------------------------
 
 
+def fig2_ends(records: Sequence[Record], nodes: int) -> tuple[float, float, int]:
+    """Fig. 2 at ``nodes`` nodes, mean over ``records``: (error at step 5, error at the last step, last step)."""
+    c = mean_curve(records, "mse_by_step_by_nodes", str(nodes))
+    return float(c[min(5, len(c) - 1)]), float(c[-1]), len(c) - 1
+
+
 def fig2_summary(records: Sequence[Record], tasks: Sequence[str], nodes: int, method: str = "irem") -> dict:
     """``method``'s error at step 5 and at the last step on graphs of ``nodes`` nodes, per task.
 
@@ -317,10 +323,8 @@ def fig2_summary(records: Sequence[Record], tasks: Sequence[str], nodes: int, me
         recs = [r for r in records if r.method == method and r.task == t]
         if not recs:
             continue
-        c = mean_curve(recs, "mse_by_step_by_nodes", str(nodes))
-        step5, last = float(c[min(5, len(c) - 1)]), float(c[-1])
+        step5, last, out["fig2_steps"] = fig2_ends(recs, nodes)
         out[f"{t}_fig2_step5"], out[f"{t}_fig2_last"] = step5, last
-        out["fig2_steps"] = len(c) - 1
         verdicts.append(f"on {task_label(t).lower()} it {'falls' if last < step5 else 'does not fall'} with more steps")
     if verdicts:
         out["fig2_nodes"] = nodes
@@ -612,9 +616,8 @@ def fig2_verdict(records: Sequence[Record], nodes: int, tasks: Sequence[str]) ->
         rec = [r for r in records if r.task == t and r.method == "recurrent"]
         if not irem:
             continue
-        c = mean_curve(irem, "mse_by_step_by_nodes", str(nodes))
-        step5, last, steps = float(c[min(5, len(c) - 1)]), float(c[-1]), len(c) - 1
-        other = float(mean_curve(rec, "mse_by_step_by_nodes", str(nodes))[-1]) if rec else float("nan")
+        step5, last, steps = fig2_ends(irem, nodes)
+        other = fig2_ends(rec, nodes)[1] if rec else float("nan")
         holds += last < step5 and last < other
         parts.append(f"{task_label(t).lower()} {step5:.3g} → {last:.3g} (recurrent {other:.3g})")
     return f"IREM at {nodes} nodes, step 5 → {steps}: " + "; ".join(parts), _grade(holds, len(parts))
@@ -812,13 +815,13 @@ def energy_comparison(ours: Sequence[Record], release: Sequence[Record], nodes: 
             g = [r for r in recs if r.task == task and r.method == "irem"]
             if not g:
                 continue
-            curve = mean_curve(g, "mse_by_step_by_nodes", str(nodes))
+            step5, last, steps = fig2_ends(g, nodes)
             rows.append({"task": task_label(task), "energy": name, "parameters": g[0].parameters,
                          "final training loss": _mean(g, lambda r: r.curves["train_loss"][-1][1]),
                          "10 nodes": _mean(g, lambda r: r.metrics["same"]["mse"]),
                          "15 nodes": _mean(g, lambda r: r.metrics["harder"]["mse"]),
-                         f"{nodes} nodes, step 5": float(curve[min(5, len(curve) - 1)]),
-                         f"{nodes} nodes, step {len(curve) - 1}": float(curve[-1]), "seeds": len(g)})  # fmt: skip
+                         f"{nodes} nodes, step 5": step5, f"{nodes} nodes, step {steps}": last,
+                         "seeds": len(g)})  # fmt: skip
     return pd.DataFrame(rows).sort_values(["task", "energy"], kind="stable").reset_index(drop=True)
 
 

@@ -1,5 +1,6 @@
 """Restarts chosen by energy: after every step each problem keeps its lowest-energy descent."""
 
+import pytest
 import torch
 
 from irem import evaluate
@@ -34,3 +35,11 @@ def test_restarts_keep_the_lowest_energy_descent_per_problem_and_step():
     # k = 1 keeps descent 0 (answers 1); k = 4 keeps descent 1 (energy 0, answers 2)
     assert curves["1"] == [float(f"{mse(1.0):.6g}")] * 3
     assert curves["4"] == [float(f"{mse(2.0):.6g}")] * 3
+
+
+def test_restarts_below_one_are_a_clear_error():
+    test = make_task("edge_copy").sample_nodes(2, 4, torch.Generator().manual_seed(0))
+    options = EvalConfig(test_problems=2, test_steps=2, eval_batch=2)
+    for counts, message in (((1, 0), "restarts must be an integer > 0"), ((), "at least one")):
+        with pytest.raises(ValueError, match=message):
+            evaluate.restarts(_Descents(), test, options, torch.Generator(), counts=counts)

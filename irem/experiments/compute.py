@@ -12,6 +12,7 @@ import torch
 
 from irem import evaluate
 from irem.experiments.core import TEST_SEED, Experiment, evaluate_splits, generator, register
+from irem.experiments.graph import size_problems
 from irem.methods import Method
 from irem.runs import RunSpec
 from irem.tasks import GRAPH_TASKS, GraphTask
@@ -25,7 +26,7 @@ def evaluate_compute(method: Method, task: GraphTask, spec: RunSpec, device: tor
     metrics, curves = evaluate_splits(method, task, spec, device)
     curves["restarts"] = {}
     for n in NODES:  # the same graphs as Fig. 2's curves at this size
-        test = task.sample_nodes(max(1, spec.eval.test_problems // 4), n, generator(device, TEST_SEED + n))
+        test = size_problems(task, spec, n, device)
         curves["restarts"][str(n)] = evaluate.restarts(method, test, spec.eval, generator(device, TEST_SEED),
                                                        RESTARTS)  # fmt: skip
     return metrics, curves

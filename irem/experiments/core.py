@@ -94,7 +94,7 @@ class Experiment:
         check_seed(seed)
         values, options = self.defaults(profile, task)
         train_cfg, eval_cfg = split_overrides({**values, **(overrides or {})})
-        task_version = getattr(TASKS[task], "version", 1)  # a task may version how it draws problems
+        task_version = getattr(TASKS[task], "version", 1)  # optional: a user's task need not version its problems
         return RunSpec(self.name, task, method, seed, profile, TrainConfig(**train_cfg), EvalConfig(**eval_cfg),
                        {**options, **(task_options or {})}, self.version, task_version)  # fmt: skip
 
@@ -191,8 +191,11 @@ def evaluate_splits(method: Method, task: Task, spec: RunSpec, device: torch.dev
 
 
 def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: Path | None, retrain: bool,
-             checkpoint_dir: Path | None = None, checkpoint_every_s: float = CHECKPOINT_EVERY_S):  # fmt: skip
+             checkpoint_dir: Path | None = None, checkpoint_every_s: float = CHECKPOINT_EVERY_S,
+             git: dict | None = None):  # fmt: skip
     """The task and trained method of ``spec``, its training log, and the git state it was trained at.
+
+    ``git`` is this checkout's ``runs.git_state()`` when the caller has read it already.
 
     Weights are cached in ``weights_dir`` (not under version control) by a hash of what
     determines them (task, method, seed, training config), so experiments that reuse a
@@ -221,7 +224,7 @@ def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: P
         return task, method, log, {**saved["git"], "weights": "reused"}
     if retrain and checkpoint is not None:
         checkpoint.unlink(missing_ok=True)  # retrain: from the start
-    git = runs.git_state()
+    git = runs.git_state() if git is None else git
     try:
         log = train(method, task, spec.train, generator(device, spec.seed), progress=progress,
                     checkpoint=checkpoint, checkpoint_every_s=checkpoint_every_s)  # fmt: skip
@@ -247,7 +250,7 @@ def run_spec(spec: RunSpec, device: torch.device, runs_dir: str | Path, *, progr
     every = checkpoint_interval() if checkpoint_every_s is None else checkpoint_every_s
     started, git = runs.now(), runs.git_state()
     task, method, log, trained_at = _trained(spec, device, progress, runs.weights_dir(runs_dir), retrain,
-                                             runs.checkpoints_dir(runs_dir), every)  # fmt: skip
+                                             runs.checkpoints_dir(runs_dir), every, git=git)  # fmt: skip
     metrics, curves = experiment.evaluate(method, task, spec, device)
     cost = None
     if experiment.measures_cost:

@@ -24,12 +24,17 @@ QUICK = {**PAPER, "iterations": 1500, "log_every": 50, "test_problems": 200, "te
 SMOKE_GRAPH = {**SMOKE, "hidden": 32, "test_problems": 8, "test_steps": 6, "eval_batch": 8}
 
 
+def size_problems(task: GraphTask, spec: RunSpec, nodes: int, device: torch.device):
+    """Fig. 2's test graphs of ``nodes`` nodes: fewer problems than Table 1's, as its curves average many edges."""
+    return task.sample_nodes(max(1, spec.eval.test_problems // 4), nodes, generator(device, TEST_SEED + nodes))
+
+
 def evaluate_graph(method: Method, task: GraphTask, spec: RunSpec, device: torch.device) -> tuple[dict, dict]:
     """10 and 15 nodes; the error after every step at each size of ``FIG2_NODES``; one worked example."""
     metrics, curves = evaluate_splits(method, task, spec, device)
     by_nodes = {}
-    for n in FIG2_NODES:  # fewer problems per size: the curves are means over many edges
-        test = task.sample_nodes(max(1, spec.eval.test_problems // 4), n, generator(device, TEST_SEED + n))
+    for n in FIG2_NODES:
+        test = size_problems(task, spec, n, device)
         _, size_curves = evaluate.evaluate_batch(method, test, spec.eval, generator(device, TEST_SEED))
         by_nodes[str(n)] = size_curves["mse_by_step"]
     curves["mse_by_step_by_nodes"] = by_nodes
