@@ -6,6 +6,7 @@ and return plain Python numbers and lists, ready for a run record.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import torch
@@ -259,39 +260,40 @@ def _stacked(trajectories: list[Trajectory]) -> tuple[Tensor, Tensor]:
 
 def difficulty(
     method: IREM,
-    task: Addition,
+    levels: Sequence[float],
+    problems: Callable[[float], Batch],
     options: EvalConfig,
     generator: torch.Generator,
-    scales: tuple[float, ...],
     step_sizes: tuple[float, ...],
     halt_tols: tuple[float, ...],
     steps: int,
     at_steps: tuple[int, ...],
 ) -> dict:
-    """What IREM's descent does as addition gets harder: operands from U(-s, s) for each s of ``scales``.
+    """What IREM's descent does as problems get harder: ``problems(level)`` for each of ``levels``.
 
-    Per scale, on ``options.test_problems // 4`` problems: for each test-time step size of
-    ``step_sizes``, the MSE after each step of ``at_steps`` (up to ``steps``) and, for each
-    relative halting tolerance of ``halt_tols``, the mean halting step and the MSE there.
-    With the training step size also two checks of the energy itself: how often the true
-    answer has lower energy than where the descent from noise ends (then the descent, not
-    the energy, is at fault), and the MSE of a descent that starts at the true answer (if it
-    drifts away, the energy's minimum is not at the answer).
+    A level is how hard its problems are: an operand range s (addition, a, b ~ U(-s, s)) or a
+    number of nodes (graphs); ``problems`` is called in the order of ``levels``. Per level: for
+    each test-time step size of ``step_sizes``, the MSE after each step of ``at_steps`` (up to
+    ``steps``) and, for each relative halting tolerance of ``halt_tols``, the mean halting step
+    and the MSE there. With the training step size also two checks of the energy itself: how
+    often the true answer has lower energy than where the descent from noise ends (then the
+    descent, not the energy, is at fault), and the MSE of a descent that starts at the true
+    answer (if it drifts away, the energy's minimum is not at the answer). Results are keyed by
+    ``str(level)`` under ``"scales"``.
     """
-    n = max(1, options.test_problems // 4)
     at = [s for s in at_steps if s <= steps]
     train_lambda = method.config.step_size
     out: dict = {"steps": at, "scales": {}}
-    for scale in scales:
-        test = task.sample_scale(n, scale, generator)
+    for level in levels:
+        test = problems(level)
         entry: dict = {"label_variance": test.y.var(0, unbiased=False).mean().item(), "step_size": {}}
         for lam in step_sizes:
             opts = replace(options, test_step_size=lam)
             ys, energies = _stacked([method.predict(c, steps, generator, opts) for c in test.split(options.eval_batch)])
-            sq_err = ((ys - test.y) ** 2).flatten(2).mean(-1)  # (S+1, P)
+            sq_err = ((ys - test.y) ** 2).flatten(2).mean(-1)  # (S+1, rows): per problem, or per edge of a graph
             halting = {}
             for tol in halt_tols:
-                stop = minimize.halting_steps(energies, tol, options.halt_patience)
+                stop = test.to_rows(minimize.halting_steps(energies, tol, options.halt_patience))  # each row's
                 halting[str(tol)] = {"mean_halt_step": stop.float().mean().item(),
                                      "mse": sq_err.gather(0, stop[None]).mean().item()}  # fmt: skip
             entry["step_size"][str(lam)] = {"mse_by_step": _round(sq_err.mean(1)[at]), "halting": halting}
@@ -301,7 +303,7 @@ def difficulty(
                 ys_a, energies_a = _stacked(from_answer)
                 entry["answer_lower"] = (energies_a[0] < energies[-1]).float().mean().item()
                 entry["mse_from_answer"] = _round(((ys_a - test.y) ** 2).flatten(2).mean(-1).mean(1)[at])
-        out["scales"][str(scale)] = entry
+        out["scales"][str(level)] = entry
     return out
 
 

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from irem.config import EvalConfig
 from irem.methods import METHODS, method_label
-from irem.report import group, mean_curve
+from irem.report import difficulty_levels, group, mean_curve
 from irem.runs import Record
 from irem.tasks import make_task, task_label
 
@@ -357,13 +357,15 @@ def restarts(records: Sequence[Record]) -> Figure:
 
 
 def difficulty(records: Sequence[Record]) -> Figure:
-    """IREM on addition over a continuum of operand scales (the difficulty experiment), means over seeds.
+    """IREM on one task over a continuum of difficulties (the difficulty experiment), means over seeds.
 
-    Left: error against reasoning steps at each scale with the training step size, from random
-    starts (solid) and from the true answer (dashed). Right: the error after the last step
-    against the scale, for each test-time step size and from the answer, and the error at halting.
+    Left: error against reasoning steps at each level (operand range or graph size) with the
+    training step size, from random starts (solid) and from the true answer (dashed). Right: the
+    error after the last step against the level, for each test-time step size and from the
+    answer, and the error at halting.
     """
     recs = [r for r in records if "difficulty" in r.curves]
+    axis, level_label, trained = difficulty_levels(recs[0].task)
     first = recs[0].curves["difficulty"]
     steps, scales = np.asarray(first["steps"]), list(first["scales"])
     train = str(recs[0].config["train"]["step_size"])
@@ -372,13 +374,14 @@ def difficulty(records: Sequence[Record]) -> Figure:
     for color, scale in zip(colors, scales):
         noise = mean_curve(recs, "difficulty", "scales", scale, "step_size", train, "mse_by_step")
         answer = mean_curve(recs, "difficulty", "scales", scale, "mse_from_answer")
-        label = f"U(-{scale}, {scale})" + (" (training)" if float(scale) == 1 else "")
+        seen = " (training)" if axis == "operands" else " (largest in training)"
+        label = level_label(scale) + (seen if float(scale) == trained else "")
         left.plot(steps, noise, color=color, label=label)
         left.plot(steps[1:], answer[1:], color=color, ls="--")  # step 0 is the answer itself (error 0)
     left.set(xscale="symlog", yscale="log", xlabel="reasoning steps", ylabel="test MSE",
              title=f"error against steps (λ = {float(train):g}); dashed: from the answer")  # fmt: skip
     left.set_xlim(0, steps[-1])
-    left.legend(title="operands", fontsize=8, title_fontsize=8, loc="upper right")
+    left.legend(title=axis, fontsize=8, title_fontsize=8, loc="upper right")
     x = [float(s) for s in scales]
     for marker, lam in zip("o^s", first["scales"][scales[0]]["step_size"]):
         end = [mean_curve(recs, "difficulty", "scales", s, "step_size", lam, "mse_by_step")[-1] for s in scales]
@@ -389,8 +392,9 @@ def difficulty(records: Sequence[Record]) -> Figure:
     halted = [np.mean([r.curves["difficulty"]["scales"][s]["step_size"][train]["halting"][tol]["mse"]
                        for r in recs]) for s in scales]  # fmt: skip
     right.plot(x, halted, "x", color="#d55e00", ms=8, label=f"at halting (tolerance {tol})")
-    right.axvline(1.0, color="0.6", lw=0.8)
-    right.set(yscale="log", xlabel="operand range s: a, b ~ U(-s, s)", ylabel="test MSE",
+    right.axvline(trained, color="0.6", lw=0.8)  # the largest difficulty seen in training
+    xlabel = "operand range s: a, b ~ U(-s, s)" if axis == "operands" else "graph size (nodes)"
+    right.set(yscale="log", xlabel=xlabel, ylabel="test MSE",
               title=f"after {steps[-1]} steps, against difficulty")  # fmt: skip
     right.legend(fontsize=8, loc="upper left")
     for ax in (left, right):

@@ -847,8 +847,15 @@ def _difficulty(records: Sequence[Record], scale: str, get: Callable[[dict, str]
                      for r in records if "difficulty" in r.curves], dtype=float)  # fmt: skip
 
 
+def difficulty_levels(task: str) -> tuple[str, Callable[[str], str], float]:
+    """How the difficulty experiment's levels read for ``task``: (axis name, a level's label, largest trained)."""
+    if task == "addition":
+        return "operands", lambda s: f"U(-{s}, {s})", 1.0
+    return "nodes", lambda n: f"{n} nodes", 10.0
+
+
 def difficulty_table(records: Sequence[Record], tol: str = str(EvalConfig.halt_tol)) -> pd.DataFrame:
-    """Per operand scale, means over seeds, with the training step size.
+    """Per difficulty level of one task (operand scale or graph size), means over seeds, training step size.
 
     IREM's error after 10, 80 and the last step, where a descent started at the true answer ends,
     how often the answer has the lower energy, and the halting step with its error (relative
@@ -858,11 +865,12 @@ def difficulty_table(records: Sequence[Record], tol: str = str(EvalConfig.halt_t
     if not recs:
         return pd.DataFrame()
     steps = recs[0].curves["difficulty"]["steps"]
-    columns = {f"{s} steps": steps.index(s) for s in (10, 80, steps[-1]) if s in steps}
+    columns = {f"{s} steps": steps.index(s) for s in dict.fromkeys((10, 80, steps[-1])) if s in steps}
+    axis, label, _ = difficulty_levels(recs[0].task)
     rows = []
     for scale in recs[0].curves["difficulty"]["scales"]:
         at = lambda get, scale=scale: _difficulty(recs, scale, get).mean()  # noqa: E731
-        row = {"operands": f"U(-{scale}, {scale})", "label variance": at(lambda e, lam: e["label_variance"])}
+        row = {axis: label(scale), "label variance": at(lambda e, lam: e["label_variance"])}
         for name, i in columns.items():
             row[name] = at(lambda e, lam, i=i: e["step_size"][lam]["mse_by_step"][i])
         row["from the answer"] = at(lambda e, lam: e["mse_from_answer"][-1])

@@ -3,6 +3,7 @@
 import pytest
 import torch
 from torch import nn
+from torch_geometric.utils import scatter
 
 from irem import evaluate
 from irem.config import EvalConfig, TrainConfig
@@ -38,8 +39,9 @@ def test_difficulty_follows_the_analytic_descent_of_a_known_energy():
     irem.energy = _SquaredDistance()
     options = EvalConfig(test_problems=40, eval_batch=4, halt_patience=1)
     gen = torch.Generator().manual_seed(0)
-    out = evaluate.difficulty(irem, task, options, gen, scales=(1.0, 3.0), step_sizes=(0.05, 0.1),
-                              halt_tols=(1e-3,), steps=6, at_steps=(0, 1, 2, 6, 99))  # fmt: skip
+    problems = lambda s: task.sample_scale(10, s, gen)  # noqa: E731
+    out = evaluate.difficulty(irem, (1.0, 3.0), problems, options, gen, step_sizes=(0.05, 0.1), halt_tols=(1e-3,),
+                              steps=6, at_steps=(0, 1, 2, 6, 99))  # fmt: skip
     assert out["steps"] == [0, 1, 2, 6]
     for scale in ("1.0", "3.0"):
         entry = out["scales"][scale]
@@ -86,3 +88,43 @@ def test_descent_from_a_given_answer_draws_the_scratchpad_it_needs():
     traj = irem.predict_from(batch, batch.y.clone(), 2, torch.Generator().manual_seed(1), EvalConfig())
     assert traj.ys.shape == (3, 3, 10) and traj.zs.shape == (3, 3, 4)
     assert torch.equal(traj.ys[0], batch.y)  # it starts where it was told
+
+
+class _EdgeDistance(nn.Module):
+    """E(g, y) = the sum over a graph's edges of (y - w)^2: the edge-copy answer is its minimum."""
+
+    def forward(self, g, y, z=None):
+        per_edge = ((y - g.edge_attr) ** 2).sum(-1)
+        return scatter(per_edge, g.batch[g.edge_index[0]], dim=0, dim_size=g.num_graphs, reduce="sum")
+
+
+def test_difficulty_on_graphs_keys_levels_by_nodes_and_halts_each_graph():
+    task = make_task("edge_copy")
+    irem = make_method("irem", task, TrainConfig(step_size=0.1, hidden=8))
+    irem.energy = _EdgeDistance()
+    options = EvalConfig(test_problems=8, eval_batch=3, halt_patience=1)  # chunks of 3 graphs, 5 graphs per size
+    gen = torch.Generator().manual_seed(0)
+    out = evaluate.difficulty(irem, (4, 7), lambda n: task.sample_nodes(5, n, gen), options, gen, step_sizes=(0.1,),
+                              halt_tols=(1e-3,), steps=4, at_steps=(0, 1, 4))  # fmt: skip
+    assert set(out["scales"]) == {"4", "7"}
+    for entry in out["scales"].values():
+        curve = entry["step_size"]["0.1"]["mse_by_step"]
+        assert curve[1] == pytest.approx(curve[0] * 0.8**2, rel=1e-4)  # each step scales every edge's error by 0.8
+        assert entry["step_size"]["0.1"]["halting"]["0.001"]["mean_halt_step"] == 4
+        assert entry["answer_lower"] == 1.0 and entry["mse_from_answer"] == [0.0] * 3
+
+
+def test_difficulty_experiment_on_graphs_reuses_the_graph_weights(tmp_path):
+    from irem import experiments, plots, report
+    from irem.experiments.difficulty import NODES
+
+    kw = dict(profile="smoke", tasks=["edge_copy"], methods=["irem"], seeds=1, device="cpu", runs_dir=tmp_path,
+              progress=False)  # fmt: skip
+    graph = experiments.run("graph", **kw)
+    diff = experiments.run("difficulty", **kw)
+    rec = diff.records[0]
+    assert rec.provenance["weights"] == "reused" and rec.curves["train_loss"] == graph.records[0].curves["train_loss"]
+    assert list(report.difficulty_table(diff.records).nodes) == [f"{n} nodes" for n in NODES]
+    summary = report.difficulty_summary(diff.records, scale=str(max(NODES)))
+    assert summary["largest"] == str(max(NODES)) and 0 <= summary["answer_lower"] <= 100
+    assert len(plots.difficulty(diff.records).axes) == 2
