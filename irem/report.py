@@ -654,6 +654,19 @@ def energy_rank_correlation(record: Record, split: str = "same") -> float:
     return float(pd.Series(data["mse"]).corr(pd.Series(data["energy"]), method="spearman"))
 
 
+def _minimum_why(difficulty, task: str, level: str) -> str:
+    """"; why: ..." from the difficulty experiment's ``task`` records at ``level``, or "" where there are none."""
+    recs = [r for r in difficulty.records if r.task == task] if difficulty is not None else []
+    if not recs or level not in recs[0].curves["difficulty"]["scales"]:
+        return ""
+    d = difficulty_summary(recs, level)
+    where = ("where descents from random starts end: the energy's minimum is off the answer" if d["same_end"]
+             else "not where descents from random starts end")  # fmt: skip
+    _, label, _ = difficulty_levels(task)
+    return (f"; why: on {task_label(task).lower()} at {label(level)}, a descent started at the true answer ends at "
+            f"{d['from_answer_end']:.3g}, {where}")  # fmt: skip
+
+
 def verdicts(results: dict) -> pd.DataFrame:
     """One row per claim of the paper: our number beside the paper's, a verdict, and what it rests on.
 
@@ -684,17 +697,14 @@ def verdicts(results: dict) -> pd.DataFrame:
 
         graph_tasks = list(dict.fromkeys(r.task for r in graph.records))
         ours, verdict = fig2_verdict(graph.records, max(FIG2_NODES), graph_tasks)
+        for t in graph_tasks:  # why, from the difficulty experiment where it ran on this task
+            ours += _minimum_why(results.get("difficulty"), t, str(max(FIG2_NODES)))
         add("Fig. 2: on graphs larger than in training, more steps lower IREM's error, below the recurrent baseline's",
             "falls with steps; below the recurrent baseline", ours, verdict, graph,
             "per task: error after the last step below that after step 5, and below the recurrent baseline's")
     if cont is not None:
         ours, verdict = harder_steps_verdict(cont.records)
-        if results.get("difficulty") is not None:  # why, from the difficulty experiment
-            d = difficulty_summary(results["difficulty"].records)
-            where = ("where descents from random starts end: the energy's minimum is off the answer" if d["same_end"]
-                     else "not where descents from random starts end")
-            ours += (f"; why: on addition at U(-{d['scale']}, {d['scale']}), a descent started at the true answer ends "
-                     f"at {d['from_answer_end']:.3g}, {where}")  # fmt: skip
+        ours += _minimum_why(results.get("difficulty"), "addition", "2.5")  # the harder split's operand range
         add("Fig. 3: running the minimisation longer solves harder problems better", "error falls with more steps",
             ours, verdict, cont, "per task: the harder error after the last step below 90 % of that after step 10")
         example = next((r for r in cont.records if "example_error" in r.curves and r.method == "irem"), None)
