@@ -928,6 +928,59 @@ def difficulty_summary(records: Sequence[Record], scale: str = "2.5") -> dict:
     }  # fmt: skip
 
 
+def difficulty_prose(records: Sequence[Record], level: str) -> str:
+    """The book's paragraph on one task's difficulty records at ``level``, with its verdict (Markdown).
+
+    The verdict follows the numbers: more steps help when the error falls between 10 and 80
+    steps (with the training or the smallest step size); they cannot when every descent, from
+    noise with each step size and from the true answer, ends at the same error and the answer
+    has the higher energy in most problems (the energy's minimum is off the answer); otherwise
+    the descent itself is at fault.
+    """
+    d = difficulty_summary(records, level)
+    task = records[0].task
+    _, label, _ = difficulty_levels(task)
+    harder = "harder addition" if task == "addition" else f"larger graphs ({task_label(task).lower()})"
+    lam, small = records[0].config["train"]["step_size"], float(d["small_lambda"])
+    minimum_off = d["same_end"] and d["answer_lower"] < 50
+    text = (
+        f"At {'operands from ' * (task == 'addition')}{label(level)}, with the training step size λ = {lam:g}, the error is {d['at_10']:.3g} after "
+        f"{d['early']} steps and {d['at_80']:.3g} after {d['late']}: it {'falls' if d['falls'] else 'does not fall'}. "
+        f"Started at the true answer, the same descent moves to an error of {d['from_answer_step1']:.3g} after one "
+        f"step and ends at {d['from_answer_end']:.3g}; the descents from random starts end "
+        + ("at the same error (within 5 % in every seed, with every step size)" if d["same_end"]
+           else "elsewhere (more than 5 % apart in some seed or step size)")
+        + f", and the true answer has a lower energy than where the descent ends in {d['answer_lower']:.0f} % of "
+        "the problems. "
+    )  # fmt: skip
+    if minimum_off:
+        grows = "grows" if d["end_largest"] > d["end_smallest"] else "does not grow"
+        text += (f"So the energy's minimum is not at the answer, and its distance from the answer {grows} with "
+                 f"difficulty: from {d['end_smallest']:.2g} at {label(d['smallest'])} to {d['end_largest']:.2g} at "
+                 f"{label(d['largest'])}. ")  # fmt: skip
+    text += (
+        f"A smaller test-time step size (λ = {small:g}) "
+        + ("does make the error fall" if d["small_falls"] else "does not make the error fall either")
+        + f" between {d['early']} and {d['late']} steps ({d['small_at_10']:.3g} → {d['small_at_80']:.3g}); after "
+        f"{d['steps']} steps it reaches {d['small_at_end']:.3g}"
+        + (", the same minimum, only more slowly. " if d["same_end"] else ". ")
+        + f"Halting stops between {d['halt_min']:.1f} and {d['halt_max']:.1f} steps at every level. "
+    )  # fmt: skip
+    if d["falls"] or d["small_falls"]:
+        how = "" if d["falls"] else f" with the smaller step size (λ = {small:g})"
+        return text + f"**Verdict:** here more steps do lower the error on {harder}{how}."
+    if minimum_off:
+        return text + (
+            f"**Verdict:** with this energy, more steps cannot lower the error on {harder}: halting stops where the "
+            "energy stops falling, and what would have to change is where the learned energy puts its minimum for "
+            "inputs outside the training range, not the number of steps, the step size or the halting rule."
+        )
+    return text + (
+        f"**Verdict:** the error does not fall on {harder}, but the descents do not all end at the same point, or "
+        "the true answer has the lower energy in most problems: the descent, not only the energy, is at fault here."
+    )
+
+
 def energy_verdict(comparison: pd.DataFrame) -> dict:
     """How often the release's graph energy has the lower error than ours in ``energy_comparison``'s table."""
     from irem.config import TrainConfig

@@ -128,3 +128,23 @@ def test_difficulty_experiment_on_graphs_reuses_the_graph_weights(tmp_path):
     summary = report.difficulty_summary(diff.records, scale=str(max(NODES)))
     assert summary["largest"] == str(max(NODES)) and 0 <= summary["answer_lower"] <= 100
     assert len(plots.difficulty(diff.records).axes) == 2
+
+
+def test_difficulty_prose_follows_the_numbers(tmp_path):
+    import copy
+
+    from irem import experiments, report
+
+    kw = dict(profile="smoke", tasks=["edge_copy"], methods=["irem"], seeds=1, device="cpu", runs_dir=tmp_path,
+              progress=False)  # fmt: skip
+    rec = experiments.run("difficulty", **kw).records[0]
+    rec.curves["difficulty"]["steps"] = [0, 10, 80]  # curves rewritten below: every descent ends at 1.0, as does
+    for entry in rec.curves["difficulty"]["scales"].values():  # the one from the answer: a minimum off the answer
+        for e in entry["step_size"].values():
+            e["mse_by_step"] = [2.0, 1.0, 1.0]
+        entry["mse_from_answer"], entry["answer_lower"] = [0.0, 1.0, 1.0], 0.0
+    assert "more steps cannot lower the error on larger graphs (edge copy)" in report.difficulty_prose([rec], "30")
+    falling = copy.deepcopy(rec)
+    lam = str(rec.config["train"]["step_size"])
+    falling.curves["difficulty"]["scales"]["30"]["step_size"][lam]["mse_by_step"] = [2.0, 1.0, 0.5]
+    assert "more steps do lower the error on larger graphs (edge copy)." in report.difficulty_prose([falling], "30")
