@@ -501,6 +501,37 @@ def table3(records: Sequence[Record]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def table3_summary(records: Sequence[Record], seed_records: Sequence[Record] = ()) -> dict:
+    """Table 3's spread across step sizes, against the spread between seeds of one model.
+
+    ``seed_records``: several seeds of the lambda = 100 model at the same profile (the continuous
+    chapter's IREM on addition), or none. ``t3_vs_seeds`` says whether the max/min ratio of the
+    error across lambda (problems like the training ones) exceeds the max/min across seeds.
+    """
+    t3 = table3(records)
+    if t3.empty:
+        return {}
+    same, harder = t3["same: ours"], t3["harder: ours"]
+    paper_same, paper_harder = ([p[i] for p in paper.TABLE3.values()] for i in (0, 1))
+    out = {
+        "t3_same_min": float(same.min()), "t3_same_max": float(same.max()),
+        "t3_same_ratio": float(same.max() / same.min()),
+        "t3_harder_min": float(harder.min()), "t3_harder_max": float(harder.max()),
+        "t3_best_lam": float(t3.loc[same.idxmin(), "λ"]), "t3_worst_lam": float(t3.loc[same.idxmax(), "λ"]),
+        "t3_paper_ratio": max(paper_same) / min(paper_same), "t3_profile": records[0].profile,
+        "t3_paper_same": f"{min(paper_same):g} to {max(paper_same):g}",
+        "t3_paper_harder": f"{min(paper_harder):g} to {max(paper_harder):g}",
+    }  # fmt: skip
+    seeds = [r.metrics["same"]["mse"] for r in seed_records]
+    out["t3_seeds"] = len(seeds)
+    if len(seeds) > 1:
+        out["t3_seed_ratio"] = max(seeds) / min(seeds)
+        out["t3_vs_seeds"] = "exceeds" if out["t3_same_ratio"] > out["t3_seed_ratio"] else "does not exceed"
+    else:  # no spread to compare with
+        out["t3_seed_ratio"], out["t3_vs_seeds"] = float("nan"), "unknown"
+    return out
+
+
 def styled_table3(records: Sequence[Record]) -> Styler:
     formats = {"λ": "{:g}", "same: ours": "{:.4f}", "same: paper": "{:.4f}", "harder: ours": "{:.4f}",
                "harder: paper": "{:.4f}", "halting step (same)": "{:.1f}"}  # fmt: skip
@@ -944,7 +975,8 @@ def difficulty_prose(records: Sequence[Record], level: str) -> str:
     lam, small = records[0].config["train"]["step_size"], float(d["small_lambda"])
     minimum_off = d["same_end"] and d["answer_lower"] < 50
     text = (
-        f"At {'operands from ' * (task == 'addition')}{label(level)}, with the training step size λ = {lam:g}, the error is {d['at_10']:.3g} after "
+        f"At {'operands from ' * (task == 'addition')}{label(level)}, with the training step size λ = {lam:g}, "
+        f"the error is {d['at_10']:.3g} after "
         f"{d['early']} steps and {d['at_80']:.3g} after {d['late']}: it {'falls' if d['falls'] else 'does not fall'}. "
         f"Started at the true answer, the same descent moves to an error of {d['from_answer_step1']:.3g} after one "
         f"step and ends at {d['from_answer_end']:.3g}; the descents from random starts end "

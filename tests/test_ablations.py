@@ -1,5 +1,7 @@
 """Ablation and scratchpad experiments: configs per task, training cost, sweeps, tables."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 from conftest import gen
@@ -57,6 +59,14 @@ def test_ablation_tables_have_every_variant_beside_the_paper(smoke):
     assert list(t3["λ"]) == [10.0, 30.0, 100.0, 300.0, 1000.0] and t3.iloc[0]["same: paper"] == 0.0003
     sweep = next(r for r in ablations.records if "test_step_size" in r.curves)
     assert sweep.train["step_size"] == 100.0
+    t3_summary = report.table3_summary(ablations.records)
+    assert t3_summary["t3_same_min"] == t3["same: ours"].min() and t3_summary["t3_vs_seeds"] == "unknown"
+    assert t3_summary["t3_paper_same"] == "0.0003 to 0.0004" and t3_summary["t3_paper_ratio"] == pytest.approx(4 / 3)
+    # against two seeds of the lambda = 100 model a factor of 1.5 apart: more spread across lambda exceeds it
+    twin = replace(sweep, seed=1, metrics={**sweep.metrics, "same": {"mse": 1.5 * sweep.metrics["same"]["mse"]}})
+    verdict = report.table3_summary(ablations.records, [sweep, twin])
+    assert verdict["t3_seed_ratio"] == pytest.approx(1.5)
+    assert verdict["t3_vs_seeds"] == ("exceeds" if verdict["t3_same_ratio"] > 1.5 else "does not exceed")
     assert len(report.halting_table(sweep)) == 2
     assert plots.test_step_sizes(sweep).axes
 
