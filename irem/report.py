@@ -691,11 +691,15 @@ def _minimum_why(difficulty, task: str, level: str) -> str:
     if not recs or level not in recs[0].curves["difficulty"]["scales"]:
         return ""
     d = difficulty_summary(recs, level)
+    _, label, _ = difficulty_levels(task)
+    at = f"; why: on {task_label(task).lower()} at {label(level)}"
+    if d["best_end"] < 0.9 * d["trained_end"]:  # a smaller test-time step does better: the descent overshoots
+        return (f"{at}, the true answer has the lower energy in {d['answer_lower']:.0f} % of problems and with "
+                f"test-time λ = {float(d['best_lambda']):g} the error after {d['steps']} steps is {d['best_end']:.3g} "
+                f"(training λ: {d['trained_end']:.3g})")  # fmt: skip
     where = ("where descents from random starts end: the energy's minimum is off the answer" if d["same_end"]
              else "not where descents from random starts end")  # fmt: skip
-    _, label, _ = difficulty_levels(task)
-    return (f"; why: on {task_label(task).lower()} at {label(level)}, a descent started at the true answer ends at "
-            f"{d['from_answer_end']:.3g}, {where}")  # fmt: skip
+    return f"{at}, a descent started at the true answer ends at {d['from_answer_end']:.3g}, {where}"
 
 
 def verdicts(results: dict) -> pd.DataFrame:
@@ -939,8 +943,10 @@ def difficulty_summary(records: Sequence[Record], scale: str = "2.5") -> dict:
     trained = _difficulty(recs, scale, lambda e, lam: e["step_size"][lam]["mse_by_step"])  # (seeds, steps)
     slow = _difficulty(recs, scale, lambda e, lam: e["step_size"][small]["mse_by_step"])
     from_answer = _difficulty(recs, scale, lambda e, lam: e["mse_from_answer"])
+    lambdas = list(first["scales"][scale]["step_size"])
     ends = np.stack([_difficulty(recs, scale, lambda e, lam, k=k: e["step_size"][k]["mse_by_step"][-1])
-                     for k in first["scales"][scale]["step_size"]] + [from_answer[:, -1]])  # fmt: skip
+                     for k in lambdas] + [from_answer[:, -1]])  # fmt: skip
+    best = int(ends[:-1].mean(1).argmin())  # the test-time step size with the lowest error after the last step
     tol = str(EvalConfig.halt_tol)  # the evaluation's own
     halting = [_difficulty(recs, s, lambda e, lam: e["step_size"][lam]["halting"][tol]["mean_halt_step"]).mean()
                for s in scales]  # fmt: skip
@@ -950,6 +956,7 @@ def difficulty_summary(records: Sequence[Record], scale: str = "2.5") -> dict:
         "falls": bool((trained[:, i80] < 0.9 * trained[:, i10]).all()),
         "small_at_10": slow[:, i10].mean(), "small_at_80": slow[:, i80].mean(), "small_at_end": slow[:, -1].mean(),
         "small_falls": bool((slow[:, i80] < 0.9 * slow[:, i10]).all()),
+        "trained_end": trained[:, -1].mean(), "best_lambda": lambdas[best], "best_end": ends[best].mean(),
         "from_answer_step1": from_answer[:, 1].mean(), "from_answer_end": from_answer[:, -1].mean(),
         "same_end": bool((ends.max(0) <= 1.05 * ends.min(0)).all()),
         "answer_lower": 100 * _difficulty(recs, scale, lambda e, lam: e["answer_lower"]).mean(),
@@ -998,9 +1005,16 @@ def difficulty_prose(records: Sequence[Record], level: str) -> str:
         + (", the same minimum, only more slowly. " if d["same_end"] else ". ")
         + f"Halting stops between {d['halt_min']:.1f} and {d['halt_max']:.1f} steps at every level. "
     )  # fmt: skip
-    if d["falls"] or d["small_falls"]:
-        how = "" if d["falls"] else f" with the smaller step size (λ = {small:g})"
-        return text + f"**Verdict:** here more steps do lower the error on {harder}{how}."
+    best, lower = float(d["best_lambda"]), d["best_end"] < 0.9 * d["at_10"]  # below the training lambda's at step 10
+    if d["falls"]:
+        return text + f"**Verdict:** here more steps do lower the error on {harder}, with the training step size."
+    if lower:
+        return text + (
+            f"After {d['steps']} steps the lowest error comes with λ = {best:g}: {d['best_end']:.3g}, against "
+            f"{d['at_10']:.3g} after {d['early']} steps and {d['trained_end']:.3g} after {d['steps']} with the "
+            f"training step size. **Verdict:** here more steps do lower the error on {harder}, with a smaller "
+            "test-time step size: the training one overshoots."
+        )
     if minimum_off:
         return text + (
             f"**Verdict:** with this energy, more steps cannot lower the error on {harder}: halting stops where the "

@@ -78,7 +78,7 @@ def test_difficulty_experiment_reuses_the_continuous_weights_and_feeds_the_book(
     assert len(plots.difficulty(diff.records).axes) == 2
     row = report.verdicts({"continuous": cont, "difficulty": diff}).set_index("claim of the paper").filter(
         like="Fig. 3", axis=0)  # fmt: skip
-    assert "from the true answer" not in row.ours.iloc[0] and "descent started at the true answer" in row.ours.iloc[0]
+    assert "why: on addition at U(-2.5, 2.5)" in row.ours.iloc[0]
 
 
 def test_descent_from_a_given_answer_draws_the_scratchpad_it_needs():
@@ -147,4 +147,10 @@ def test_difficulty_prose_follows_the_numbers(tmp_path):
     falling = copy.deepcopy(rec)
     lam = str(rec.config["train"]["step_size"])
     falling.curves["difficulty"]["scales"]["30"]["step_size"][lam]["mse_by_step"] = [2.0, 1.0, 0.5]
-    assert "more steps do lower the error on larger graphs (edge copy)." in report.difficulty_prose([falling], "30")
+    assert "lower the error on larger graphs (edge copy), with the training step size." in report.difficulty_prose(
+        [falling], "30")  # fmt: skip
+    overshooting = copy.deepcopy(rec)  # the training lambda stalls at 1.0, a smaller one goes on to 0.1
+    small = next(k for k in rec.curves["difficulty"]["scales"]["30"]["step_size"] if k != lam)
+    overshooting.curves["difficulty"]["scales"]["30"]["step_size"][small]["mse_by_step"] = [2.0, 1.5, 0.1]
+    text = report.difficulty_prose([overshooting], "30")
+    assert f"lowest error comes with λ = {float(small):g}: 0.1" in text and "the training one overshoots" in text
