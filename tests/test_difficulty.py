@@ -128,6 +128,9 @@ def test_difficulty_experiment_on_graphs_reuses_the_graph_weights(tmp_path):
     summary = report.difficulty_summary(diff.records, scale=str(max(NODES)))
     assert summary["largest"] == str(max(NODES)) and 0 <= summary["answer_lower"] <= 100
     assert len(plots.difficulty(diff.records).axes) == 2
+    recurrent = experiments.run("graph", **{**kw, "methods": ["recurrent"]}).records
+    note = report.fig2_step_size_note(diff.records, recurrent, max(NODES))
+    assert f"at {max(NODES)} nodes with λ = " in note and "the recurrent baseline's" in note
 
 
 def test_difficulty_prose_follows_the_numbers(tmp_path):
