@@ -1013,8 +1013,10 @@ def difficulty_prose(records: Sequence[Record], level: str) -> str:
         return text + (
             f"After {d['steps']} steps the lowest error comes with λ = {best:g}: {d['best_end']:.3g}, against "
             f"{d['at_10']:.3g} after {d['early']} steps and {d['trained_end']:.3g} after {d['steps']} with the "
-            f"training step size (whose lowest error along its descent is {d['trained_min']:.3g}, at step "
-            f"{d['trained_min_step']}). **Verdict:** here more steps do lower the error on {harder}, with a smaller "
+            "training step size ("
+            + (f"whose lowest error along its descent is {d['trained_min']:.3g}, at step {d['trained_min_step']}"
+               if d["trained_min_step"] else f"which never goes below its random start's error, {d['trained_min']:.3g}")
+            + f"). **Verdict:** here more steps do lower the error on {harder}, with a smaller "
             "test-time step size: the training one overshoots."
             + (" The energy's minimum is off the answer as well, so the error stays well above zero however many "
                "steps are taken." if minimum_off else "")
