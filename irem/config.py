@@ -15,6 +15,7 @@ from irem.validate import check_choice, check_non_negative, check_positive
 LR_SCHEDULES = ("constant", "cosine")
 GRAPH_ENERGIES = ("ours", "release")  # irem.models.gnn.EnergyGNN, ReleaseEnergyGNN
 PRECISIONS = ("fp32", "bf16")  # IREM training: the energy's arithmetic (the answer and Adam stay fp32)
+STEP_SCALINGS = ("none", "edges")  # IREM at test time on graphs: see EvalConfig.test_step_scaling
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,14 @@ class TrainConfig:
 class EvalConfig:
     """How to evaluate a trained method (Alg. 2 and the code release's protocol)."""
 
-    ADDED_LATER: ClassVar[dict[str, object]] = {}  # as for TrainConfig
+    ADDED_LATER: ClassVar[dict[str, object]] = {"test_step_scaling": "none"}  # as for TrainConfig
 
     test_problems: int = 1000  # problems per difficulty
     test_steps: int = 80  # reasoning steps run at test time
     test_step_size: float = 0.0  # lambda at test time (0: the training step size)
+    # IREM on graphs: "edges" shrinks lambda by (n_train / n)^2 on graphs of n > n_train nodes (n_train = 10,
+    # the largest training graph), as the training step overshoots on larger graphs (graph chapter)
+    test_step_scaling: str = "none"
     halt_tol: float = 1e-3  # halting: relative energy decrease counted as none
     halt_patience: int = 3  # halting: consecutive steps without decrease
     eval_batch: int = 250  # problems per forward pass while evaluating
@@ -78,6 +82,7 @@ class EvalConfig:
         check_non_negative("landscape_problems", self.landscape_problems, integer=True)
         check_non_negative("test_step_size", self.test_step_size)
         check_non_negative("halt_tol", self.halt_tol)
+        check_choice("test_step_scaling", self.test_step_scaling, STEP_SCALINGS)
 
 
 def stored(config: TrainConfig | EvalConfig) -> dict:

@@ -18,7 +18,8 @@ from irem import minimize
 from irem.config import PRECISIONS, EvalConfig, TrainConfig
 from irem.minimize import Trajectory
 from irem.replay import ReplayBuffer
-from irem.tasks import Batch, Task
+from irem.tasks import Batch, GraphBatch, Task
+from irem.tasks.graphs import TRAIN_NODES
 from irem.validate import check_choice, register
 
 
@@ -116,6 +117,21 @@ class IREM(Method):
             self.buffer.add(**batch.replay_fields(y_hat), **extra)
         return F.mse_loss(y_hat, batch.y)
 
+    @staticmethod
+    def _step_scale(batch: Batch, options: EvalConfig) -> float:
+        """The factor ``options.test_step_scaling`` puts on the test-time step size of ``batch``.
+
+        "edges": (n_train / n)^2 for graphs of n > n_train nodes, n_train the largest training
+        graph, so that a step moves a larger graph's answer about as far as it did in training.
+        One factor per batch, from its largest graph (test batches hold graphs of one size).
+        """
+        if options.test_step_scaling == "none":
+            return 1.0
+        if not isinstance(batch, GraphBatch):
+            raise ValueError(f"test_step_scaling={options.test_step_scaling!r} applies to graph tasks only; "
+                             "use 'none' here")  # fmt: skip
+        return min(1.0, TRAIN_NODES[1] / int(batch.nodes.max())) ** 2
+
     def predict(self, batch: Batch, steps: int, generator: torch.Generator, options: EvalConfig) -> Trajectory:
         y0, z0 = self._start(batch, generator)
         return self.predict_from(batch, y0, steps, generator, options, z0)
@@ -128,7 +144,7 @@ class IREM(Method):
         """
         if z0 is None and self.config.scratchpad:
             z0 = uniform_like(batch.y, generator, (len(batch), self.config.scratchpad))
-        step_size = options.test_step_size or self.config.step_size
+        step_size = (options.test_step_size or self.config.step_size) * self._step_scale(batch, options)
         return minimize.predict(
             self._energy_of(batch.x),
             y0,

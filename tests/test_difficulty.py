@@ -157,3 +157,22 @@ def test_difficulty_prose_follows_the_numbers(tmp_path):
     overshooting.curves["difficulty"]["scales"]["30"]["step_size"][small]["mse_by_step"] = [2.0, 1.5, 0.1]
     text = report.difficulty_prose([overshooting], "30")
     assert f"lowest error comes with λ = {float(small):g}: 0.1" in text and "the training one overshoots" in text
+
+
+def test_edges_step_scaling_shrinks_the_step_on_graphs_larger_than_the_training_ones():
+    task = make_task("edge_copy")
+    irem = make_method("irem", task, TrainConfig(step_size=0.1, hidden=8))
+    irem.energy = _EdgeDistance()
+    scaled = EvalConfig(test_step_scaling="edges")
+    gen = torch.Generator().manual_seed(0)
+    for nodes, factor in ((8, 1.0), (10, 1.0), (20, 0.25)):  # (10 / n)^2 beyond the 10-node training graphs
+        batch = task.sample_nodes(3, nodes, gen)
+        uniform = torch.rand(batch.y.shape, generator=gen) * 2 - 1
+        traj = irem.predict_from(batch, uniform, 1, gen, scaled)
+        # one step of size lam * factor on (y - w)^2 scales every edge's error by 1 - 2 lam factor
+        assert torch.allclose(traj.ys[1] - batch.y, (1 - 2 * 0.1 * factor) * (uniform - batch.y), atol=1e-6)
+    with pytest.raises(ValueError, match="graph tasks only"):
+        addition = make_task("addition", size=4)
+        make_method("irem", addition, TrainConfig(hidden=8)).predict(addition.sample(2, "same", gen), 1, gen, scaled)
+    with pytest.raises(ValueError, match="test_step_scaling='nodes' is not allowed; choose one of: 'none', 'edges'"):
+        EvalConfig(test_step_scaling="nodes")
