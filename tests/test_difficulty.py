@@ -176,3 +176,17 @@ def test_edges_step_scaling_shrinks_the_step_on_graphs_larger_than_the_training_
         make_method("irem", addition, TrainConfig(hidden=8)).predict(addition.sample(2, "same", gen), 1, gen, scaled)
     with pytest.raises(ValueError, match="test_step_scaling='nodes' is not allowed; choose one of: 'none', 'edges'"):
         EvalConfig(test_step_scaling="nodes")
+
+
+def test_summary_adds_figure_2_with_the_scaled_step_beside_the_chapters_verdict(tmp_path):
+    from irem import experiments, report
+
+    kw = dict(profile="smoke", tasks=["edge_copy"], seeds=1, device="cpu", runs_dir=tmp_path, progress=False)
+    graph = experiments.run("graph", methods=["irem", "recurrent"], **kw)
+    scaled = experiments.run("graph", methods=["irem"], overrides={"test_step_scaling": "edges"}, **kw)
+    assert scaled.records[0].provenance["weights"] == "reused"  # an evaluation setting: same trained model
+    rows = report.verdicts({"graph": graph, report.SCALED_GRAPH: scaled}).set_index("claim of the paper")
+    fig2 = rows.filter(like="Fig. 2", axis=0)
+    assert "with the test-time step size scaled by edges (beyond the paper; smoke): edge copy" in fig2.ours.iloc[0]
+    alone = report.verdicts({"graph": graph}).set_index("claim of the paper").filter(like="Fig. 2", axis=0)
+    assert fig2.verdict.iloc[0] == alone.verdict.iloc[0]  # the verdict stays the chapter's
