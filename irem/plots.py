@@ -381,7 +381,7 @@ def difficulty(records: Sequence[Record]) -> Figure:
     left.set(xscale="symlog", yscale="log", xlabel="reasoning steps", ylabel="test MSE",
              title=f"error against steps (λ = {float(train):g}); dashed: from the answer")  # fmt: skip
     left.set_xlim(0, steps[-1])
-    left.legend(title=axis, fontsize=8, title_fontsize=8, loc="upper right")
+    left.legend(title=axis, fontsize=8, title_fontsize=8, loc="best")
     x = [float(s) for s in scales]
     for marker, lam in zip("o^s", first["scales"][scales[0]]["step_size"]):
         end = [mean_curve(recs, "difficulty", "scales", s, "step_size", lam, "mse_by_step")[-1] for s in scales]
