@@ -688,21 +688,24 @@ def energy_rank_correlation(record: Record, split: str = "same") -> float:
 SCALED_GRAPH = "graph, test step scaled by edges"  # the summary's key for those records (graph chapter)
 
 
-def _minimum_why(difficulty, task: str, level: str) -> str:
-    """"; why: ..." from the difficulty experiment's ``task`` records at ``level``, or "" where there are none."""
-    recs = [r for r in difficulty.records if r.task == task] if difficulty is not None else []
-    if not recs or level not in recs[0].curves["difficulty"]["scales"]:
-        return ""
-    d = difficulty_summary(recs, level)
-    _, label, _ = difficulty_levels(task)
-    at = f"; why: on {task_label(task).lower()} at {label(level)}"
-    if d["best_end"] < 0.9 * d["trained_end"]:  # a smaller test-time step does better: the descent overshoots
-        return (f"{at}, the true answer has the lower energy in {d['answer_lower']:.0f} % of problems and with "
-                f"test-time λ = {float(d['best_lambda']):g} the error after {d['steps']} steps is {d['best_end']:.3g} "
-                f"(training λ: {d['trained_end']:.3g})")  # fmt: skip
-    where = ("where descents from random starts end: the energy's minimum is off the answer" if d["same_end"]
-             else "not where descents from random starts end")  # fmt: skip
-    return f"{at}, a descent started at the true answer ends at {d['from_answer_end']:.3g}, {where}"
+def _minimum_why(difficulty, tasks: Sequence[str], level: str) -> str:
+    """"; why (difficulty experiment): ..." from its records of ``tasks`` at ``level``, or "" where there are none."""
+    whys = []
+    for task in tasks:
+        recs = [r for r in difficulty.records if r.task == task] if difficulty is not None else []
+        if not recs or level not in recs[0].curves["difficulty"]["scales"]:
+            continue
+        d = difficulty_summary(recs, level)
+        at = f"{task_label(task).lower()} at {difficulty_levels(task)[1](level)}"
+        if d["best_end"] < 0.9 * d["trained_end"]:  # a smaller test-time step does better: the descent overshoots
+            whys.append(f"{at}, test-time λ = {float(d['best_lambda']):g} ends at {d['best_end']:.3g} after "
+                        f"{d['steps']} steps (training λ: {d['trained_end']:.3g}; the true answer lower in energy in "
+                        f"{d['answer_lower']:.0f} % of problems)")  # fmt: skip
+            continue
+        where = ("where descents from random starts end: the energy's minimum is off the answer" if d["same_end"]
+                 else "not where descents from random starts end")  # fmt: skip
+        whys.append(f"{at}, a descent started at the true answer ends at {d['from_answer_end']:.3g}, {where}")
+    return "; why (difficulty experiment): " + "; ".join(whys) if whys else ""
 
 
 def verdicts(results: dict) -> pd.DataFrame:
@@ -735,8 +738,7 @@ def verdicts(results: dict) -> pd.DataFrame:
 
         graph_tasks = list(dict.fromkeys(r.task for r in graph.records))
         ours, verdict = fig2_verdict(graph.records, max(FIG2_NODES), graph_tasks)
-        for t in graph_tasks:  # why, from the difficulty experiment where it ran on this task
-            ours += _minimum_why(results.get("difficulty"), t, str(max(FIG2_NODES)))
+        ours += _minimum_why(results.get("difficulty"), graph_tasks, str(max(FIG2_NODES)))
         scaled = results.get(SCALED_GRAPH)
         if scaled is not None:  # the graph chapter's fix, beyond the paper; the verdict stays the chapter's
             recurrent = [r for r in graph.records if r.method == "recurrent" and r.profile == scaled.profile]
@@ -748,7 +750,7 @@ def verdicts(results: dict) -> pd.DataFrame:
             "per task: error after the last step below that after step 5, and below the recurrent baseline's")
     if cont is not None:
         ours, verdict = harder_steps_verdict(cont.records)
-        ours += _minimum_why(results.get("difficulty"), "addition", "2.5")  # the harder split's operand range
+        ours += _minimum_why(results.get("difficulty"), ["addition"], "2.5")  # the harder split's operand range
         add("Fig. 3: running the minimisation longer solves harder problems better", "error falls with more steps",
             ours, verdict, cont, "per task: the harder error after the last step below 90 % of that after step 10")
         example = next((r for r in cont.records if "example_error" in r.curves and r.method == "irem"), None)
