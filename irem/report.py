@@ -696,7 +696,7 @@ def _minimum_why(difficulty, tasks: Sequence[str], level: str) -> str:
         if not recs or level not in recs[0].curves["difficulty"]["scales"]:
             continue
         d = difficulty_summary(recs, level)
-        at = f"{task_label(task).lower()} at {difficulty_levels(task)[1](level)}"
+        at = f"{task_label(task).lower()} at {difficulty_levels(task)[1](level)} ({recs[0].profile})"
         if d["best_end"] < 0.9 * d["trained_end"]:  # a smaller test-time step does better: the descent overshoots
             whys.append(f"{at}, test-time λ = {float(d['best_lambda']):g} ends at {d['best_end']:.3g} after "
                         f"{d['steps']} steps (training λ: {d['trained_end']:.3g}; the true answer lower in energy in "

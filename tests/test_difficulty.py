@@ -78,7 +78,7 @@ def test_difficulty_experiment_reuses_the_continuous_weights_and_feeds_the_book(
     assert len(plots.difficulty(diff.records).axes) == 2
     row = report.verdicts({"continuous": cont, "difficulty": diff}).set_index("claim of the paper").filter(
         like="Fig. 3", axis=0)  # fmt: skip
-    assert "; why (difficulty experiment): addition at U(-2.5, 2.5)" in row.ours.iloc[0]
+    assert "; why (difficulty experiment): addition at U(-2.5, 2.5) (smoke)" in row.ours.iloc[0]
 
 
 def test_descent_from_a_given_answer_draws_the_scratchpad_it_needs():
