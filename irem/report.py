@@ -518,7 +518,8 @@ def table3_summary(records: Sequence[Record], seed_records: Sequence[Record] = (
         "t3_same_ratio": float(same.max() / same.min()),
         "t3_harder_min": float(harder.min()), "t3_harder_max": float(harder.max()),
         "t3_best_lam": float(t3.loc[same.idxmin(), "λ"]), "t3_worst_lam": float(t3.loc[same.idxmax(), "λ"]),
-        "t3_paper_ratio": max(paper_same) / min(paper_same), "t3_profile": records[0].profile,
+        "t3_paper_ratio": max(paper_same) / min(paper_same),
+        "t3_profile": next(r.profile for r in records if r.task == "addition"),
         "t3_paper_same": f"{min(paper_same):g} to {max(paper_same):g}",
         "t3_paper_harder": f"{min(paper_harder):g} to {max(paper_harder):g}",
     }  # fmt: skip
@@ -533,7 +534,7 @@ def table3_summary(records: Sequence[Record], seed_records: Sequence[Record] = (
 
 
 def styled_table3(records: Sequence[Record]) -> Styler:
-    formats = {"λ": "{:g}", "same: ours": "{:.4f}", "same: paper": "{:.4f}", "harder: ours": "{:.4f}",
+    formats = {"λ": "{:g}", "same: ours": "{:.5f}", "same: paper": "{:.4f}", "harder: ours": "{:.5f}",
                "harder: paper": "{:.4f}", "halting step (same)": "{:.1f}"}  # fmt: skip
     return styled(table3(records), formats)
 
