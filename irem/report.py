@@ -767,8 +767,9 @@ def verdicts(results: dict) -> pd.DataFrame:
                 _grade(sum(v > 0.9 for v in rho.values()), len(rho)), cont, "rank correlation above 0.9 on each task")
     abl = results.get("ablations")
     if abl is not None:
-        t2 = table2(abl.records).set_index(["replay buffer", "truncated gradient"])
-        if {("yes", "yes"), ("yes", "no"), ("no", "no")} <= set(t2.index):
+        t2 = table2(abl.records)  # empty without the shortest-path runs
+        t2 = t2.set_index(["replay buffer", "truncated gradient"]) if len(t2) else t2
+        if len(t2) and {("yes", "yes"), ("yes", "no"), ("no", "no")} <= set(t2.index):
             mem = float(t2.loc[("yes", "no"), "memory"])
             sizes = ("MSE 10 nodes", "MSE 15 nodes")
             lowers = [float(t2.loc[("yes", "no"), c]) < float(t2.loc[("no", "no"), c]) for c in sizes]
@@ -777,13 +778,19 @@ def verdicts(results: dict) -> pd.DataFrame:
                 f"memory {mem:.2f}× without truncation; replay lowers the error at {sum(lowers)} of 2 sizes "
                 "(without truncation)", _grade(int(mem > 2) + sum(lowers), 3), abl,
                 "memory above 2× without truncation, and replay lowering the error at 10 and at 15 nodes")  # fmt: skip
-        t3 = table3(abl.records)
-        if len(t3) > 1:
-            spread = float(t3["same: ours"].max() / t3["same: ours"].min())
+        if len(table3(abl.records)) > 1:
+            profile = next(r.profile for r in abl.records if r.task == "addition")
+            seeds = [r for r in (cont.records if cont is not None else []) if r.task == "addition"
+                     and r.method == "irem" and r.profile == profile]  # the lambda = 100 model's seeds  # fmt: skip
+            t3 = table3_summary(abl.records, seeds)
+            spread, bar = t3["t3_same_ratio"], max(1.5, t3["t3_seed_ratio"]) if t3["t3_seeds"] > 1 else 1.5
+            between = f"; {t3['t3_seed_ratio']:.1f}× between {t3['t3_seeds']} seeds of λ = 100" * (t3["t3_seeds"] > 1)
             add("Table 3: IREM is insensitive to the training step size λ from 10 to 1000",
-                "0.0003-0.0004 (same) for every λ", f"{t3['same: ours'].min():.4f}-{t3['same: ours'].max():.4f} "
-                f"(a {spread:.1f}× spread)", REPRODUCED if spread <= 1.5 else PARTLY if spread <= 3 else NOT_REPRODUCED,
-                abl, "largest over smallest error: up to 1.5× reproduced, up to 3× partly")  # fmt: skip
+                "0.0003-0.0004 (same) for every λ",
+                f"{t3['t3_same_min']:.5f}-{t3['t3_same_max']:.5f} (a {spread:.1f}× spread{between})",
+                REPRODUCED if spread <= bar else PARTLY if spread <= 3 else NOT_REPRODUCED, abl,
+                "largest over smallest error: up to 1.5×, or up to the spread between seeds of the λ = 100 model, "
+                "reproduced; up to 3× partly")  # fmt: skip
     comp = results.get("composition")
     if comp is not None:
         t4 = comp.table()

@@ -78,3 +78,18 @@ def test_scratchpad_table_and_trajectories(smoke):
     assert plots.scratchpad_trajectories(scratch.records, "shortest_path").axes
     with pytest.raises(ValueError, match="tasks"):
         experiments.run("scratchpad", profile="smoke", tasks=["edge_copy"])  # checked before anything runs
+
+
+def test_table3_verdict_weighs_the_spread_across_step_sizes_against_the_spread_between_seeds(tmp_path):
+    kw = dict(profile="smoke", tasks=["addition"], device="cpu", runs_dir=tmp_path, progress=False)
+    ablations = experiments.run("ablations", **kw)
+    continuous = experiments.run("continuous", methods=["irem"], seeds=2, **kw)  # seed 0 is the lambda = 100 run
+    row = report.verdicts({"ablations": ablations, "continuous": continuous}).set_index("claim of the paper")
+    t3 = row.filter(like="Table 3", axis=0).iloc[0]
+    summary = report.table3_summary(ablations.records, continuous.records)
+    spreads = f"{summary['t3_same_ratio']:.1f}× spread; {summary['t3_seed_ratio']:.1f}× between 2 seeds of λ = 100"
+    assert spreads in t3["ours"]
+    bar = max(1.5, summary["t3_seed_ratio"])
+    expected = "reproduced" if summary["t3_same_ratio"] <= bar else "partly" if summary["t3_same_ratio"] <= 3 else (
+        "not reproduced")  # fmt: skip
+    assert t3["verdict"] == expected
