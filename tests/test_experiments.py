@@ -127,3 +127,9 @@ def test_stored_by_task_shows_each_task_at_its_own_profile(monkeypatch):
     assert experiments.stored_by_task("ablations").profile == "paper"
     stored["addition"] = None
     assert experiments.stored_by_task("ablations") is None
+    graph = experiments.get("graph")
+    by_task = {t: core.ExperimentResult(graph, "paper" if t == "shortest_path" else "quick", [t], 1)
+               for t in graph.tasks}  # fmt: skip
+    monkeypatch.setattr(core, "stored", lambda name, tasks, **kw: by_task[tasks[0]])
+    grouped = "quick (edge_copy, connected_components), paper (shortest_path)"
+    assert experiments.stored_by_task("graph").profile == grouped

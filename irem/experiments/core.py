@@ -431,8 +431,11 @@ def stored_by_task(name: str, **kwargs) -> ExperimentResult | None:
     parts = {t: r for t, r in parts.items() if r is not None}
     if not parts:
         return None
-    profiles = {r.profile for r in parts.values()}
-    profile = profiles.pop() if len(profiles) == 1 else ", ".join(f"{r.profile} ({t})" for t, r in parts.items())
+    by_profile: dict[str, list[str]] = {}
+    for t, r in parts.items():
+        by_profile.setdefault(r.profile, []).append(t)
+    profile = next(iter(by_profile)) if len(by_profile) == 1 else ", ".join(
+        f"{p} ({', '.join(ts)})" for p, ts in by_profile.items())  # fmt: skip
     first = next(iter(parts.values()))
     return ExperimentResult(first.experiment, profile, [rec for r in parts.values() for rec in r.records], first.seeds)
 
