@@ -135,6 +135,10 @@ def test_grades_and_the_claim_verdicts():
     assert verdict == "not reproduced" and "edge copy 1 → 0.4 (recurrent 0.2)" in ours
     rec.curves["mse_by_step_by_nodes"]["30"] = [0.5] * 7
     assert report.fig2_verdict([irem, rec], 30, ["edge_copy"])[1] == "reproduced"
+    longer = record("shortest_path", curves={"mse_by_step_by_nodes": {"30": [1.0] * 10 + [0.3]}})  # another profile
+    ours, _ = report.fig2_verdict([irem, rec, longer], 30, ["edge_copy", "shortest_path"])
+    assert ours.startswith("IREM at 30 nodes, step 5 → the last: edge copy 1 → 0.4 after 6 (recurrent 0.5)")
+    assert "shortest path 1 → 0.3 after 10 (recurrent nan)" in ours
 
 
 def test_verdict_table_rests_on_its_records_profile_and_seeds():
