@@ -60,12 +60,17 @@ def test_difficulty_follows_the_analytic_descent_of_a_known_energy():
         "mse_by_step"][0]  # fmt: skip
 
 
+def _smoke_irem(task: str, runs_dir) -> dict:
+    """Keyword arguments of ``experiments.run`` for one smoke-profile seed of IREM on ``task`` in ``runs_dir``."""
+    return dict(profile="smoke", tasks=[task], methods=["irem"], seeds=1, device="cpu", runs_dir=runs_dir,
+                progress=False)  # fmt: skip
+
+
 def test_difficulty_experiment_reuses_the_continuous_weights_and_feeds_the_book(tmp_path):
     from irem import experiments, plots, report
     from irem.experiments.difficulty import SCALES
 
-    kw = dict(profile="smoke", tasks=["addition"], methods=["irem"], seeds=1, device="cpu", runs_dir=tmp_path,
-              progress=False)  # fmt: skip
+    kw = _smoke_irem("addition", tmp_path)
     cont = experiments.run("continuous", **kw)
     diff = experiments.run("difficulty", **kw)
     rec = diff.records[0]
@@ -118,8 +123,7 @@ def test_difficulty_experiment_on_graphs_reuses_the_graph_weights(tmp_path):
     from irem import experiments, plots, report
     from irem.experiments.difficulty import NODES
 
-    kw = dict(profile="smoke", tasks=["edge_copy"], methods=["irem"], seeds=1, device="cpu", runs_dir=tmp_path,
-              progress=False)  # fmt: skip
+    kw = _smoke_irem("edge_copy", tmp_path)
     graph = experiments.run("graph", **kw)
     diff = experiments.run("difficulty", **kw)
     rec = diff.records[0]
@@ -138,8 +142,7 @@ def test_difficulty_prose_follows_the_numbers(tmp_path):
 
     from irem import experiments, report
 
-    kw = dict(profile="smoke", tasks=["edge_copy"], methods=["irem"], seeds=1, device="cpu", runs_dir=tmp_path,
-              progress=False)  # fmt: skip
+    kw = _smoke_irem("edge_copy", tmp_path)
     rec = experiments.run("difficulty", **kw).records[0]
     rec.curves["difficulty"]["steps"] = [0, 10, 80]  # curves rewritten below: every descent ends at 1.0, as does
     for entry in rec.curves["difficulty"]["scales"].values():  # the one from the answer: a minimum off the answer
@@ -181,9 +184,9 @@ def test_edges_step_scaling_shrinks_the_step_on_graphs_larger_than_the_training_
 def test_summary_adds_figure_2_with_the_scaled_step_beside_the_chapters_verdict(tmp_path):
     from irem import experiments, report
 
-    kw = dict(profile="smoke", tasks=["edge_copy"], seeds=1, device="cpu", runs_dir=tmp_path, progress=False)
-    graph = experiments.run("graph", methods=["irem", "recurrent"], **kw)
-    scaled = experiments.run("graph", methods=["irem"], overrides={"test_step_scaling": "edges"}, **kw)
+    kw = _smoke_irem("edge_copy", tmp_path)
+    graph = experiments.run("graph", **{**kw, "methods": ["irem", "recurrent"]})
+    scaled = experiments.run("graph", overrides={"test_step_scaling": "edges"}, **kw)
     assert scaled.records[0].provenance["weights"] == "reused"  # an evaluation setting: same trained model
     scaled.records += [r for r in graph.records if r.method == "recurrent"]  # as the summary adds its baseline
     rows = report.verdicts({"graph": graph, report.SCALED_GRAPH: scaled}).set_index("claim of the paper")
