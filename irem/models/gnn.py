@@ -69,7 +69,7 @@ def gine(conv: GINEConv, h: Tensor, edge_index: Tensor, edge_proj: Tensor) -> Te
         h: (N, d), edge_index: (2, E), edge_proj: (E, d) -> (N, nn's output)
     """
     messages = (h.index_select(0, edge_index[0]) + edge_proj).relu()
-    summed = h.new_zeros(h.shape[0], messages.shape[1]).index_add(0, edge_index[1], messages)
+    summed = messages.new_zeros(h.shape[0], messages.shape[1]).index_add(0, edge_index[1], messages)
     return conv.nn(summed + (1 + conv.eps) * h)
 
 
