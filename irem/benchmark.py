@@ -12,7 +12,9 @@ loop after a warm-up, the matrix-multiply arithmetic of an iteration (``FlopCoun
 whole iterations: data, every reasoning step, the backward pass and the optimiser step), the
 rate that achieves, and the rate ``torch.mm`` itself reaches on this machine at the same matrix
 shapes in fp32 and bf16 (``matmul_peak``), so that each figure says how far from the hardware's
-limit it is.
+limit it is; and, from ``torch.profiler`` over a few more iterations, where the time goes
+(``time_shares``: matrix multiplies, gathers and scatters, other operators, and the time outside
+any operator: Python, the autograd engine, dispatch, and the profiler's own overhead).
 """
 
 from __future__ import annotations
@@ -43,6 +45,29 @@ MAX_PEAK_SHAPES = 8  # matmul_peak times the shapes that carry most of an iterat
 
 _aten = torch.ops.aten
 _MATMULS = {_aten.mm.default, _aten.addmm.default, _aten.bmm.default, _aten.baddbmm.default}
+# operator kinds of ``time_shares``, by the profiler's event names (any other aten operator is "other operators")
+OP_KINDS = {
+    "matrix multiply": {"aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm"},
+    "gather / scatter": {"aten::index_select", "aten::index_add", "aten::index_add_", "aten::scatter_add_",
+                         "aten::scatter", "aten::scatter_", "aten::gather", "aten::index", "aten::index_put_",
+                         "aten::scatter_reduce", "aten::scatter_reduce_"},
+}  # fmt: skip
+TIME_KINDS = (*OP_KINDS, "other operators", "outside operators")
+
+
+def time_shares(events, wall_s: float) -> dict[str, float]:
+    """Shares of ``wall_s`` by operator kind, from a profiler's ``key_averages()`` (self CPU times).
+
+    "outside operators" is what the aten operators' self times leave of the wall time.
+    """
+    spent = dict.fromkeys(TIME_KINDS, 0.0)
+    for e in events:
+        if not e.key.startswith("aten::"):
+            continue
+        kind = next((k for k, names in OP_KINDS.items() if e.key in names), "other operators")
+        spent[kind] += e.self_cpu_time_total / 1e6
+    spent["outside operators"] = max(wall_s - sum(spent.values()), 0.0)
+    return {k: v / wall_s for k, v in spent.items()}
 
 
 def _status_kb(field: str) -> int:
@@ -177,12 +202,14 @@ def _measure(
     peak: bool = False,
     nodes: int | None = None,
     summary_only: bool = False,
+    profile_iterations: int = 0,
 ) -> dict:
-    """Train ``spec``'s method with the real loop for ``warmup + iterations + flop_iterations`` iterations.
+    """Train ``spec``'s method with the real loop for ``warmup + iterations + flop_iterations + profile_iterations``.
 
     Times every iteration (the interval between optimiser steps; wall clock and this process's
-    CPU time), then counts the FLOPs of the last ``flop_iterations`` iterations (untimed: counting
-    slows them down), then, with ``peak``, times ``torch.mm`` at the shapes they used.
+    CPU time), then counts the FLOPs of the next ``flop_iterations`` iterations (untimed: counting
+    slows them down), then profiles ``profile_iterations`` more, then, with ``peak``, times
+    ``torch.mm`` at the shapes the FLOP-counted iterations used.
     ``summary_only``: return only what run records store (speed, peak memory).
     """
     from irem.train import train  # the spawned process imports what it needs
@@ -202,8 +229,11 @@ def _measure(
     load = os.getloadavg()  # how busy the machine was (1, 5, 15 minutes): a timing on a shared machine needs it
     timed = warmup + iterations
     ends: list[tuple[float, float]] = []  # (wall, process CPU time) when each iteration's optimiser step returned
-    counting = contextlib.ExitStack()
+    counting, profiling = contextlib.ExitStack(), contextlib.ExitStack()
     flops, shapes = flop_counter(), MatmulShapes()
+    profiler = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU])
+    profiled: list[float] = []  # perf_counter when profiling began and ended
+    counted = timed + flop_iterations
 
     def on_step(it: int) -> None:
         if dev.type == "cuda":
@@ -213,16 +243,23 @@ def _measure(
         if it == timed and flop_iterations:  # count the next iterations (enter in order, leave in reverse)
             counting.enter_context(flops)
             counting.enter_context(shapes)
-        elif it == timed + flop_iterations:
+        elif it == counted:
             counting.close()
+        if it == counted and profile_iterations:
+            profiling.enter_context(profiler)
+            profiled.append(time.perf_counter())
+        elif it == counted + profile_iterations and profiled:
+            profiled.append(time.perf_counter())
+            profiling.close()
 
-    total = timed + flop_iterations
+    total = counted + profile_iterations
     start = (time.perf_counter(), time.process_time())
     config = replace(spec.train, iterations=total, log_every=total)
     try:
         train(method, task, config, gen, progress=False, on_step=on_step)
     finally:
         counting.close()
+        profiling.close()
     if dev.type == "cuda":
         peak_memory = torch.cuda.max_memory_allocated(dev) - base
     else:
@@ -261,6 +298,9 @@ def _measure(
             out["peak_bf16"] = matmul_peak(top, torch.bfloat16, dev)
             out["peak_shapes_cover"] = covered  # share of the iteration's FLOPs at the timed shapes
             out["fraction_of_fp32_peak"] = out["gflops"] / out["peak_fp32"]["gflops"]
+    if profile_iterations:
+        out["profile_iterations"] = profile_iterations
+        out["time_shares"] = time_shares(profiler.key_averages(), profiled[1] - profiled[0])
     return out
 
 
@@ -289,6 +329,7 @@ def bench(
     flop_iterations: int = 3,
     peak: bool = True,
     nodes: int | None = None,
+    profile_iterations: int = 0,
     fresh_process: bool = True,
 ) -> dict:
     """Speed, arithmetic and memory of ``spec``'s training, as ``irem bench`` reports them.
@@ -303,20 +344,25 @@ def bench(
             0 skips counting (and the peak).
         peak: also time ``torch.mm`` in fp32 and bf16 at the shapes of those iterations.
         nodes: graph tasks only: train on graphs of exactly this many nodes.
+        profile_iterations: iterations after those run under ``torch.profiler``; ``time_shares``
+            splits their wall time by operator kind (``TIME_KINDS``). 0 skips profiling.
         fresh_process: measure in a spawned process (``False``: here, for tests).
 
     Returns:
         A dict with ``ms_per_iter`` (median), ``ms_per_iter_min``, ``cpu_ms_per_iter`` (median of this
         process's CPU time per iteration: what a busy machine disturbs least), ``iters_per_s``,
         ``gflop_per_iter``, ``gflops``, ``peak_fp32`` and ``peak_bf16`` (``matmul_peak``),
-        ``fraction_of_fp32_peak``, ``peak_memory_mb`` and ``memory_measure``.
+        ``fraction_of_fp32_peak``, ``time_shares`` (with ``profile_iterations``), ``peak_memory_mb``
+        and ``memory_measure``.
     """
     check_positive("iterations", iterations, integer=True)
     check_non_negative("warmup", warmup, integer=True)
     check_non_negative("flop_iterations", flop_iterations, integer=True)
+    check_non_negative("profile_iterations", profile_iterations, integer=True)
     if nodes is not None:
         check_positive("nodes", nodes, integer=True)
-    args = (spec, str(device), iterations, warmup, flop_iterations, peak and flop_iterations > 0, nodes)
+    args = (spec, str(device), iterations, warmup, flop_iterations, peak and flop_iterations > 0, nodes, False,
+            profile_iterations)  # fmt: skip
     return _in_fresh_process(_measure, *args) if fresh_process else _measure(*args)
 
 
@@ -402,6 +448,8 @@ def table(rows: list[dict]) -> pd.DataFrame:
             row["fp32 mm peak"] = round(r["peak_fp32"]["gflops"], 1)
             row["% of fp32 peak"] = round(100 * r["fraction_of_fp32_peak"], 1)
             row["bf16 mm peak"] = round(r["peak_bf16"]["gflops"], 1)
+        if "time_shares" in r:  # percent of the profiled time: mm / gather-scatter / other ops / outside ops
+            row["time: mm/gather/ops/rest %"] = " / ".join(f"{100 * v:.0f}" for v in r["time_shares"].values())
         row["peak memory (MB)"] = round(r["peak_memory_mb"], 1)
         row["load (1 min)"] = r["load_average"][0]  # runnable processes on the machine when timing began
         out.append(row)

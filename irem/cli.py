@@ -138,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, default=10, help="iterations run before timing (default: 10)")
     p.add_argument("--flop-iterations", type=int, default=3, help="run under FlopCounterMode after those (0: none; 3)")
     p.add_argument("--no-peak", action="store_true", help="skip timing torch.mm (fp32, bf16) at the model's shapes")
+    p.add_argument("--profile-iterations", type=int, default=3,
+                   help="run under torch.profiler after those, for the time by operator kind (0: none; 3)")  # fmt: skip
     p.add_argument("--vary", nargs="+", metavar=("NAME", "VALUE"),
                    help="one row per value of a TrainConfig field, or of 'nodes' (training graph size), "
                         "e.g. --vary batch_size 16 32 64")  # fmt: skip
@@ -209,18 +211,21 @@ def _bench(args: argparse.Namespace) -> None:
         values = [int(v) for v in raw] if name == "nodes" else [parse_override(f"{name}={v}")[1] for v in raw]
         vary = (name, values)
     options = dict(iterations=iterations, warmup=args.warmup, flop_iterations=args.flop_iterations,
-                   peak=not args.no_peak)  # fmt: skip
+                   peak=not args.no_peak, profile_iterations=args.profile_iterations)  # fmt: skip
     rows = benchmark.bench_rows(args.tasks, args.methods, args.profile, device, overrides, vary, **options)
     where = runs.device_name(device) if device.type == "cuda" else f"{benchmark.cpu_name()}, one thread"
     print(f"{where}, profile {args.profile}: {args.warmup} warm-up, {iterations} timed (median), "
-          f"{args.flop_iterations} FLOP-counted iterations each")  # fmt: skip
+          f"{args.flop_iterations} FLOP-counted and {args.profile_iterations} profiled iterations each")  # fmt: skip
     print("mm peak: torch.mm alone at the shapes of the model's matrix multiplies (FLOP-weighted)")
+    print("time: share of the profiled iterations in matrix multiplies / gathers and scatters / other operators / "
+          "outside operators (Python, autograd engine, profiler overhead)")  # fmt: skip
     print(f"memory: {benchmark.MEMORY_KINDS[device.type]}")
     print(benchmark.table(rows).to_string(index=False))
     if args.json is not None:
         words = ["irem bench --tasks", *args.tasks, "--methods", *args.methods, "--profile", args.profile, "--device",
                  args.device, "--iterations", str(iterations), "--warmup", str(args.warmup), "--flop-iterations",
-                 str(args.flop_iterations), *(["--no-peak"] if args.no_peak else []),
+                 str(args.flop_iterations), "--profile-iterations", str(args.profile_iterations),
+                 *(["--no-peak"] if args.no_peak else []),
                  *[w for s in args.set or [] for w in ("--set", s)], *(["--vary", *args.vary] if args.vary else []),
                  "--json", str(args.json)]  # fmt: skip
         command = " ".join(words)

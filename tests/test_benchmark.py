@@ -52,6 +52,25 @@ def test_each_truncated_reasoning_step_costs_a_forward_and_a_gradient_in_y_only(
     assert flops[3] - flops[1] == pytest.approx(2 * (2 * one_way))
 
 
+def test_time_shares_split_the_profiled_time_by_operator_kind():
+    spec = experiments.get("graph").spec("smoke", "shortest_path", "irem", 0, {})
+    r = benchmark.bench(spec, torch.device("cpu"), iterations=1, warmup=0, flop_iterations=0, profile_iterations=2,
+                        fresh_process=False)  # fmt: skip
+    shares = r["time_shares"]
+    assert list(shares) == list(benchmark.TIME_KINDS) and r["profile_iterations"] == 2
+    assert all(0 <= v <= 1 for v in shares.values()) and sum(shares.values()) == pytest.approx(1, abs=0.02)
+    assert shares["matrix multiply"] > 0 and shares["gather / scatter"] > 0  # a GNN does both
+
+
+def test_time_shares_sorts_events_by_name():
+    event = lambda key, us: type("Event", (), {"key": key, "self_cpu_time_total": us})()  # noqa: E731
+    events = [event("aten::mm", 2e5), event("aten::index_select", 1e5), event("aten::relu", 3e5),
+              event("autograd::engine::evaluate_function: MmBackward0", 9e5)]  # fmt: skip
+    shares = benchmark.time_shares(events, wall_s=1.0)
+    assert shares == pytest.approx({"matrix multiply": 0.2, "gather / scatter": 0.1, "other operators": 0.3,
+                                    "outside operators": 0.4})  # fmt: skip
+
+
 def test_matmul_peak_times_each_shape():
     peak = benchmark.matmul_peak([((1, 8, 16, 4), 3), ((2, 4, 8, 4), 1)], torch.float32, "cpu", min_time_s=0.001)
     assert [s["shape"] for s in peak["by_shape"]] == [[1, 8, 16, 4], [2, 4, 8, 4]]
