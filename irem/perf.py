@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from irem.benchmark import table
+from irem.methods import method_label
 from irem.tasks import task_label
 
 PRECISION_STYLES = {"fp32": "-", "bf16": "--"}
@@ -66,9 +67,45 @@ def provenance_note(docs: Mapping[str, dict]) -> str:
 
 
 def commands(docs: Mapping[str, dict]) -> str:
-    """The commands that produced the stored benchmarks, as a Markdown code block."""
-    lines = [d["settings"].get("command", f"# {name}: command not recorded") for name, d in docs.items()]
+    """The commands that produced the stored benchmarks (each with its note, if any), as a Markdown code block."""
+    lines = []
+    for name, d in docs.items():
+        settings = d["settings"]
+        if "note" in settings:
+            lines.append(f"# {name}: {settings['note']}")
+        lines.append(settings.get("command", f"# {name}: command not recorded"))
     return "```bash\n" + "\n".join(lines) + "\n```\n"
+
+
+def time_shares_table(doc: dict) -> pd.DataFrame:
+    """Where the time of each (task, method, precision) of a stored benchmark goes, in percent of the profiled time."""
+    out = []
+    for r in doc["rows"]:
+        if "time_shares" in r:
+            shares = {kind: 100 * v for kind, v in r["time_shares"].items()}
+            out.append({"task": task_label(r["task"]), "method": method_label(r["method"]),
+                        "precision": r["precision"], **shares})  # fmt: skip
+    return pd.DataFrame(out)
+
+
+def before_after(before: dict, after: dict) -> pd.DataFrame:
+    """Two stored benchmarks of the same rows (e.g. two commits), side by side: ms and GFLOP per iteration.
+
+    Rows measured more than once (a ``round`` field) are averaged; ``speed-up`` is the ratio of those means.
+    """
+    keys = ["task", "method", "precision"]
+    means = [pd.DataFrame(d["rows"]).groupby(keys, sort=False)[["ms_per_iter", "gflop_per_iter"]].mean()
+             for d in (before, after)]  # fmt: skip
+    commits = [d["provenance"]["git_commit"][:7] for d in (before, after)]
+    out = pd.DataFrame({
+        f"ms/iter at {commits[0]}": means[0]["ms_per_iter"], f"ms/iter at {commits[1]}": means[1]["ms_per_iter"],
+        "speed-up": means[0]["ms_per_iter"] / means[1]["ms_per_iter"],
+        f"GFLOP/iter at {commits[0]}": means[0]["gflop_per_iter"],
+        f"GFLOP/iter at {commits[1]}": means[1]["gflop_per_iter"],
+    }).reset_index()  # fmt: skip
+    out["task"] = out["task"].map(task_label)
+    out["method"] = out["method"].map(method_label)
+    return out
 
 
 def cost_curves(docs: Mapping[str, dict], vary: str, tasks: list[str] | None = None) -> Figure:

@@ -107,3 +107,16 @@ def test_bench_cli_prints_the_columns_and_writes_json_the_book_reads(capsys, tmp
     assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 2  # wall clock and CPU time
     with pytest.raises(FileNotFoundError, match="irem bench --json"):
         perf.load(tmp_path / "empty")
+
+
+def test_before_after_averages_rounds_and_divides_the_means():
+    def doc(commit, ms_by_round, gflop):
+        rows = [{"task": "shortest_path", "method": "irem", "precision": "fp32", "ms_per_iter": ms,
+                 "gflop_per_iter": gflop, "round": i} for i, ms in enumerate(ms_by_round)]  # fmt: skip
+        return {"provenance": {"git_commit": commit}, "rows": rows}
+
+    out = perf.before_after(doc("aaaaaaa1", [180, 200], 9.0), doc("bbbbbbb2", [90, 110], 2.0))
+    row = out.iloc[0]
+    assert row["ms/iter at aaaaaaa"] == 190 and row["ms/iter at bbbbbbb"] == 100
+    assert row["speed-up"] == pytest.approx(1.9) and row["GFLOP/iter at bbbbbbb"] == 2.0
+    assert row["task"] == "Shortest path" and row["method"] == "IREM"
