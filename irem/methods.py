@@ -18,8 +18,7 @@ from irem import minimize
 from irem.config import PRECISIONS, EvalConfig, TrainConfig
 from irem.minimize import Trajectory
 from irem.replay import ReplayBuffer
-from irem.tasks import Batch, GraphBatch, Task
-from irem.tasks.graphs import TRAIN_NODES
+from irem.tasks import Batch, Task
 from irem.validate import check_choice, register
 
 
@@ -121,16 +120,15 @@ class IREM(Method):
     def _step_scale(batch: Batch, options: EvalConfig) -> float:
         """The factor ``options.test_step_scaling`` puts on the test-time step size of ``batch``.
 
-        "edges": (n_train / n)^2 for graphs of n > n_train nodes, n_train the largest training
-        graph, so that a step moves a larger graph's answer about as far as it did in training.
-        One factor per batch, from its largest graph (test batches hold graphs of one size).
+        Batches that support a rule say so with a ``step_scale(rule)`` method (graphs: "edges").
         """
         if options.test_step_scaling == "none":
             return 1.0
-        if not isinstance(batch, GraphBatch):
+        step_scale = getattr(batch, "step_scale", None)
+        if step_scale is None:
             raise ValueError(f"test_step_scaling={options.test_step_scaling!r} applies to graph tasks only; "
                              "use 'none' here")  # fmt: skip
-        return min(1.0, TRAIN_NODES[1] / int(batch.nodes.max())) ** 2
+        return step_scale(options.test_step_scaling)
 
     def predict(self, batch: Batch, steps: int, generator: torch.Generator, options: EvalConfig) -> Trajectory:
         y0, z0 = self._start(batch, generator)

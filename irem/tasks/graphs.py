@@ -97,6 +97,17 @@ class GraphBatch:
         """The mean of per-edge values (E, ...) over each graph: (P,)."""
         return scatter(per_row.flatten(1).mean(-1), self.row_problem, dim=0, dim_size=len(self), reduce="mean")
 
+    def step_scale(self, rule: str) -> float:
+        """The factor on IREM's test-time step size under ``EvalConfig.test_step_scaling=rule``.
+
+        "edges": (n_train / n)^2 for graphs of n > n_train nodes, n_train the largest training
+        graph, so that a step moves a larger graph's answer about as far as it did in training.
+        One factor per batch, from its largest graph (test batches hold graphs of one size).
+        """
+        if rule != "edges":
+            raise ValueError(f"test_step_scaling={rule!r} on graphs: use 'none' or 'edges'")
+        return min(1.0, TRAIN_NODES[1] / int(self.nodes.max())) ** 2
+
     def dense(self, values: Tensor, n_max: int | None = None) -> Tensor:
         """Per-edge values (E, 1) as padded (P, n_max, n_max) matrices (zeros outside each graph)."""
         n_max = int(self.nodes.max()) if n_max is None else n_max
