@@ -507,9 +507,10 @@ def table3_summary(records: Sequence[Record], seed_records: Sequence[Record] = (
     ``seed_records``: several seeds of the lambda = 100 model at the same profile (the continuous
     chapter's IREM on addition), or none. ``t3_vs_seeds`` says whether the max/min ratio of the
     error across lambda (problems like the training ones) exceeds the max/min across seeds.
+    Empty where fewer than two step sizes are stored (no spread to speak of).
     """
     t3 = table3(records)
-    if t3.empty:
+    if len(t3) < 2:
         return {}
     same, harder = t3["same: ours"], t3["harder: ours"]
     paper_same, paper_harder = ([p[i] for p in paper.TABLE3.values()] for i in (0, 1))
@@ -783,11 +784,11 @@ def verdicts(results: dict) -> pd.DataFrame:
                 f"memory {mem:.2f}× without truncation; replay lowers the error at {sum(lowers)} of 2 sizes "
                 "(without truncation)", _grade(int(mem > 2) + sum(lowers), 3), abl,
                 "memory above 2× without truncation, and replay lowering the error at 10 and at 15 nodes")  # fmt: skip
-        if len(table3(abl.records)) > 1:
-            profile = next(r.profile for r in abl.records if r.task == "addition")
-            seeds = [r for r in (cont.records if cont is not None else []) if r.task == "addition"
-                     and r.method == "irem" and r.profile == profile]  # the lambda = 100 model's seeds  # fmt: skip
-            t3 = table3_summary(abl.records, seeds)
+        profile = next((r.profile for r in abl.records if r.task == "addition"), None)
+        seeds = [r for r in (cont.records if cont is not None else []) if r.task == "addition"
+                 and r.method == "irem" and r.profile == profile]  # the lambda = 100 model's seeds  # fmt: skip
+        t3 = table3_summary(abl.records, seeds)
+        if t3:
             spread, bar = t3["t3_same_ratio"], max(1.5, t3["t3_seed_ratio"]) if t3["t3_seeds"] > 1 else 1.5
             between = f"; {t3['t3_seed_ratio']:.1f}× between {t3['t3_seeds']} seeds of λ = 100" * (t3["t3_seeds"] > 1)
             add("Table 3: IREM is insensitive to the training step size λ from 10 to 1000",
