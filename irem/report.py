@@ -1104,3 +1104,10 @@ def not_run_note(experiment: str) -> str:
     """A Markdown note for a page section whose experiment has no stored records yet, with the command."""
     return (f":::{{note}}\nNot run yet: no stored `{experiment}` records (quick or paper profile) for this section. "
             f"`irem reproduce {experiment} --profile quick` makes them.\n:::\n")  # fmt: skip
+
+
+def missing_comparison_note(experiment: str, profile: str, methods: Sequence[str], why: str) -> str:
+    """A Markdown note for a comparison whose records at ``profile`` are not all stored (the book never trains)."""
+    return (f":::{{note}}\n{why} needs the stored `{experiment}` records of {', '.join(methods)} at the {profile} "
+            f"profile, and some are missing: `irem reproduce {experiment} --profile {profile} --methods "
+            f"{' '.join(methods)}` makes them.\n:::\n")  # fmt: skip

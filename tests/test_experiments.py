@@ -133,3 +133,15 @@ def test_stored_by_task_shows_each_task_at_its_own_profile(monkeypatch):
     monkeypatch.setattr(core, "stored", lambda name, tasks, **kw: by_task[tasks[0]])
     grouped = "quick (edge_copy, connected_components), paper (shortest_path)"
     assert experiments.stored_by_task("graph").profile == grouped
+
+
+def test_train_false_loads_stored_records_and_never_trains(smoke):
+    runs_dir, cont, _ = smoke
+    kw = dict(profile="smoke", tasks=["addition"], seeds=1, device="cpu", runs_dir=runs_dir, progress=False)
+    loaded = experiments.run("continuous", methods=["irem", "feedforward"], train=False, **kw)
+    assert [r.config_hash for r in loaded.records] == [r.config_hash for r in cont.records if r.task == "addition"]
+    with pytest.raises(FileNotFoundError, match=r"train=False.*addition__recurrent__smoke__seed0"):
+        experiments.run("continuous", methods=["recurrent"], train=False, **kw)
+    # a page's comparison at another profile: a note where the records are missing, not a training run
+    assert experiments.stored("continuous", methods=["recurrent"], train=False, **kw) is None
+    assert not list(runs_dir.glob("continuous/addition__recurrent__*"))

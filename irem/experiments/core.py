@@ -372,6 +372,7 @@ def run(
     task_options: Mapping | None = None,
     scheduler: str | None = None,
     scheduler_file: str | os.PathLike | None = None,
+    train: bool = True,
     **options,
 ) -> ExperimentResult:
     """Run (or load) every run of experiment ``name`` and return its records.
@@ -393,6 +394,8 @@ def run(
         scheduler: address of a running Dask scheduler (``tcp://HOST:PORT``) to run on; ``jobs``
             is then ignored and ``device`` is resolved on each worker.
         scheduler_file: the file ``dask scheduler --scheduler-file FILE`` wrote, instead of the address.
+        train: ``False``: load stored records only, never train (a page that compares with records at
+            another's profile); a missing one raises ``FileNotFoundError`` naming it.
         **options: the experiment's own grid options (scratchpad: ``sizes``).
     """
     experiment = get(name)
@@ -412,6 +415,12 @@ def run(
         profile = best_profile(experiment, runs_dir, tasks, methods, overrides, task_options, **options)
         specs = experiment.specs(profile, tasks, methods, range(seeds), overrides, task_options, **options)
         records = [r for r in (runs.find_record(runs_dir, s) for s in specs) if r is not None]
+    elif not check_bool("train", train):
+        specs = experiment.specs(profile, tasks, methods, range(seeds), overrides, task_options, **options)
+        records = [runs.find_record(runs_dir, s) for s in specs]
+        missing = [runs.record_path(runs_dir, s).name for s, r in zip(specs, records) if r is None]
+        if missing:
+            raise FileNotFoundError(f"not stored in {runs_dir} (train=False): {', '.join(missing)}")
     else:
         specs = experiment.specs(profile, tasks, methods, range(seeds), overrides, task_options, **options)
         records = run_all(specs, runs_dir, dev, retrain=retrain, jobs=jobs, progress=progress, scheduler=scheduler,
@@ -441,7 +450,7 @@ def stored_by_task(name: str, **kwargs) -> ExperimentResult | None:
 
 
 def stored(name: str, **kwargs) -> ExperimentResult | None:
-    """``run(name, **kwargs)``, or ``None`` where nothing is stored for ``profile="best"`` to show.
+    """``run(name, **kwargs)``, or ``None`` where nothing is stored to show (``profile="best"`` or ``train=False``).
 
     For pages that only read records (the book never trains): an experiment not run yet is a
     note on the page, not an error. Any other error is raised as ``run`` raises it.
@@ -449,6 +458,6 @@ def stored(name: str, **kwargs) -> ExperimentResult | None:
     try:
         return run(name, **kwargs)
     except FileNotFoundError:
-        if kwargs.get("profile", "best") != "best":
+        if kwargs.get("profile", "best") != "best" and kwargs.get("train", True):
             raise
         return None
