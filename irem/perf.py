@@ -46,6 +46,7 @@ def results_table(doc: dict) -> pd.DataFrame:
     """One stored benchmark as ``irem bench`` printed it, with readable task names."""
     out = table(doc["rows"])
     out["task"] = out["task"].map(task_label)
+    out["method"] = out["method"].map(method_label)
     return out
 
 
