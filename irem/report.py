@@ -315,7 +315,8 @@ def fig2_summary(records: Sequence[Record], tasks: Sequence[str], nodes: int, me
     """``method``'s error at step 5 and at the last step on graphs of ``nodes`` nodes, per task.
 
     Returns ``{"<task>_fig2_step5": .., "<task>_fig2_last": .., "fig2_steps": .., "fig2_nodes": ..,
-    "fig2_verdict": "on edge copy it falls with more steps; ..."}`` (empty without ``method``).
+    "fig2_verdict": "on edge copy it falls with more steps; ..."}`` (empty without ``method``). Where
+    ``records`` hold the recurrent baseline too, each task's verdict says whether it ends below that.
     """
     out: dict = {}
     verdicts = []
@@ -325,7 +326,12 @@ def fig2_summary(records: Sequence[Record], tasks: Sequence[str], nodes: int, me
             continue
         step5, last, out["fig2_steps"] = fig2_ends(recs, nodes)
         out[f"{t}_fig2_step5"], out[f"{t}_fig2_last"] = step5, last
-        verdicts.append(f"on {task_label(t).lower()} it {'falls' if last < step5 else 'does not fall'} with more steps")
+        verdict = f"on {task_label(t).lower()} it {'falls' if last < step5 else 'does not fall'} with more steps"
+        recurrent = [r for r in records if r.method == "recurrent" and r.task == t]
+        if recurrent and method != "recurrent":
+            baseline = fig2_ends(recurrent, nodes)[1]
+            verdict += f" and ends {'below' if last < baseline else 'above'} the recurrent baseline's {baseline:.3g}"
+        verdicts.append(verdict)
     if verdicts:
         out["fig2_nodes"] = nodes
         out["fig2_verdict"] = "; ".join(verdicts)

@@ -94,6 +94,9 @@ def test_fig2_summary_and_mean_curve_with_diverged_steps():
     summary = report.fig2_summary(recs, ["edge_copy", "shortest_path"], nodes=30)
     assert (summary["edge_copy_fig2_step5"], summary["edge_copy_fig2_last"]) == pytest.approx((0.6, 0.3))
     assert summary["fig2_verdict"] == "on edge copy it falls with more steps" and summary["fig2_steps"] == 6
+    rec = record("edge_copy", method="recurrent", curves={"mse_by_step_by_nodes": {"30": [0.5, 0.25]}})
+    verdict = report.fig2_summary([*recs, rec], ["edge_copy"], nodes=30)["fig2_verdict"]
+    assert verdict == "on edge copy it falls with more steps and ends above the recurrent baseline's 0.25"
     one = record("edge_copy", curves={"mse_by_step_by_nodes": {"30": [1.0, None]}})
     assert math.isnan(report.mean_curve([one], "mse_by_step_by_nodes", "30")[1])
 
