@@ -78,6 +78,18 @@ def _status_kb(field: str) -> int:
     raise RuntimeError(f"/proc/self/status has no {field}")
 
 
+def _reset_peak_rss() -> None:
+    """Start the peak resident set (VmHWM) afresh: Linux resets it on 5 into /proc/self/clear_refs.
+
+    A run measured in a process that ran something larger before then reports its own peak;
+    where the reset is refused, the old peak stays.
+    """
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
 class MatmulShapes(TorchDispatchMode):
     """Counts every matrix multiply by its shape ``(batch, m, k, n)`` while active.
 
@@ -225,6 +237,7 @@ def _measure(
         torch.cuda.reset_peak_memory_stats(dev)
         base = torch.cuda.memory_allocated(dev)
     else:
+        _reset_peak_rss()
         base = _status_kb("VmRSS") * 1024
     load = os.getloadavg()  # how busy the machine was (1, 5, 15 minutes): a timing on a shared machine needs it
     timed = warmup + iterations

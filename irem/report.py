@@ -8,6 +8,7 @@ so every number in the book's prose is computed here, from records, and tested.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
@@ -462,7 +463,8 @@ def table2(records: Sequence[Record]) -> pd.DataFrame:
             "MSE 10 nodes": _mean(g, lambda r: r.metrics["same"]["mse"]),
             "MSE 15 nodes": _mean(g, lambda r: r.metrics["harder"]["mse"]), "paper MSE": p[0],
             "it/s": speed, "speed": speed / full_speed, "paper speed": p[1],
-            "peak MB": memory, "memory": memory / full_mem, "paper memory": p[2], "seeds": len(g),
+            "peak MB": memory, "memory": memory / full_mem if full_mem else math.nan, "paper memory": p[2],
+            "seeds": len(g),
         })  # fmt: skip
     return pd.DataFrame(rows)
 
