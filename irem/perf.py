@@ -42,12 +42,14 @@ def rows(docs: Mapping[str, dict], prefix: str) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def _readable(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with the book's task and method labels in place of their registry names."""
+    return df.assign(task=df["task"].map(task_label), method=df["method"].map(method_label))
+
+
 def results_table(doc: dict) -> pd.DataFrame:
-    """One stored benchmark as ``irem bench`` printed it, with readable task names."""
-    out = table(doc["rows"])
-    out["task"] = out["task"].map(task_label)
-    out["method"] = out["method"].map(method_label)
-    return out
+    """One stored benchmark as ``irem bench`` printed it, with readable task and method names."""
+    return _readable(table(doc["rows"]))
 
 
 def provenance_note(docs: Mapping[str, dict]) -> str:
@@ -80,13 +82,9 @@ def commands(docs: Mapping[str, dict]) -> str:
 
 def time_shares_table(doc: dict) -> pd.DataFrame:
     """Where the time of each (task, method, precision) of a stored benchmark goes, in percent of the profiled time."""
-    out = []
-    for r in doc["rows"]:
-        if "time_shares" in r:
-            shares = {kind: 100 * v for kind, v in r["time_shares"].items()}
-            out.append({"task": task_label(r["task"]), "method": method_label(r["method"]),
-                        "precision": r["precision"], **shares})  # fmt: skip
-    return pd.DataFrame(out)
+    out = [{"task": r["task"], "method": r["method"], "precision": r["precision"],
+            **{kind: 100 * v for kind, v in r["time_shares"].items()}} for r in doc["rows"] if "time_shares" in r]
+    return _readable(pd.DataFrame(out)) if out else pd.DataFrame()  # files from before time_shares: none
 
 
 def before_after(before: dict, after: dict) -> pd.DataFrame:
@@ -104,9 +102,7 @@ def before_after(before: dict, after: dict) -> pd.DataFrame:
         f"GFLOP/iter at {commits[0]}": means[0]["gflop_per_iter"],
         f"GFLOP/iter at {commits[1]}": means[1]["gflop_per_iter"],
     }).reset_index()  # fmt: skip
-    out["task"] = out["task"].map(task_label)
-    out["method"] = out["method"].map(method_label)
-    return out
+    return _readable(out)
 
 
 def cost_curves(docs: Mapping[str, dict], vary: str, tasks: list[str] | None = None) -> Figure:
