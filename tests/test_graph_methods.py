@@ -137,3 +137,26 @@ def test_edge_readout_equals_the_linear_map_of_the_concatenated_endpoints():
     edge_index = torch.tensor([[0, 1, 4, 2], [3, 0, 2, 2]])
     direct = readout.out(torch.cat([h[edge_index[0]], h[edge_index[1]]], dim=-1))
     torch.testing.assert_close(readout(h, edge_index), direct, rtol=1e-12, atol=1e-12)
+
+
+def test_graph_energies_equal_their_torch_geometric_form_once_bound_to_the_graphs():
+    from torch_geometric.nn import global_max_pool
+
+    from irem.models.gnn import EnergyGNN, ReleaseEnergyGNN
+
+    torch.manual_seed(0)
+    g = make_task("shortest_path").generate([4, 6], gen(0)).x
+    g.x, g.edge_attr = g.x.double(), g.edge_attr.double()
+    y = torch.randn(g.edge_attr.shape, dtype=torch.float64)
+    feature = lambda net: net.edges(g.edge_attr, y)  # noqa: E731  the (E, 128) edge feature, built
+    ours, release = EnergyGNN(hidden=16).double(), ReleaseEnergyGNN(hidden=16).double()
+    h = ours.gnn.node_in(g.x)
+    for conv in ours.gnn.convs:
+        h = ours.gnn.act(conv(h, g.edge_index, feature(ours)))
+    direct = ours.out(global_max_pool(h, g.batch)).squeeze(-1)
+    torch.testing.assert_close(ours.bind(g)(y), direct, rtol=1e-10, atol=1e-10)
+    h = g.x
+    for conv in release.convs:
+        h = conv(h, g.edge_index, feature(release))
+    direct = release.out(global_max_pool(h, g.batch)).squeeze(-1)
+    torch.testing.assert_close(release.bind(g)(y), direct, rtol=1e-10, atol=1e-10)

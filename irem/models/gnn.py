@@ -15,11 +15,13 @@ Speed: every layer computes the same function as torch-geometric's ``GINEConv`` 
 parameters (so cached weights load), but two products are taken in a cheaper order, exactly:
 the embedded edge feature is only ever read through a ``GINEConv.lin``, so it is never built
 (:meth:`EdgeEmbedding.through`), and the edge readout projects the nodes before gathering them.
-On the fully connected training graphs the edges outnumber the nodes about tenfold, and these two were most of the
-arithmetic (``tests/test_graph_methods.py`` checks both against the direct computation).
+On the fully connected training graphs the edges outnumber the nodes about tenfold, and these
+two were most of the arithmetic (``tests/test_graph_methods.py`` checks both against the direct computation).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -47,16 +49,22 @@ class EdgeEmbedding(nn.Module):
 
         Each value enters its embedding linearly, so ``lin`` after the embedding is a
         (count -> out) affine map: O(E * count * out) work instead of O(E * 64 * count * out).
+        Given only the first values, the others' terms are left out (their biases stay): the
+        rest is added later with :meth:`slope` (the energy's fixed input, then each candidate).
 
         Shapes:
-            values: count x (E, 1) -> (E, lin.out_features)
+            values: up to count x (E, 1) -> (E, lin.out_features)
         """
-        blocks = list(zip(lin.weight.split(EDGE_EMBED, dim=1), self.embed))
-        out = lin.bias + sum(w @ emb.bias for w, emb in blocks)
-        for (w, emb), v in zip(blocks, values):
+        blocks = lin.weight.split(EDGE_EMBED, dim=1)
+        out = lin.bias + sum(w @ emb.bias for w, emb in zip(blocks, self.embed))
+        for i, v in enumerate(values):
             # element-wise, not a (E, count) @ (count, out) product: one that thin is slow on CPU
-            out = torch.addcmul(out, v, (w @ emb.weight).squeeze(1))
+            out = torch.addcmul(out, v, self.slope(lin, i))
         return out
+
+    def slope(self, lin: nn.Linear, i: int) -> Tensor:
+        """How ``lin(self(...))`` moves per unit of the ``i``-th value: (lin.out_features,)."""
+        return (lin.weight[:, i * EDGE_EMBED : (i + 1) * EDGE_EMBED] @ self.embed[i].weight).squeeze(1)
 
 
 def gine(conv: GINEConv, h: Tensor, edge_index: Tensor, edge_proj: Tensor) -> Tensor:
@@ -90,11 +98,15 @@ class GINEStack(nn.Module):
         )
         self.act = act()
 
-    def forward(self, nodes: Tensor, edge_index: Tensor, edges: EdgeEmbedding, *values: Tensor) -> Tensor:
-        """``values``: the per-edge values (E, 1) each that ``edges`` embeds as the edge feature."""
+    def edge_terms(self, edges: EdgeEmbedding, *values: Tensor) -> list[Tensor]:
+        """Each layer's edge term ``conv.lin(edges(*values))``: (E, hidden) per layer."""
+        return [edges.through(conv.lin, *values) for conv in self.convs]
+
+    def forward(self, nodes: Tensor, edge_index: Tensor, edge_terms: Sequence[Tensor]) -> Tensor:
+        """``edge_terms``: one per layer, from :meth:`edge_terms`."""
         h = self.node_in(nodes)
-        for conv in self.convs:
-            h = self.act(gine(conv, h, edge_index, edges.through(conv.lin, *values)))
+        for conv, term in zip(self.convs, edge_terms):
+            h = self.act(gine(conv, h, edge_index, term))
         return h
 
 
@@ -128,9 +140,24 @@ class EnergyGNN(nn.Module):
         self.out = nn.Linear(hidden, 1)
 
     def forward(self, g: PygBatch, y: Tensor, z: Tensor | None = None) -> Tensor:
-        nodes = g.x if z is None else torch.cat([g.x, z[g.batch]], dim=-1)
-        h = self.gnn(nodes, g.edge_index, self.edges, g.edge_attr, y)
-        return self.out(global_max_pool(h, g.batch, size=g.num_graphs)).squeeze(-1)
+        return self.bind(g)(y, z)
+
+    def bind(self, g: PygBatch) -> Callable[[Tensor, Tensor | None], Tensor]:
+        """``E(g, .)``: the energy of candidates ``(y, z)`` on the fixed graphs ``g``.
+
+        The input's part of every layer's edge term is computed here, once per descent; each call
+        adds the candidate's part (one multiply-add per layer) and runs the layers.
+        """
+        fixed = self.gnn.edge_terms(self.edges, g.edge_attr)
+        slopes = [self.edges.slope(conv.lin, 1) for conv in self.gnn.convs]
+
+        def energy(y: Tensor, z: Tensor | None = None) -> Tensor:
+            nodes = g.x if z is None else torch.cat([g.x, z[g.batch]], dim=-1)
+            terms = [torch.addcmul(f, y, s) for f, s in zip(fixed, slopes)]
+            h = self.gnn(nodes, g.edge_index, terms)
+            return self.out(global_max_pool(h, g.batch, size=g.num_graphs)).squeeze(-1)
+
+        return energy
 
 
 class ReleaseEnergyGNN(nn.Module):
@@ -157,10 +184,20 @@ class ReleaseEnergyGNN(nn.Module):
         self.out = mlp([hidden, hidden, 1], nn.ReLU)
 
     def forward(self, g: PygBatch, y: Tensor, z: Tensor | None = None) -> Tensor:
-        h = g.x if z is None else torch.cat([g.x, z[g.batch]], dim=-1)
-        for conv in self.convs:
-            h = gine(conv, h, g.edge_index, self.edges.through(conv.lin, g.edge_attr, y))
-        return self.out(global_max_pool(h, g.batch, size=g.num_graphs)).squeeze(-1)
+        return self.bind(g)(y, z)
+
+    def bind(self, g: PygBatch) -> Callable[[Tensor, Tensor | None], Tensor]:
+        """``E(g, .)``, with the input's part of the edge terms computed once (as :meth:`EnergyGNN.bind`)."""
+        fixed = [self.edges.through(conv.lin, g.edge_attr) for conv in self.convs]
+        slopes = [self.edges.slope(conv.lin, 1) for conv in self.convs]
+
+        def energy(y: Tensor, z: Tensor | None = None) -> Tensor:
+            h = g.x if z is None else torch.cat([g.x, z[g.batch]], dim=-1)
+            for conv, f, s in zip(self.convs, fixed, slopes):
+                h = gine(conv, h, g.edge_index, torch.addcmul(f, y, s))
+            return self.out(global_max_pool(h, g.batch, size=g.num_graphs)).squeeze(-1)
+
+        return energy
 
 
 class FeedforwardGNN(nn.Module):
@@ -177,7 +214,7 @@ class FeedforwardGNN(nn.Module):
         self.readout = EdgeReadout(hidden)
 
     def forward(self, g: PygBatch) -> Tensor:
-        h = self.gnn(g.x, g.edge_index, self.edges, g.edge_attr)
+        h = self.gnn(g.x, g.edge_index, self.gnn.edge_terms(self.edges, g.edge_attr))
         return self.readout(h, g.edge_index)
 
 
@@ -197,7 +234,7 @@ class RecurrentGNN(nn.Module):
         self.readout = EdgeReadout(hidden)
 
     def forward(self, g: PygBatch, steps: int) -> list[Tensor]:
-        inp = self.encode(g.x, g.edge_index, self.edges, g.edge_attr)
+        inp = self.encode(g.x, g.edge_index, self.encode.edge_terms(self.edges, g.edge_attr))
         decode_edges = self.edges.through(self.decode.lin, g.edge_attr)
         state = None
         outputs = []
@@ -226,7 +263,7 @@ class StepGNN(nn.Module):
         self.halt = nn.Linear(hidden, 1) if halting else None
 
     def forward(self, g: PygBatch, y: Tensor) -> Tensor | tuple[Tensor, Tensor]:
-        h = self.gnn(g.x, g.edge_index, self.edges, g.edge_attr, y)
+        h = self.gnn(g.x, g.edge_index, self.gnn.edge_terms(self.edges, g.edge_attr, y))
         answer = self.readout(h, g.edge_index)
         if self.halt is None:
             return answer
