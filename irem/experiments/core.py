@@ -404,25 +404,24 @@ def run(
     methods = check_names("methods", experiment.methods if methods is None else methods, experiment.methods)
     seeds = experiment.seeds if seeds is None else seeds
     check_positive("seeds", seeds, integer=True)
-    retrain = check_bool("retrain", retrain)
+    retrain, train = check_bool("retrain", retrain), check_bool("train", train)
     check_positive("jobs", jobs, integer=True)
     if overrides is not None and not isinstance(overrides, Mapping):
         raise ValueError(f"overrides must be a mapping of config fields to values, got {overrides!r}")
     runs.check_runs_dir(runs_dir)
     remote = scheduler is not None or scheduler_file is not None
     dev = device if remote else resolve_device(device)  # a cluster's workers resolve it (their GPUs)
-    if profile == "best":
+    best = profile == "best"  # shows the stored seeds of the most complete profile, never trains
+    if best:
         profile = best_profile(experiment, runs_dir, tasks, methods, overrides, task_options, **options)
-        specs = experiment.specs(profile, tasks, methods, range(seeds), overrides, task_options, **options)
-        records = [r for r in (runs.find_record(runs_dir, s) for s in specs) if r is not None]
-    elif not check_bool("train", train):
-        specs = experiment.specs(profile, tasks, methods, range(seeds), overrides, task_options, **options)
+    specs = experiment.specs(profile, tasks, methods, range(seeds), overrides, task_options, **options)
+    if best or not train:
         records = [runs.find_record(runs_dir, s) for s in specs]
         missing = [runs.record_path(runs_dir, s).name for s, r in zip(specs, records) if r is None]
-        if missing:
+        if missing and not best:
             raise FileNotFoundError(f"not stored in {runs_dir} (train=False): {', '.join(missing)}")
+        records = [r for r in records if r is not None]
     else:
-        specs = experiment.specs(profile, tasks, methods, range(seeds), overrides, task_options, **options)
         records = run_all(specs, runs_dir, dev, retrain=retrain, jobs=jobs, progress=progress, scheduler=scheduler,
                           scheduler_file=scheduler_file)  # fmt: skip
     return ExperimentResult(experiment, profile, records, seeds)
