@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from irem.config import EvalConfig
 from irem.methods import METHODS, method_label
-from irem.report import difficulty_levels, group, mean_curve
+from irem.report import curve_spread, difficulty_levels, group, mean_curve
 from irem.runs import Record
 from irem.tasks import make_task, task_label
 
@@ -43,6 +43,19 @@ def _cap_errors(ax) -> None:
     low, high = ax.get_ylim()
     if high > MSE_CEILING:
         ax.set_ylim(low, MSE_CEILING)
+
+
+def _band(ax, records: Sequence[Record], path: Sequence[str], start: int = 0, **line) -> np.ndarray:
+    """Plot the mean curve over ``records`` at ``curves[path...]``, shaded from the lowest to the highest seed.
+
+    The curve's first point is drawn at x = ``start``. Returns the mean curve. With one record there is no shade.
+    """
+    mean, low, high = curve_spread(records, *path)
+    steps = np.arange(start, start + len(mean))
+    ax.plot(steps, mean, **line)
+    if len(records) > 1:
+        ax.fill_between(steps, low, high, color=line.get("color"), alpha=0.18, lw=0)
+    return mean
 
 
 def method_colors() -> dict[str, str]:
@@ -72,7 +85,7 @@ def mse_vs_steps(records: Sequence[Record], split_labels: dict[str, str] | None 
                 if len(curve) == 2:  # one-shot method: flat line over the step axis
                     ax.axhline(curve[-1], color=colors[method], ls=style, label=label)
                     continue
-                ax.plot(np.arange(len(curve)), curve, color=colors[method], ls=style, label=label)
+                _band(ax, recs, ("mse_by_step", split), color=colors[method], ls=style, label=label)
                 halt = np.mean([r.metrics[split]["mean_halt_step"] for r in recs])
                 mse = np.mean([r.metrics[split]["mse"] for r in recs])
                 ax.plot([halt], [mse], "o", color=colors[method], ms=5)
@@ -148,13 +161,11 @@ def train_loss(records: Sequence[Record]) -> Figure:
 
 
 def composition_error(records: Sequence[Record]) -> Figure:
-    """Fig. 7: MSE after k nested additions, per method (mean over seeds)."""
+    """Fig. 7: MSE after k nested additions, per method (mean over seeds, shaded from the lowest to the highest)."""
     colors = method_colors()
     fig, ax = plt.subplots(figsize=(5, 3.4))
     for (_, method), recs in group(records).items():
-        curve = np.mean([r.curves["composition_mse"] for r in recs], axis=0)
-        ax.plot(np.arange(1, len(curve) + 1), curve, ".-", color=colors[method],
-                label=method_label(method))  # fmt: skip
+        _band(ax, recs, ("composition_mse",), start=1, color=colors[method], marker=".", label=method_label(method))
     ax.set(yscale="log", xlabel="composed addition operations", ylabel="test MSE")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.grid(alpha=0.3)
@@ -198,9 +209,7 @@ def mse_vs_steps_by_size(records: Sequence[Record]) -> Figure:
             sizes = list(recs_tm[0].curves["mse_by_step_by_nodes"]) if recs_tm else []
             palette = sns.color_palette("viridis", len(sizes))
             for color, n in zip(palette, sizes):
-                curves = [np.asarray(r.curves["mse_by_step_by_nodes"][n], dtype=float) for r in recs_tm]
-                curve = np.mean(curves, axis=0)
-                ax.plot(np.arange(len(curve)), curve, color=color, label=f"{n} nodes")
+                _band(ax, recs_tm, ("mse_by_step_by_nodes", n), color=color, label=f"{n} nodes")
             # a baseline that diverges on large graphs would squash every other line
             ax.set(yscale="log", title=f"{task_label(task)}: {method_label(method)}")
             _cap_errors(ax)
@@ -239,7 +248,7 @@ def graph_example(record: Record) -> Figure:
 
 
 def psnr_vs_steps(records: Sequence[Record]) -> Figure:
-    """PSNR against reasoning steps, one panel per test noise level (mean over seeds).
+    """PSNR against reasoning steps, one panel per test noise level (mean over seeds, shaded from lowest to highest).
 
     IREM is a curve; the DnCNN baseline (one step) a dashed line; the noisy input a dotted one.
     """
@@ -250,8 +259,7 @@ def psnr_vs_steps(records: Sequence[Record]) -> Figure:
     fig, axes = plt.subplots(1, len(sigmas), figsize=(3.2 * len(sigmas), 3.0), squeeze=False, sharey=False)
     for ax, s in zip(axes[0], sigmas):
         if irem:
-            curve = np.mean([r.curves["psnr_by_step"][s] for r in irem], axis=0)
-            ax.plot(np.arange(len(curve)), curve, color=colors["irem"], label="IREM")
+            _band(ax, irem, ("psnr_by_step", s), color=colors["irem"], label="IREM")
         if dncnn:
             ax.axhline(np.mean([r.metrics[s]["psnr"] for r in dncnn]), color=colors["feedforward"], ls="--",
                        label="DnCNN")  # fmt: skip
@@ -285,17 +293,22 @@ def denoising_example(records: Sequence[Record]) -> Figure:
     return fig
 
 
-def test_step_sizes(record: Record) -> Figure:
-    """Test MSE against reasoning steps for each test-time step size (one trained model)."""
-    sweep = record.curves["test_step_size"]
+def test_step_sizes(records: Sequence[Record]) -> Figure:
+    """Test MSE against reasoning steps for each test-time step size (one trained configuration).
+
+    With several seeds, the line is their mean and the shade spans the lowest to the highest seed.
+    """
+    sweep = records[0].curves["test_step_size"]
     palette = sns.color_palette("rocket", len(sweep))
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.3), sharey=True)
     for ax, split in zip(axes, ("same", "harder")):
-        for color, (lam, by_split) in zip(palette, sweep.items()):
-            curve = np.asarray(by_split[split]["mse_by_step"], dtype=float)
-            ax.plot(np.arange(len(curve)), curve, color=color, label=f"test λ = {float(lam):g}")
-            ax.plot([by_split[split]["mean_halt_step"]], [by_split[split]["mse"]], "o", color=color, ms=4)
-        ax.set(yscale="log", xlabel="reasoning steps", title=f"{task_label(record.task)} ({split})")
+        for color, lam in zip(palette, sweep):
+            _band(ax, records, ("test_step_size", lam, split, "mse_by_step"), color=color,
+                  label=f"test λ = {float(lam):g}")  # fmt: skip
+            halt = np.mean([r.curves["test_step_size"][lam][split]["mean_halt_step"] for r in records])
+            ax.plot([halt], [np.mean([r.curves["test_step_size"][lam][split]["mse"] for r in records])], "o",
+                    color=color, ms=4)  # fmt: skip
+        ax.set(yscale="log", xlabel="reasoning steps", title=f"{task_label(records[0].task)} ({split})")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("test MSE")
     axes[1].legend(fontsize=7)

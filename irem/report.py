@@ -49,10 +49,11 @@ def group(records: Sequence[Record]) -> dict[tuple[str, str], list[Record]]:
     return groups
 
 
-def mean_curve(records: Sequence[Record], *path: str) -> np.ndarray:
-    """The mean over records of the curve at ``curves[path[0]][path[1]]...`` (``null`` as NaN).
+def curve_spread(records: Sequence[Record], *path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, lowest and highest over records of the curve at ``curves[path[0]][path[1]]...``.
 
-    Curves of different lengths are cut to the shortest.
+    ``null`` is NaN; curves of different lengths are cut to the shortest. With one record the
+    three are the same curve; with several seeds, low and high bound the band a figure shades.
     """
     curves = []
     for r in records:
@@ -61,11 +62,22 @@ def mean_curve(records: Sequence[Record], *path: str) -> np.ndarray:
             curve = curve[key]
         curves.append(np.asarray([np.nan if v is None else v for v in curve], dtype=float))
     n = min(len(c) for c in curves)
-    return np.mean([c[:n] for c in curves], axis=0)
+    stacked = np.stack([c[:n] for c in curves])
+    return stacked.mean(axis=0), stacked.min(axis=0), stacked.max(axis=0)
+
+
+def mean_curve(records: Sequence[Record], *path: str) -> np.ndarray:
+    """The mean over records of the curve at ``curves[path[0]][path[1]]...`` (see :func:`curve_spread`)."""
+    return curve_spread(records, *path)[0]
 
 
 def _mean(records: Sequence[Record], get: Callable[[Record], float]) -> float:
     return float(np.mean([get(r) for r in records])) if records else float("nan")
+
+
+def _std(values: Sequence[float]) -> float:
+    """The sample standard deviation over seeds (0 for one seed, as pandas' ``std().fillna(0)``)."""
+    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
 
 
 # --- provenance ----------------------------------------------------------------------------------
@@ -154,8 +166,20 @@ def ranks(table: pd.DataFrame, method: str = "irem", split_labels: dict[str, str
     return pd.DataFrame(rows)
 
 
-def _mean_std(mean: float, std: float, seeds: int) -> str:
-    return f"{mean:.4f}" + (f" ± {std:.4f}" if seeds > 1 else "")
+def _mean_std(mean: float, std: float, seeds: int, digits: int = 4) -> str:
+    """``"mean ± std"``, or ``"mean"`` alone from one seed."""
+    return f"{mean:.{digits}f}" + (f" ± {std:.{digits}f}" if seeds > 1 else "")
+
+
+def merge_std(table: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+    """Each column ``c`` with a twin ``"c (std)"`` as text ``"mean ± std"`` (``"mean"`` on rows of one seed).
+
+    The row's seed count is its ``seeds`` column; the ``(std)`` columns are dropped.
+    """
+    out = table.copy()
+    for col in [c for c in table.columns if f"{c} (std)" in table.columns]:
+        out[col] = [_mean_std(m, s, n, digits) for m, s, n in zip(table[col], table[f"{col} (std)"], table["seeds"])]
+    return out.drop(columns=[c for c in table.columns if c.endswith(" (std)")])
 
 
 def styled(table: pd.DataFrame, formats: dict | None = None, precision: int = 4) -> Styler:
@@ -461,7 +485,9 @@ def table2(records: Sequence[Record]) -> pd.DataFrame:
         rows.append({
             "replay buffer": "yes" if replay else "no", "truncated gradient": "yes" if truncate else "no",
             "MSE 10 nodes": _mean(g, lambda r: r.metrics["same"]["mse"]),
-            "MSE 15 nodes": _mean(g, lambda r: r.metrics["harder"]["mse"]), "paper MSE": p[0],
+            "MSE 10 nodes (std)": _std([r.metrics["same"]["mse"] for r in g]),
+            "MSE 15 nodes": _mean(g, lambda r: r.metrics["harder"]["mse"]),
+            "MSE 15 nodes (std)": _std([r.metrics["harder"]["mse"] for r in g]), "paper MSE": p[0],
             "it/s": speed, "speed": speed / full_speed, "paper speed": p[1],
             "peak MB": memory, "memory": memory / full_mem if full_mem else math.nan, "paper memory": p[2],
             "seeds": len(g),
@@ -470,10 +496,10 @@ def table2(records: Sequence[Record]) -> pd.DataFrame:
 
 
 def styled_table2(records: Sequence[Record]) -> Styler:
-    formats = {"MSE 10 nodes": "{:.4f}", "MSE 15 nodes": "{:.4f}", "paper MSE": "{:.4f}", "it/s": "{:.1f}",
-               "speed": "{:.0%}", "paper speed": "{:.0%}", "peak MB": "{:.0f}", "memory": "{:.0%}",
-               "paper memory": "{:.0%}"}  # fmt: skip
-    return styled(table2(records), formats)
+    """Table 2 for the book: the errors as mean ± std where a variant has several seeds."""
+    formats = {"paper MSE": "{:.4f}", "it/s": "{:.1f}", "speed": "{:.0%}", "paper speed": "{:.0%}",
+               "peak MB": "{:.0f}", "memory": "{:.0%}", "paper memory": "{:.0%}"}  # fmt: skip
+    return styled(merge_std(table2(records)), formats)
 
 
 def table2_summary(records: Sequence[Record]) -> dict:
@@ -495,26 +521,40 @@ def table2_summary(records: Sequence[Record]) -> dict:
 
 
 def table3(records: Sequence[Record]) -> pd.DataFrame:
-    """Table 3: IREM on addition trained with each step size lambda, ours beside the paper's (numbers)."""
+    """Table 3: IREM on addition trained with each step size lambda, ours (mean, std over seeds) beside the paper's."""
     recs = [r for r in records if r.task == "addition"]
     rows = []
     for lam in sorted({r.train["step_size"] for r in recs}):
         g = [r for r in recs if r.train["step_size"] == lam]
         p = paper.TABLE3.get(lam, (float("nan"), float("nan")))
-        rows.append({
-            "λ": lam, "same: ours": _mean(g, lambda r: r.metrics["same"]["mse"]), "same: paper": p[0],
-            "harder: ours": _mean(g, lambda r: r.metrics["harder"]["mse"]), "harder: paper": p[1],
-            "halting step (same)": _mean(g, lambda r: r.metrics["same"]["mean_halt_step"]), "seeds": len(g),
-        })  # fmt: skip
+        row: dict = {"λ": lam}
+        for i, split in enumerate(("same", "harder")):
+            mse = [r.metrics[split]["mse"] for r in g]
+            row |= {f"{split}: ours": float(np.mean(mse)), f"{split}: ours (std)": _std(mse), f"{split}: paper": p[i]}
+        rows.append(row | {"halting step (same)": _mean(g, lambda r: r.metrics["same"]["mean_halt_step"]),
+                           "seeds": len(g)})  # fmt: skip
     return pd.DataFrame(rows)
 
 
-def table3_summary(records: Sequence[Record], seed_records: Sequence[Record] = ()) -> dict:
-    """Table 3's spread across step sizes, against the spread between seeds of one model.
+def _seed_ratio(records: Sequence[Record]) -> tuple[float, int]:
+    """The largest max/min of the error (same split) across seeds of one step size, and the most seeds of one.
 
-    ``seed_records``: several seeds of the lambda = 100 model at the same profile (the continuous
+    NaN where no step size has two seeds. A seed stored twice (the same model in two chapters) counts once.
+    """
+    by_lam: dict[float, dict[int, float]] = defaultdict(dict)
+    for r in records:
+        by_lam[r.train["step_size"]][r.seed] = r.metrics["same"]["mse"]
+    ratios = [max(m.values()) / min(m.values()) for m in by_lam.values() if len(m) > 1]
+    return (max(ratios) if ratios else float("nan")), max((len(m) for m in by_lam.values()), default=0)
+
+
+def table3_summary(records: Sequence[Record], seed_records: Sequence[Record] = ()) -> dict:
+    """Table 3's spread across step sizes, against the spread between seeds of one step size.
+
+    ``seed_records``: more seeds of the lambda = 100 model at the same profile (the continuous
     chapter's IREM on addition), or none. ``t3_vs_seeds`` says whether the max/min ratio of the
-    error across lambda (problems like the training ones) exceeds the max/min across seeds.
+    mean error across lambda (problems like the training ones) exceeds the largest max/min across
+    the seeds of any one lambda (Table 3's own seeds and ``seed_records``).
     Empty where fewer than two step sizes are stored (no spread to speak of).
     """
     t3 = table3(records)
@@ -531,44 +571,60 @@ def table3_summary(records: Sequence[Record], seed_records: Sequence[Record] = (
         "t3_profile": next(r.profile for r in records if r.task == "addition"),
         "t3_paper_same": f"{min(paper_same):g} to {max(paper_same):g}",
         "t3_paper_harder": f"{min(paper_harder):g} to {max(paper_harder):g}",
+        "t3_table_seeds": int(t3["seeds"].min()),
     }  # fmt: skip
-    seeds = [r.metrics["same"]["mse"] for r in seed_records]
-    out["t3_seeds"] = len(seeds)
-    if len(seeds) > 1:
-        out["t3_seed_ratio"] = max(seeds) / min(seeds)
+    addition = [r for r in records if r.task == "addition"]
+    out["t3_seed_ratio"], out["t3_seeds"] = _seed_ratio([*seed_records, *addition])
+    if out["t3_seeds"] > 1:
         out["t3_vs_seeds"] = "exceeds" if out["t3_same_ratio"] > out["t3_seed_ratio"] else "does not exceed"
     else:  # no spread to compare with
-        out["t3_seed_ratio"], out["t3_vs_seeds"] = float("nan"), "unknown"
+        out["t3_vs_seeds"] = "unknown"
     return out
 
 
 def styled_table3(records: Sequence[Record]) -> Styler:
-    formats = {"λ": "{:g}", "same: ours": "{:.5f}", "same: paper": "{:.4f}", "harder: ours": "{:.5f}",
-               "harder: paper": "{:.4f}", "halting step (same)": "{:.1f}"}  # fmt: skip
-    return styled(table3(records), formats)
+    """Table 3 for the book: ours as mean ± std where a step size has several seeds."""
+    formats = {"λ": "{:g}", "same: paper": "{:.4f}", "harder: paper": "{:.4f}", "halting step (same)": "{:.1f}"}
+    return styled(merge_std(table3(records), digits=5), formats)
 
 
-def step_size_summary(record: Record) -> dict:
-    """The test-time step-size sweep of one model: the best lambda, the trained one, those that never descend."""
-    by_lam = record.curves["test_step_size"]
-    trained = record.train["step_size"]
-    best = min(by_lam, key=lambda lam: by_lam[lam]["same"]["mse"])
-    diverged = [f"{float(lam):g}" for lam, d in by_lam.items() if d["same"]["mean_halt_step"] < 1]
-    return {"trained_lam": trained, "best_lam": float(best), "best_lam_mse": by_lam[best]["same"]["mse"],
-            "trained_lam_mse": by_lam[str(trained)]["same"]["mse"],
+def step_size_summary(records: Sequence[Record]) -> dict:
+    """The test-time step-size sweep of one model's seeds: the best lambda, the trained one, those that never descend.
+
+    Errors and halting steps are means over the records (seeds of one configuration).
+    """
+    sweep = records[0].curves["test_step_size"]
+    trained = records[0].train["step_size"]
+    mse = {lam: np.mean([r.curves["test_step_size"][lam]["same"]["mse"] for r in records]) for lam in sweep}
+    halt = {lam: np.mean([r.curves["test_step_size"][lam]["same"]["mean_halt_step"] for r in records]) for lam in sweep}
+    best = min(mse, key=mse.get)
+    diverged = [f"{float(lam):g}" for lam in sweep if halt[lam] < 1]
+    return {"trained_lam": trained, "best_lam": float(best), "best_lam_mse": float(mse[best]),
+            "trained_lam_mse": float(mse[str(trained)]),
             "diverged": ", ".join(diverged) if diverged else "none"}  # fmt: skip
 
 
-def halting_table(record: Record) -> pd.DataFrame:
-    """Halting at the energy minimum against fixed step budgets, same and harder (one record)."""
+def halting_table(records: Sequence[Record]) -> pd.DataFrame:
+    """Halting at the energy minimum against fixed step budgets, same and harder (mean ± std over seeds)."""
+
+    def cell(split: str, *keys: str, digits: int = 4) -> str:
+        values = []
+        for r in records:
+            value = r.metrics[split]
+            for key in keys:
+                value = value[key]
+            values.append(value)
+        return _mean_std(float(np.mean(values)), _std(values), len(values), digits)
+
     rows = []
-    for split, m in record.metrics.items():
+    for split, m in records[0].metrics.items():
         by = m["mse_by_steps"]
         last = max(by, key=int)
         rows.append({
-            "difficulty": split, "mean steps used (halting)": f"{m['mean_halt_step']:.1f}",
-            "MSE at halting": f"{m['mse']:.4f}", "MSE after 5 steps": f"{by['5']:.4f}" if "5" in by else "—",
-            f"MSE after {last} steps": f"{by[last]:.4f}",
+            "difficulty": split, "mean steps used (halting)": cell(split, "mean_halt_step", digits=1),
+            "MSE at halting": cell(split, "mse"),
+            "MSE after 5 steps": cell(split, "mse_by_steps", "5") if "5" in by else "—",
+            f"MSE after {last} steps": cell(split, "mse_by_steps", last), "seeds": len(records),
         })  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -588,7 +644,9 @@ def scratchpad_table(records: Sequence[Record]) -> pd.DataFrame:
             rows.append({
                 "task": task_label(task), "scratchpad D": d,
                 "same": _mean(g, lambda r: r.metrics["same"]["mse"]),
+                "same (std)": _std([r.metrics["same"]["mse"] for r in g]),
                 "harder": _mean(g, lambda r: r.metrics["harder"]["mse"]),
+                "harder (std)": _std([r.metrics["harder"]["mse"] for r in g]),
                 "label variance (same)": g[0].metrics["same"]["label_variance"],
                 "label variance (harder)": g[0].metrics["harder"]["label_variance"],
                 "it/s": speed, "speed vs no scratchpad": speed / base_speed, "seeds": len(g),
@@ -597,9 +655,10 @@ def scratchpad_table(records: Sequence[Record]) -> pd.DataFrame:
 
 
 def styled_scratchpad_table(records: Sequence[Record]) -> Styler:
-    formats = {"same": "{:.4f}", "harder": "{:.4f}", "label variance (same)": "{:.4f}",
-               "label variance (harder)": "{:.4f}", "it/s": "{:.1f}", "speed vs no scratchpad": "{:.0%}"}  # fmt: skip
-    return styled(scratchpad_table(records), formats)
+    """The scratchpad table for the book: the errors as mean ± std where a size has several seeds."""
+    formats = {"label variance (same)": "{:.4f}", "label variance (harder)": "{:.4f}", "it/s": "{:.1f}",
+               "speed vs no scratchpad": "{:.0%}"}  # fmt: skip
+    return styled(merge_std(scratchpad_table(records)), formats)
 
 
 def scratchpad_verdict(records: Sequence[Record]) -> str:
@@ -798,12 +857,13 @@ def verdicts(results: dict) -> pd.DataFrame:
         t3 = table3_summary(abl.records, seeds)
         if t3:
             spread, bar = t3["t3_same_ratio"], max(1.5, t3["t3_seed_ratio"]) if t3["t3_seeds"] > 1 else 1.5
-            between = f"; {t3['t3_seed_ratio']:.1f}× between {t3['t3_seeds']} seeds of λ = 100" * (t3["t3_seeds"] > 1)
+            seeds = t3["t3_seeds"]
+            between = f"; up to {t3['t3_seed_ratio']:.1f}× between {seeds} seeds of one λ" * (seeds > 1)
             add("Table 3: IREM is insensitive to the training step size λ from 10 to 1000",
                 "0.0003-0.0004 (same) for every λ",
                 f"{t3['t3_same_min']:.5f}-{t3['t3_same_max']:.5f} (a {spread:.1f}× spread{between})",
                 REPRODUCED if spread <= bar else PARTLY if spread <= 3 else NOT_REPRODUCED, abl,
-                "largest over smallest error: up to 1.5×, or up to the spread between seeds of the λ = 100 model, "
+                "largest over smallest error: up to 1.5×, or up to the spread between seeds of one λ, "
                 "reproduced; up to 3× partly")  # fmt: skip
     comp = results.get("composition")
     if comp is not None:

@@ -1,6 +1,8 @@
 import math
+from dataclasses import replace
 
 import matplotlib
+import numpy as np
 import pytest
 
 from irem import experiments, plots, report
@@ -87,6 +89,20 @@ def test_figures_draw_what_the_records_hold(smoke):
                 plots.composition_example(irem_comp)):  # fmt: skip
         assert fig.axes
         matplotlib.pyplot.close(fig)
+
+
+def test_curves_over_seeds_are_their_mean_in_a_band_from_the_lowest_to_the_highest(smoke):
+    _, cont, _ = smoke
+    irem = next(r for r in cont.records if r.method == "irem" and r.task == "addition")
+    curve = np.asarray(irem.curves["mse_by_step"]["same"])
+    doubled = {**irem.curves, "mse_by_step": {**irem.curves["mse_by_step"], "same": list(2 * curve)}}
+    twin = replace(irem, seed=1, curves=doubled)
+    fig = plots.mse_vs_steps([irem, twin])
+    assert list(_lines(fig)["IREM (same)"].get_ydata()) == pytest.approx(1.5 * curve)
+    (band,) = [c for c in fig.axes[0].collections if c.get_paths()][:1]  # the same split's shade comes first
+    ys = band.get_paths()[0].vertices[:, 1]
+    assert ys.min() == pytest.approx(curve.min()) and ys.max() == pytest.approx(2 * curve.max())
+    assert not plots.mse_vs_steps([irem]).axes[0].collections  # one seed: no shade
 
 
 def test_ranks_compare_our_ordering_with_the_papers():

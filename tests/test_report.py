@@ -56,8 +56,52 @@ def test_table3_and_the_step_size_sweep():
     assert list(t3["harder: paper"]) == [0.0021, 0.0021] and list(t3["halting step (same)"]) == [9, 7]
     sweep = {str(lam): {"same": {"mse": m, "mean_halt_step": h}} for lam, m, h in ((10.0, 0.3, 0), (100.0, 0.1, 4))}
     r = record("addition", curves={"test_step_size": sweep})
-    assert report.step_size_summary(r) == {"trained_lam": 100.0, "best_lam": 100.0, "best_lam_mse": 0.1,
+    assert report.step_size_summary([r]) == {"trained_lam": 100.0, "best_lam": 100.0, "best_lam_mse": 0.1,
                                            "trained_lam_mse": 0.1, "diverged": "10"}  # fmt: skip
+
+
+def test_table3_over_seeds_weighs_lambda_against_the_seeds_of_one_lambda():
+    # lambda = 10: two seeds 2x apart; lambda = 100: one seed, and a twin of it in the continuous chapter
+    recs = [record("addition", train={"step_size": 10.0}, seed=s, metrics=splits(m, 2 * m)) for s, m in ((0, 0.002),
+            (1, 0.004))] + [record("addition", train={"step_size": 100.0}, metrics=splits(0.001, 0.002))]  # fmt: skip
+    t3 = report.table3(recs).set_index("λ")
+    assert t3.loc[10.0, "same: ours"] == pytest.approx(0.003) and t3.loc[10.0, "seeds"] == 2
+    assert t3.loc[10.0, "same: ours (std)"] == pytest.approx(math.sqrt(2) * 0.001)
+    assert t3.loc[100.0, "same: ours (std)"] == 0.0
+    summary = report.table3_summary(recs)
+    assert summary["t3_same_ratio"] == pytest.approx(3.0) and summary["t3_seed_ratio"] == pytest.approx(2.0)
+    assert summary["t3_seeds"] == 2 and summary["t3_table_seeds"] == 1 and summary["t3_vs_seeds"] == "exceeds"
+    # the same seed of the lambda = 100 model, stored by two chapters, counts once; a 4x seed makes the spread
+    twin = record("addition", train={"step_size": 100.0}, metrics=splits(0.001, 0.002))
+    far = record("addition", train={"step_size": 100.0}, seed=2, metrics=splits(0.004, 0.002))
+    assert report.table3_summary(recs, [twin])["t3_seed_ratio"] == pytest.approx(2.0)
+    assert report.table3_summary(recs, [twin, far])["t3_vs_seeds"] == "does not exceed"
+    html = report.styled_table3(recs).to_html()
+    assert "0.00300 ± 0.00141" in html and "0.00100 ±" not in html
+
+
+def test_halting_table_and_step_size_sweep_average_the_seeds():
+    def seed(s, mse, halt):
+        by = {"5": 2 * mse, "80": mse}
+        metrics = {k: {"mse": mse, "mean_halt_step": halt, "mse_by_steps": by} for k in ("same", "harder")}
+        sweep = {"10.0": {"same": {"mse": 3 * mse, "mean_halt_step": 0.5}},
+                 "100.0": {"same": {"mse": mse, "mean_halt_step": halt}}}  # fmt: skip
+        return record("addition", seed=s, metrics=metrics, curves={"test_step_size": sweep})
+
+    recs = [seed(0, 0.01, 6.0), seed(1, 0.03, 8.0)]
+    table = report.halting_table(recs).set_index("difficulty")
+    assert table.loc["same", "mean steps used (halting)"] == "7.0 ± 1.4"
+    assert table.loc["harder", "MSE after 5 steps"] == "0.0400 ± 0.0283" and table.loc["same", "seeds"] == 2
+    assert report.halting_table(recs[:1]).loc[0, "MSE after 80 steps"] == "0.0100"
+    assert report.step_size_summary(recs) == {"trained_lam": 100.0, "best_lam": 100.0, "best_lam_mse": 0.02,
+                                              "trained_lam_mse": 0.02, "diverged": "10"}  # fmt: skip
+
+
+def test_curve_spread_is_mean_and_range_over_records_cut_to_the_shortest():
+    recs = [record(curves={"c": {"same": [1.0, 2.0, 9.0]}}), record(curves={"c": {"same": [3.0, None]}})]
+    mean, low, high = report.curve_spread(recs, "c", "same")
+    assert list(mean[:1]) == [2.0] and math.isnan(mean[1]) and list(low[:1]) == [1.0] and list(high[:1]) == [3.0]
+    assert len(report.mean_curve(recs, "c", "same")) == 2
 
 
 def test_scratchpad_table_and_verdict():
