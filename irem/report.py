@@ -253,10 +253,27 @@ def standing(table: pd.DataFrame, method: str = "irem") -> str:
                        else f"{ratio:.1f}× the paper's")  # fmt: skip
             parts.append(
                 f"{r.split}: {r.ours:.4f} vs the paper's {r.paper:.4f} ({verdict}; "
-                f"{r.ours / r.label_variance:.2g} of the label variance; rank {rank} of {len(others) + 1} methods)"
+                f"{r.ours / r.label_variance:.2g} of the label variance; rank {rank} of {len(others) + 1} methods"
+                f"{_nearest_gap(r, others)})"
             )
         lines.append(f"- **{task_label(task)}**, {method_label(method)}: " + "; ".join(parts))
     return "\n".join(lines)
+
+
+def _nearest_gap(row: pd.Series, others: pd.DataFrame) -> str:
+    """Whether ``row``'s error is apart from the nearest other method's by more than their seeds' spread.
+
+    "Apart" when the gap exceeds the sum of the two standard deviations over seeds; empty text
+    where either has a single seed (no spread known).
+    """
+    if others.empty or row.seeds < 2:
+        return ""
+    near = others.iloc[int((others.ours - row.ours).abs().argmin())]
+    if near.seeds < 2:
+        return ""
+    apart = abs(row.ours - near.ours) > row.ours_std + near.ours_std
+    return (f"; the nearest, {method_label(near.method)} at {near.ours:.4f}, is "
+            f"{'beyond' if apart else 'within'} the two methods' seed standard deviations summed")  # fmt: skip
 
 
 def tasks_where_worse(table: pd.DataFrame, method: str, than: str, split: str) -> list[str]:

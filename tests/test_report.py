@@ -2,6 +2,7 @@
 
 import math
 
+import pandas as pd
 import pytest
 import torch
 
@@ -58,6 +59,19 @@ def test_table3_and_the_step_size_sweep():
     r = record("addition", curves={"test_step_size": sweep})
     assert report.step_size_summary([r]) == {"trained_lam": 100.0, "best_lam": 100.0, "best_lam_mse": 0.1,
                                            "trained_lam_mse": 0.1, "diverged": "10"}  # fmt: skip
+
+
+def test_standing_says_whether_the_nearest_method_is_beyond_the_seed_spread():
+    rows = [dict(task="addition", method=m, split="same", ours=o, ours_std=sd, seeds=n, label_variance=1.0, paper=0.01)
+            for m, o, sd, n in (("irem", 0.010, 0.001, 3), ("feedforward", 0.013, 0.001, 3),
+                                ("recurrent", 0.5, 0.1, 3))]  # fmt: skip
+    table = pd.DataFrame(rows)
+    assert "the nearest, Feedforward at 0.0130, is beyond the two methods' seed standard deviations" in (
+        report.standing(table))  # fmt: skip
+    table.loc[1, "ours"] = 0.0115
+    assert "is within the two methods' seed" in report.standing(table)
+    table["seeds"] = 1
+    assert "nearest" not in report.standing(table)
 
 
 def test_table3_over_seeds_weighs_lambda_against_the_seeds_of_one_lambda():
