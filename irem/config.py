@@ -14,6 +14,7 @@ from irem.validate import check_choice, check_non_negative, check_positive
 
 LR_SCHEDULES = ("constant", "cosine")
 GRAPH_ENERGIES = ("ours", "release")  # irem.models.gnn.EnergyGNN, ReleaseEnergyGNN
+IMAGE_ENERGIES = ("pair", "prior")  # irem.models.conv.EnergyConv of (noisy, candidate), or of the candidate alone
 PRECISIONS = ("fp32", "bf16")  # IREM training: the energy's arithmetic (the answer and Adam stay fp32)
 STEP_SCALINGS = ("none", "edges")  # IREM at test time on graphs: see EvalConfig.test_step_scaling
 
@@ -24,7 +25,7 @@ class TrainConfig:
 
     # fields added after run records were first stored, with the behaviour before they existed
     # (see ``stored``); a later change of a field's default never takes over an older record's name
-    ADDED_LATER: ClassVar[dict[str, object]] = {"graph_energy": "ours", "precision": "fp32"}
+    ADDED_LATER: ClassVar[dict[str, object]] = {"graph_energy": "ours", "precision": "fp32", "image_energy": "pair"}
 
     iterations: int = 10_000  # optimiser steps
     batch_size: int = 128  # fresh problems per step (replay adds as many again)
@@ -38,6 +39,7 @@ class TrainConfig:
     scratchpad: int = 0  # size D of the scratchpad z (0: none; App. B)
     hidden: int = 512  # hidden width of the networks
     graph_energy: str = "ours"  # graph tasks: "ours" (SiLU, MLPs in GINEConv) or "release" (the authors' code)
+    image_energy: str = "pair"  # denoising: E(noisy, candidate) ("pair", the paper's) or E(candidate) ("prior")
     precision: str = "fp32"  # IREM training: "bf16" runs the energy network under bf16 autocast
     grad_clip: float = 0.0  # max gradient norm (0: no clipping)
     ponder_kl: float = 0.01  # programmatic baseline: weight of KL(halting || geometric prior)
@@ -53,6 +55,7 @@ class TrainConfig:
         check_non_negative("ponder_kl", self.ponder_kl)
         check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         check_choice("graph_energy", self.graph_energy, GRAPH_ENERGIES)
+        check_choice("image_energy", self.image_energy, IMAGE_ENERGIES)
         check_choice("precision", self.precision, PRECISIONS)
         for name in ("truncate", "replay"):
             check_choice(name, getattr(self, name), (True, False))

@@ -25,18 +25,24 @@ def conv_stack(in_ch: int, width: int, layers: int, act: type[nn.Module], norm: 
 class EnergyConv(nn.Module):
     """E_theta(noisy, candidate) -> one scalar per image: a conv net's per-pixel score, summed.
 
+    With ``sees_noisy=False`` the energy is E_theta(candidate), a learned prior over clean images
+    (beyond the paper): the noisy image then enters only as the descent's starting point, so the
+    number of steps decides how much noise is removed.
+
     Shapes:
         x: (B, 1, H, W), y: (B, 1, H, W) -> (B,)
     """
 
-    def __init__(self, width: int = 32, layers: int = 6) -> None:
+    def __init__(self, width: int = 32, layers: int = 6, sees_noisy: bool = True) -> None:
         super().__init__()
-        self.net = conv_stack(2, width, layers, nn.SiLU, norm=False)  # smooth: its gradient is the step
+        self.sees_noisy = sees_noisy
+        # smooth (SiLU): its gradient is the step
+        self.net = conv_stack(2 if sees_noisy else 1, width, layers, nn.SiLU, norm=False)
 
     def forward(self, x: Tensor, y: Tensor, z: Tensor | None = None) -> Tensor:
         if z is not None:
             raise ValueError("scratchpad: the image energy has none; use scratchpad=0 for denoising")
-        return self.net(cat([x, y], dim=1)).flatten(1).sum(-1)
+        return self.net(cat([x, y], dim=1) if self.sees_noisy else y).flatten(1).sum(-1)
 
 
 class DnCNN(nn.Module):

@@ -139,7 +139,8 @@ class Denoising:
         """Conv nets: the IREM energy, and a DnCNN for the feedforward baseline (the only two with one)."""
         h = config.hidden
         return pick_network(self.name, method, {
-            "irem": lambda: EnergyConv(h, CONV_LAYERS), "feedforward": lambda: DnCNN(h, CONV_LAYERS),
+            "irem": lambda: EnergyConv(h, CONV_LAYERS, sees_noisy=config.image_energy == "pair"),
+            "feedforward": lambda: DnCNN(h, CONV_LAYERS),
         })  # fmt: skip
 
     def __init__(self, image_dir: str | None = None, patch: int = 40, test_crop: int = 0, test_every: int = 4) -> None:
