@@ -8,7 +8,7 @@ from skimage.io import imsave
 from skimage.metrics import peak_signal_noise_ratio
 
 from irem import evaluate, experiments, plots, report
-from irem.config import EvalConfig, TrainConfig
+from irem.config import EvalConfig, TrainConfig, stored
 from irem.methods import make_method
 from irem.tasks import make_task
 from irem.tasks.images import SKIMAGE_TEST, SKIMAGE_TRAIN, TRAIN_SIGMAS, psnr
@@ -129,3 +129,18 @@ def test_descent_from_the_clean_image_ends_at_the_energy_minimum():
     for m in metrics.values():  # started at the clean image, the descent ends at the noisy input (the minimum)
         assert m["psnr_from_clean"] == pytest.approx(m["psnr_noisy"], abs=1e-3)
         assert m["psnr"] == pytest.approx(m["psnr_noisy"], abs=1e-3)  # from the noisy input it never moves
+
+
+def test_the_prior_energy_reads_the_candidate_alone():
+    task = make_task("denoising", patch=16)
+    torch.manual_seed(0)
+    prior = make_method("irem", task, TrainConfig(hidden=8, image_energy="prior")).energy
+    pair = make_method("irem", task, TrainConfig(hidden=8)).energy
+    assert prior.net[0].in_channels == 1 and pair.net[0].in_channels == 2
+    x, y = torch.rand(2, 1, 12, 12), torch.rand(2, 1, 12, 12)
+    assert torch.equal(prior(x, y), prior(torch.zeros_like(x), y))  # the noisy image only starts the descent
+    assert not torch.equal(pair(x, y), pair(torch.zeros_like(x), y))
+    with pytest.raises(ValueError, match="image_energy.*'pair', 'prior'"):
+        TrainConfig(image_energy="joint")
+    # records made before the option existed keep their names; the prior's name differs
+    assert "image_energy" not in stored(TrainConfig()) and stored(TrainConfig(image_energy="prior"))["image_energy"]

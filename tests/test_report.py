@@ -131,17 +131,29 @@ def test_scratchpad_table_and_verdict():
 def test_denoising_summary():
     def rec(method, psnr, by_steps, **extra):
         m = {"mse": 0.01, "psnr": psnr, "psnr_noisy": 12.0, "psnr_by_steps": by_steps, "mean_halt_step": 5.0, **extra}
-        r = record("denoising", method, metrics={"45": m, "75": m})
+        curve = [12.0, 20.0, psnr + 1, psnr]  # the best PSNR after two steps
+        r = record("denoising", method, metrics={"45": m, "75": m}, curves={"psnr_by_step": {"45": curve, "75": curve}})
         r.config["eval"]["test_steps"] = 100
+        r.config["train"]["iterations"] = 400
         return r
 
     recs = [rec("irem", 22.0, {"5": 21.0, "100": 22.5}, psnr_from_clean=30.0), rec("feedforward", 21.5, {})]
     assert report.denoising_summary(recs) == pytest.approx({"sigma_max": 75, "irem_5": 21.0, "irem_100": 22.5,
                                                             "dncnn": 21.5, "steps_gain": 1.5, "vs_dncnn": "above",
                                                             "gap": 1.0, "from_clean": 30.0, "steps": 100})  # fmt: skip
-    table = report.denoising_step_sizes({1.0: recs, 0.1: [rec("irem", 20.0, {"5": 19.0, "100": 20.5})]})
-    assert list(table["training λ"]) == [1.0, 0.1] and list(table["100 − 5 steps (dB)"]) == pytest.approx([1.5, 1.5])
+    prior = rec("irem", 20.0, {"5": 19.0, "100": 20.5})
+    prior.config["train"].update(step_size=0.1, image_energy="prior", iterations=2000)
+    table = report.denoising_variants([recs, [prior]])
+    assert list(table["training λ"]) == [100.0, 0.1] and list(table["100 − 5 steps (dB)"]) == pytest.approx([1.5, 1.5])
+    assert list(table["energy"]) == ["E(noisy, candidate)", "E(candidate)"]
     assert table["from the clean image"].iloc[0] == 30.0 and math.isnan(table["from the clean image"].iloc[1])
+    assert list(table["best step"]) == [2, 2] and list(table["at the best step"]) == [23.0, 21.0]
+    assert list(table["at halting"]) == [22.0, 20.0] and list(table["iterations"]) == [400, 2000]
+    assert table["best step by σ"].iloc[0] == "45: 2, 75: 2"
+    prose = report.denoising_variants_prose(table)
+    assert "the gain from 5 steps to 100 steps at σ = 75 is at most +1.50 dB, at or above the 0.5 dB target" in prose
+    assert "trained for 2,000 iterations, gives 19.00 dB after 5 steps at σ = 75, 21.00 dB at its best step (2)" in (
+        prose)  # fmt: skip
 
 
 def test_fig2_summary_and_mean_curve_with_diverged_steps():
