@@ -393,7 +393,11 @@ def composition_summary(result, ks: Sequence[int] = (2, 5, 10)) -> dict:
             out[f"best_{k}"] = method_label(min(methods, key=lambda m: result.ours("addition", m, str(k))))
     k_last = max(int(s) for s in table.split)
     out["k_last"] = k_last
-    out["best_last"] = method_label(min(methods, key=lambda m: result.ours("addition", m, str(k_last))))
+    best = min(methods, key=lambda m: result.ours("addition", m, str(k_last)))
+    out["best_last"] = method_label(best)
+    deepest = table[table.split == str(k_last)]
+    gap = _nearest_gap(deepest[deepest.method == best].iloc[0], deepest[deepest.method != best])
+    out["best_last_gap"] = gap or " (from one seed, so the spread between seeds is not known)"
     if "irem" in methods:
         irem_last = result.ours("addition", "irem", str(k_last))
         paper_last = paper.TABLE4["irem"].get(k_last, float("nan"))

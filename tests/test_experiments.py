@@ -54,6 +54,7 @@ def test_composition_reuses_the_addition_weights_and_reports_every_depth(smoke):
     assert summary["k_last"] == k_max and summary["best_2"] in ("IREM", "Feedforward")
     assert summary["irem_last"] == comp.ours("addition", "irem", str(k_max))
     assert math.isnan(summary["irem_paper_last"])  # smoke nests 4 additions; Table 4 has 2, 5 and 10
+    assert summary["best_last_gap"] == " (from one seed, so the spread between seeds is not known)"
 
 
 def test_best_profile_loads_without_training(smoke):
