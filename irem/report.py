@@ -193,7 +193,9 @@ def styled(table: pd.DataFrame, formats: dict | None = None, precision: int = 4)
     style = table.style.hide(axis="index").set_table_styles(TABLE_STYLES)
     style = style.set_properties(subset=paper_cols, **{"color": "#666"})
     style = style.set_properties(subset=text_cols, **{"text-align": "left"})
-    return style.format(precision=precision, na_rep="—").format(formats or {}, na_rep="—")
+    style = style.format(precision=precision, na_rep="—")
+    # a dict formatter without a subset would reset every other column to pandas' default precision
+    return style.format(formats, na_rep="—", subset=list(formats)) if formats else style
 
 
 def wide_table(table: pd.DataFrame, split_labels: dict[str, str] | None = None) -> pd.DataFrame:

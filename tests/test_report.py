@@ -74,6 +74,11 @@ def test_standing_says_whether_the_nearest_method_is_beyond_the_seed_spread():
     assert "nearest" not in report.standing(table)
 
 
+def test_styled_tables_round_every_column_not_given_a_format():
+    html = report.styled(pd.DataFrame({"psnr": [22.801979], "σ": [75]}), {"σ": "{:d}"}, precision=2).to_html()
+    assert ">22.80<" in html and ">75<" in html and "22.8019" not in html
+
+
 def test_table3_over_seeds_weighs_lambda_against_the_seeds_of_one_lambda():
     # lambda = 10: two seeds 2x apart; lambda = 100: one seed, and a twin of it in the continuous chapter
     recs = [record("addition", train={"step_size": 10.0}, seed=s, metrics=splits(m, 2 * m)) for s, m in ((0, 0.002),
