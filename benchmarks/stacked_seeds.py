@@ -2,14 +2,16 @@
 
 A measurement, not a training path: ``irem`` trains one seed per process. Usage (one thread, as the sweeps run)::
 
-    OMP_NUM_THREADS=1 python benchmarks/stacked_seeds.py 3      # S = 3 seeds
+    OMP_NUM_THREADS=1 python benchmarks/stacked_seeds.py 2 3 --json data/bench/stacked_seeds.json
 
 Paper settings for the compute: batch 128, x 800, y 400, hidden 512, N = 5 steps, lambda = 100, truncated
 backprop (only the last step differentiated), Adam. Data are random tensors (the compute does not depend on them).
-Compares S separate functional models run one after another with one vmap over the stacked parameters,
-interleaved rounds, median ms per iteration for all S seeds together.
+For each S, S separate models run one after another are compared with one vmap over their stacked parameters,
+in interleaved rounds: median ms per iteration of all S seeds together. Both forms compute the same gradients
+(checked on the first iteration).
 """
 
+import argparse
 import copy
 import statistics
 import sys
@@ -18,90 +20,98 @@ import time
 import torch
 from torch.func import functional_call, grad, stack_module_state, vmap
 
+from irem.benchmark import write_json
 from irem.models.mlp import EnergyMLP
 
-torch.set_num_threads(1)
-S, B, XD, YD, LAM, N = int(sys.argv[1]) if len(sys.argv) > 1 else 3, 128, 800, 400, 100.0, 5
-torch.manual_seed(0)
-models = [EnergyMLP(XD, YD, hidden=512) for _ in range(S)]
-base = copy.deepcopy(models[0]).to("meta")
+B, XD, YD, HIDDEN, LAM, N = 128, 800, 400, 512, 100.0, 5
 
 
-def energy(p, x, y):
-    return functional_call(base, (p,), (x, y)).sum()
+def iteration_fns(base: torch.nn.Module):
+    """One training iteration of IREM for one seed's parameters: the N - 1 free steps, then the loss's gradient."""
+
+    def energy(p, x, y):
+        return functional_call(base, (p,), (x, y)).sum()
+
+    d_energy_dy = grad(energy, argnums=2)
+
+    def descend(p, x, y):  # the N - 1 steps not differentiated (truncation)
+        for _ in range(N - 1):
+            y = y - LAM * d_energy_dy(p, x, y)
+        return y
+
+    def last_step_loss(p, x, y, t):
+        y = y - LAM * d_energy_dy(p, x, y)
+        return ((y - t) ** 2).mean()
+
+    return descend, grad(last_step_loss)
 
 
-dE_dy = grad(energy, argnums=2)
+def measure(seeds: int, rounds: int = 12, warmup: int = 2) -> dict:
+    """Median ms per iteration of ``seeds`` seeds, separate and stacked, and their gradients' largest difference."""
+    torch.manual_seed(0)
+    models = [EnergyMLP(XD, YD, hidden=HIDDEN) for _ in range(seeds)]
+    descend, loss_grad = iteration_fns(copy.deepcopy(models[0]).to("meta"))
+    x, y0, t = torch.randn(seeds, B, XD), torch.randn(seeds, B, YD), torch.randn(seeds, B, YD)
 
+    separate = [{k: v.detach().clone().requires_grad_(True) for k, v in m.named_parameters()} for m in models]
+    separate_opts = [torch.optim.Adam(list(p.values()), lr=1e-4, foreach=True) for p in separate]
+    stacked = {k: v.detach().clone().requires_grad_(True) for k, v in stack_module_state(models)[0].items()}
+    stacked_opt = torch.optim.Adam(list(stacked.values()), lr=1e-4, foreach=True)
 
-def descend(p, x, y):  # the N - 1 steps not differentiated (truncation)
-    for _ in range(N - 1):
-        y = y - LAM * dE_dy(p, x, y)
-    return y
+    def separate_iteration() -> None:
+        for i, (params, opt) in enumerate(zip(separate, separate_opts)):
+            p = {k: v.detach() for k, v in params.items()}
+            g = loss_grad(p, x[i], descend(p, x[i], y0[i]).detach(), t[i])
+            for k, v in params.items():
+                v.grad = g[k]
+            opt.step()
 
-
-def last_step_loss(p, x, y, t):
-    y = y - LAM * dE_dy(p, x, y)
-    return ((y - t) ** 2).mean()
-
-
-loss_grad = grad(last_step_loss)
-
-
-def separate_setup():
-    ps = [{k: v.detach().clone().requires_grad_(True) for k, v in m.named_parameters()} for m in models]
-    opts = [torch.optim.Adam(list(p.values()), lr=1e-4, foreach=True) for p in ps]
-    return ps, opts
-
-
-def separate_iter(ps, opts, xs, ys, ts):
-    for i in range(S):
-        p = {k: v.detach() for k, v in ps[i].items()}
-        y = descend(p, xs[i], ys[i]).detach()
-        g = loss_grad(p, xs[i], y, ts[i])
-        for k, v in ps[i].items():
+    def stacked_iteration() -> None:
+        p = {k: v.detach() for k, v in stacked.items()}
+        g = vmap(loss_grad)(p, x, vmap(descend)(p, x, y0).detach(), t)
+        for k, v in stacked.items():
             v.grad = g[k]
-        opts[i].step()
+        stacked_opt.step()
+
+    # the same function: seed 0's gradients before any update, in both forms
+    p0 = {k: v.detach() for k, v in separate[0].items()}
+    g_sep = loss_grad(p0, x[0], descend(p0, x[0], y0[0]).detach(), t[0])
+    ps = {k: v.detach() for k, v in stacked.items()}
+    g_stk = vmap(loss_grad)(ps, x, vmap(descend)(ps, x, y0).detach(), t)
+    diff = max(((g_sep[k] - g_stk[k][0]).abs().max() / g_sep[k].abs().max()).item() for k in g_sep)
+
+    times: dict[str, list[float]] = {"separate": [], "stacked": []}
+    for r in range(rounds):
+        for name, fn in (("separate", separate_iteration), ("stacked", stacked_iteration)):
+            start = time.perf_counter()
+            fn()
+            if r >= warmup:
+                times[name].append(1e3 * (time.perf_counter() - start))
+    separate_ms, stacked_ms = (statistics.median(times[k]) for k in ("separate", "stacked"))
+    return {"seeds": seeds, "separate_ms": separate_ms, "stacked_ms": stacked_ms,
+            "stacked_over_separate": stacked_ms / separate_ms, "gradient_rel_diff": diff}  # fmt: skip
 
 
-def stacked_setup():
-    params, _ = stack_module_state(models)
-    params = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
-    return params, torch.optim.Adam(list(params.values()), lr=1e-4, foreach=True)
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("seeds", type=int, nargs="+", help="numbers of seeds S to stack")
+    parser.add_argument("--rounds", type=int, default=12, help="interleaved rounds, the first 2 not timed")
+    parser.add_argument("--json", help="also write the rows, with provenance, here")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    rows = []
+    for s in args.seeds:
+        row = measure(s, args.rounds)
+        rows.append(row)
+        ratio, diff = row["stacked_over_separate"], row["gradient_rel_diff"]
+        print(f"S = {s}: separate {row['separate_ms']:.1f} ms, stacked {row['stacked_ms']:.1f} ms per iteration "
+              f"of all seeds ({ratio:.3f}×); gradients agree to {diff:.1e}")  # fmt: skip
+    if args.json:
+        words = ["python benchmarks/stacked_seeds.py", *map(str, args.seeds), "--rounds", str(args.rounds)]
+        command = " ".join([*words, "--json", args.json])
+        settings = {"command": command, "rounds": args.rounds, "batch": B, "hidden": HIDDEN, "steps": N, "lambda": LAM}
+        print(f"wrote {write_json(args.json, rows, torch.device('cpu'), settings)}")
 
 
-def stacked_iter(params, opt, x, y, t):
-    p = {k: v.detach() for k, v in params.items()}
-    y = vmap(descend)(p, x, y).detach()
-    g = vmap(loss_grad)(p, x, y, t)
-    for k, v in params.items():
-        v.grad = g[k]
-    opt.step()
-
-
-x, y0, t = torch.randn(S, B, XD), torch.randn(S, B, YD), torch.randn(S, B, YD)
-sep, stk = separate_setup(), stacked_setup()
-# same function: one iteration's parameter gradients agree between the two forms
-p0 = {k: v.detach() for k, v in sep[0][0].items()}
-g_sep = loss_grad(p0, x[0], descend(p0, x[0], y0[0]).detach(), t[0])
-ps = {k: v.detach() for k, v in stk[0].items()}
-g_stk = vmap(loss_grad)(ps, x, vmap(descend)(ps, x, y0).detach(), t)
-err = max(((g_sep[k] - g_stk[k][0]).abs().max() / g_sep[k].abs().max()).item() for k in g_sep)
-print(f"max relative difference of seed 0's gradients, separate vs stacked: {err:.2e}")
-
-times = {"separate": [], "stacked": []}
-for r in range(12):
-    for name in ("separate", "stacked"):
-        t0 = time.perf_counter()
-        if name == "separate":
-            separate_iter(*sep, x, y0, t)
-        else:
-            stacked_iter(*stk, x, y0, t)
-        if r >= 2:
-            times[name].append(1e3 * (time.perf_counter() - t0))
-for name, ts in times.items():
-    print(
-        f"{name}: median {statistics.median(ts):.1f} ms per iteration of {S} seeds "
-        f"({statistics.median(ts) / S:.1f} ms per seed), min {min(ts):.1f}"
-    )
-print(f"stacked / separate: {statistics.median(times['stacked']) / statistics.median(times['separate']):.3f}")
+if __name__ == "__main__":
+    main(sys.argv[1:])
