@@ -157,3 +157,22 @@ def speedup(doc: dict, task: str, method: str = "irem", base: str = "fp32", fast
         "gflop": a["gflop_per_iter"], "fp32_peak_fraction": a["fraction_of_fp32_peak"],
         "bf16_peak_fraction": b["gflops"] / b["peak_bf16"]["gflops"],
     }  # fmt: skip
+
+
+def stacked_seeds(doc: dict) -> tuple[pd.DataFrame, str]:
+    """``benchmarks/stacked_seeds.py``'s rows as a table, and a sentence on whether stacking pays here."""
+    df = pd.DataFrame(doc["rows"])
+    table = pd.DataFrame({
+        "seeds S": df["seeds"], "separate (ms/iter)": df["separate_ms"], "stacked (ms/iter)": df["stacked_ms"],
+        "stacked / separate": df["stacked_over_separate"], "gradients' relative difference": df["gradient_rel_diff"],
+    })  # fmt: skip
+    best = df.loc[df["stacked_over_separate"].idxmin()]
+    saving = 1 - best["stacked_over_separate"]
+    verdict = (f"at best {saving:.0%} less time (S = {int(best['seeds'])})" if saving > 0 else
+               "no time saved at any S")  # fmt: skip
+    sentence = (f"On this machine, one thread, stacking the seeds gives {verdict} against running them one after "
+                f"another in the same process; the gradients agree to {df['gradient_rel_diff'].max():.0e} (float32). "
+                "Separate processes on separate cores, as the sweeps already run, lose nothing to each other, "
+                + ("so on a CPU a saving this small is not worth a second training path: `irem` trains one seed per "
+                   "process." if saving < 0.15 else "so a stacked training path would pay here."))  # fmt: skip
+    return table, sentence

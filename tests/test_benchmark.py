@@ -120,3 +120,16 @@ def test_before_after_averages_rounds_and_divides_the_means():
     assert row["ms/iter at aaaaaaa"] == 190 and row["ms/iter at bbbbbbb"] == 100
     assert row["speed-up"] == pytest.approx(1.9) and row["GFLOP/iter at bbbbbbb"] == 2.0
     assert row["task"] == "Shortest path" and row["method"] == "IREM"
+
+
+def test_stacked_seeds_table_and_verdict():
+    doc = {"rows": [{"seeds": 2, "separate_ms": 200.0, "stacked_ms": 198.0, "stacked_over_separate": 0.99,
+                     "gradient_rel_diff": 3e-7},
+                    {"seeds": 3, "separate_ms": 300.0, "stacked_ms": 276.0, "stacked_over_separate": 0.92,
+                     "gradient_rel_diff": 4e-7}]}  # fmt: skip
+    table, sentence = perf.stacked_seeds(doc)
+    assert list(table["seeds S"]) == [2, 3] and list(table["stacked / separate"]) == [0.99, 0.92]
+    assert "at best 8% less time (S = 3)" in sentence and "agree to 4e-07" in sentence
+    doc["rows"][1]["stacked_over_separate"] = 1.01
+    doc["rows"][0]["stacked_over_separate"] = 1.02
+    assert "no time saved at any S" in perf.stacked_seeds(doc)[1]
