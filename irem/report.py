@@ -805,6 +805,40 @@ def fig2_verdict(records: Sequence[Record], nodes: int, tasks: Sequence[str]) ->
     return f"IREM at {nodes} nodes, {head}: " + "; ".join(parts), _grade(holds, len(parts))
 
 
+def training_length_note(longer: Sequence[Record], shorter: Sequence[Record], nodes: int, tasks: Sequence[str]) -> str:
+    """Figure 2's check on the records of a shorter training profile, and what the longer training changed.
+
+    ``longer`` and ``shorter``: IREM and recurrent records of one evaluation setting at two profiles.
+    Compares, per task, the last-step error on ``nodes``-node graphs (IREM's and the recurrent
+    baseline's) and IREM's error on the 10-node test graphs ("same") between the two.
+    """
+    ours, verdict = fig2_verdict(shorter, nodes, tasks)
+
+    def pick(recs: Sequence[Record], method: str, task: str) -> list[Record]:
+        return [r for r in recs if r.method == method and r.task == task]
+
+    first = next(r for r in shorter if r.method == "irem")
+    iters = [first.train["iterations"], next(r for r in longer if r.method == "irem").train["iterations"]]
+    rises = falls = 0
+    changes = []
+    for t in tasks:
+        irem, rec = ([pick(recs, m, t) for recs in (shorter, longer)] for m in ("irem", "recurrent"))
+        if not all(irem):
+            continue
+        large = [fig2_ends(r, nodes)[1] for r in irem]
+        same = [_mean(r, lambda x: x.metrics["same"]["mse"]) for r in irem]
+        rises, falls = rises + (large[1] > large[0]), falls + (same[1] < same[0])
+        baseline = (f"; the recurrent baseline at {nodes} nodes {fig2_ends(rec[0], nodes)[1]:.3g} → "
+                    f"{fig2_ends(rec[1], nodes)[1]:.3g}" if all(rec) else "")  # fmt: skip
+        changes.append(f"- {task_label(t)}: IREM at {nodes} nodes {large[0]:.3g} → {large[1]:.3g}, at 10 nodes "
+                       f"{same[0]:.3g} → {same[1]:.3g}{baseline}")  # fmt: skip
+    tested = f"{first.eval['test_problems']:,} test problems, up to {first.eval['test_steps']} steps"
+    return (f"The same check on models trained for {iters[0]:,} iterations ({first.profile} profile; {tested}): "
+            f"{ours}: **{verdict}**.\n\n"
+            f"From {iters[0]:,} to {iters[1]:,} training iterations, IREM's error at {nodes} nodes rises on {rises} "
+            f"of {len(changes)} tasks, while at 10 nodes it falls on {falls}:\n\n" + "\n".join(changes))  # fmt: skip
+
+
 def harder_steps_verdict(records: Sequence[Record], method: str = "irem", at: int = 10) -> tuple[str, str]:
     """(ours, verdict) for "more steps lower the error on harder problems": step ``at`` against the last, per task.
 
