@@ -4,8 +4,9 @@ A measurement, not a training path: ``irem`` trains one seed per process. Usage 
 
     OMP_NUM_THREADS=1 python benchmarks/stacked_seeds.py 2 3 --json data/bench/stacked_seeds.json
 
-Paper settings for the compute: batch 128, x 800, y 400, hidden 512, N = 5 steps, lambda = 100, truncated
-backprop (only the last step differentiated), Adam. Data are random tensors (the compute does not depend on them).
+Paper settings for the compute: batch 256 (128 fresh problems and 128 from the replay buffer), x 800, y 400,
+hidden 512, N = 5 steps, lambda = 100, truncated backprop (only the last step differentiated), Adam. Data are
+random tensors (the compute does not depend on them).
 For each S, S separate models run one after another are compared with one vmap over their stacked parameters,
 in interleaved rounds: median ms per iteration of all S seeds together. Both forms compute the same gradients
 (checked on the first iteration).
@@ -23,7 +24,7 @@ from torch.func import functional_call, grad, stack_module_state, vmap
 from irem.benchmark import write_json
 from irem.models.mlp import EnergyMLP
 
-B, XD, YD, HIDDEN, LAM, N = 128, 800, 400, 512, 100.0, 5
+B, XD, YD, HIDDEN, LAM, N = 256, 800, 400, 512, 100.0, 5  # B: 128 fresh problems + 128 replayed
 
 
 def iteration_fns(base: torch.nn.Module):
