@@ -486,7 +486,7 @@ def denoising_variants(variants: Sequence[Sequence[Record]]) -> pd.DataFrame:
                      **{f"{k} steps": v for k, v in by_steps.items()},
                      f"{last} − {first} steps (dB)": by_steps[last] - by_steps[first],
                      "best step": int(np.nanargmax(curve)), "at the best step": float(np.nanmax(curve)),
-                     "best step by σ": ", ".join(f"{s}: {k}" for s, k in best_by_sigma.items()),
+                     "best step by σ": ", ".join(f"σ={s}: {k}" for s, k in best_by_sigma.items()),
                      "at halting": float(np.mean([r.metrics[sigma]["psnr"] for r in irem])),
                      "halting step": float(np.mean(at["mean_halt_step"])),
                      "from the clean image": float(np.mean(from_clean))})  # fmt: skip
@@ -525,7 +525,7 @@ def denoising_variants_prose(variants: pd.DataFrame, target_db: float = 0.5) -> 
             f"{best:+.2f} dB over {first}, and {r[last]:.2f} dB after {last} ({gain[r.name]:+.2f} dB against {first}); "
             f"halting, after {r['halting step']:.1f} steps on average, gives {r['at halting']:.2f} dB. "
             + (f"Here more steps than the {first.split()[0]} of training do help, up to step {r['best step']}, and the "
-               f"noisier the image the later the best step (σ: step {r['best step by σ']}); "
+               f"noisier the image the later the best step ({r['best step by σ']}); "
                if best >= target_db else "More steps do not help much here; ")
             + (f"past that the descent over-smooths: started at the clean image it ends at "
                f"{r['from the clean image']:.2f} dB, so the energy's minimum is a blurred image, not a clean one."

@@ -154,7 +154,7 @@ def test_denoising_summary():
     assert table["from the clean image"].iloc[0] == 30.0 and math.isnan(table["from the clean image"].iloc[1])
     assert list(table["best step"]) == [2, 2] and list(table["at the best step"]) == [23.0, 21.0]
     assert list(table["at halting"]) == [22.0, 20.0] and list(table["iterations"]) == [400, 2000]
-    assert table["best step by σ"].iloc[0] == "45: 2, 75: 2"
+    assert table["best step by σ"].iloc[0] == "σ=45: 2, σ=75: 2"
     prose = report.denoising_variants_prose(table)
     assert "the gain from 5 steps to 100 steps at σ = 75 is at most +1.50 dB, at or above the 0.5 dB target" in prose
     assert "trained for 2,000 iterations, gives 19.00 dB after 5 steps at σ = 75, 21.00 dB at its best step (2)" in (
