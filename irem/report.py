@@ -1157,6 +1157,7 @@ def difficulty_summary(records: Sequence[Record], scale: str = "2.5") -> dict:
     ends = np.stack([_difficulty(recs, scale, lambda e, lam, k=k: e["step_size"][k]["mse_by_step"][-1])
                      for k in lambdas] + [from_answer[:, -1]])  # fmt: skip
     best = int(ends[:-1].mean(1).argmin())  # the test-time step size with the lowest error after the last step
+    best_curve = _difficulty(recs, scale, lambda e, lam: e["step_size"][lambdas[best]]["mse_by_step"])
     tol = str(EvalConfig.halt_tol)  # the evaluation's own
     halting = [_difficulty(recs, s, lambda e, lam: e["step_size"][lam]["halting"][tol]["mean_halt_step"]).mean()
                for s in scales]  # fmt: skip
@@ -1167,6 +1168,8 @@ def difficulty_summary(records: Sequence[Record], scale: str = "2.5") -> dict:
         "small_at_10": slow[:, i10].mean(), "small_at_80": slow[:, i80].mean(), "small_at_end": slow[:, -1].mean(),
         "small_falls": bool((slow[:, i80] < 0.9 * slow[:, i10]).all()),
         "trained_end": trained[:, -1].mean(), "best_lambda": lambdas[best], "best_end": ends[best].mean(),
+        "best_at_10": best_curve[:, i10].mean(), "best_at_80": best_curve[:, i80].mean(),
+        "best_falls": bool((best_curve[:, i80] < 0.9 * best_curve[:, i10]).all()),
         "trained_min": trained.mean(0).min(), "trained_min_step": steps[int(trained.mean(0).argmin())],
         "from_answer_step1": from_answer[:, 1].mean(), "from_answer_end": from_answer[:, -1].mean(),
         "same_end": bool((ends.max(0) <= 1.05 * ends.min(0)).all()),
@@ -1226,8 +1229,11 @@ def difficulty_prose(records: Sequence[Record], level: str) -> str:
             "training step size ("
             + (f"whose lowest error along its descent is {d['trained_min']:.3g}, at step {d['trained_min_step']}"
                if d["trained_min_step"] else f"which never goes below its random start's error, {d['trained_min']:.3g}")
-            + f"). **Verdict:** here more steps do lower the error on {harder}, with a smaller "
-            "test-time step size: the training one overshoots."
+            + (f"). **Verdict:** here more steps do lower the error on {harder}, with a smaller test-time step size: "
+               "the training one overshoots." if d["best_falls"] else
+               f"). **Verdict:** here a smaller test-time step size lowers the error on {harder} (the training one "
+               f"overshoots), but more steps do not: with λ = {best:g} the error is {d['best_at_10']:.3g} after "
+               f"{d['early']} steps and {d['best_at_80']:.3g} after {d['late']}.")
             + (" The energy's minimum is off the answer as well, so the error stays well above zero however many "
                "steps are taken." if minimum_off else "")
         )  # fmt: skip
