@@ -80,6 +80,11 @@ def _std(values: Sequence[float]) -> float:
     return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
 
 
+def _mean_and_std(name: str, values: Sequence[float]) -> dict[str, float]:
+    """``{name: mean, "name (std)": std}`` over seeds: the pair :func:`merge_std` shows as "mean ± std"."""
+    return {name: float(np.mean(values)), f"{name} (std)": _std(values)}
+
+
 # --- provenance ----------------------------------------------------------------------------------
 
 
@@ -479,24 +484,29 @@ def denoising_variants(variants: Sequence[Sequence[Record]]) -> pd.DataFrame:
         by_steps = {k: float(np.mean([m[k] for m in at["psnr_by_steps"]])) for k in at["psnr_by_steps"][0]}
         first, last = min(by_steps, key=int), max(by_steps, key=int)
         from_clean = [r.metrics[sigma].get("psnr_from_clean", np.nan) for r in irem]
-        curve = mean_curve(irem, "psnr_by_step", sigma)
-        best_by_sigma = {s: int(np.nanargmax(mean_curve(irem, "psnr_by_step", s))) for s in irem[0].metrics}
+        curves = {s: mean_curve(irem, "psnr_by_step", s) for s in irem[0].metrics}
+        curve = curves[sigma]
         rows.append({"energy": IMAGE_ENERGY_LABELS[train["image_energy"]],
                      "training λ": train["step_size"], "iterations": train["iterations"], "σ": int(sigma),
                      **{f"{k} steps": v for k, v in by_steps.items()},
                      f"{last} − {first} steps (dB)": by_steps[last] - by_steps[first],
                      "best step": int(np.nanargmax(curve)), "at the best step": float(np.nanmax(curve)),
-                     "best step by σ": ", ".join(f"σ={s}: {k}" for s, k in best_by_sigma.items()),
+                     "best step by σ": ", ".join(f"σ={s}: {int(np.nanargmax(c))}" for s, c in curves.items()),
                      "at halting": float(np.mean([r.metrics[sigma]["psnr"] for r in irem])),
                      "halting step": float(np.mean(at["mean_halt_step"])),
                      "from the clean image": float(np.mean(from_clean))})  # fmt: skip
     return pd.DataFrame(rows)
 
 
+def step_count_columns(variants: pd.DataFrame) -> list[str]:
+    """The PSNR-after-N-steps columns of :func:`denoising_variants` ("5 steps", "30 steps", ...), fewest first."""
+    counts = [c for c in variants.columns if c.endswith(" steps") and c.split()[0].isdigit()]
+    return sorted(counts, key=lambda c: int(c.split()[0]))
+
+
 def denoising_variants_prose(variants: pd.DataFrame, target_db: float = 0.5) -> str:
     """What :func:`denoising_variants` shows, in words: the paper's energy at each step size, then the prior."""
-    counts = sorted((c for c in variants.columns if c.endswith(" steps") and c.split()[0].isdigit()),
-                    key=lambda c: int(c.split()[0]))  # fmt: skip
+    counts = step_count_columns(variants)
     first, last = counts[0], counts[-1]
     gain = variants[next(c for c in variants.columns if c.endswith("steps (dB)"))]
     sigma = int(variants["σ"].iloc[0])
@@ -562,10 +572,8 @@ def table2(records: Sequence[Record]) -> pd.DataFrame:
         p = paper.TABLE2[(replay, truncate)]
         rows.append({
             "replay buffer": "yes" if replay else "no", "truncated gradient": "yes" if truncate else "no",
-            "MSE 10 nodes": _mean(g, lambda r: r.metrics["same"]["mse"]),
-            "MSE 10 nodes (std)": _std([r.metrics["same"]["mse"] for r in g]),
-            "MSE 15 nodes": _mean(g, lambda r: r.metrics["harder"]["mse"]),
-            "MSE 15 nodes (std)": _std([r.metrics["harder"]["mse"] for r in g]), "paper MSE": p[0],
+            **_mean_and_std("MSE 10 nodes", [r.metrics["same"]["mse"] for r in g]),
+            **_mean_and_std("MSE 15 nodes", [r.metrics["harder"]["mse"] for r in g]), "paper MSE": p[0],
             "it/s": speed, "speed": speed / full_speed, "paper speed": p[1],
             "peak MB": memory, "memory": memory / full_mem if full_mem else math.nan, "paper memory": p[2],
             "seeds": len(g),
@@ -607,8 +615,7 @@ def table3(records: Sequence[Record]) -> pd.DataFrame:
         p = paper.TABLE3.get(lam, (float("nan"), float("nan")))
         row: dict = {"λ": lam}
         for i, split in enumerate(("same", "harder")):
-            mse = [r.metrics[split]["mse"] for r in g]
-            row |= {f"{split}: ours": float(np.mean(mse)), f"{split}: ours (std)": _std(mse), f"{split}: paper": p[i]}
+            row |= _mean_and_std(f"{split}: ours", [r.metrics[split]["mse"] for r in g]) | {f"{split}: paper": p[i]}
         rows.append(row | {"halting step (same)": _mean(g, lambda r: r.metrics["same"]["mean_halt_step"]),
                            "seeds": len(g)})  # fmt: skip
     return pd.DataFrame(rows)
@@ -721,10 +728,8 @@ def scratchpad_table(records: Sequence[Record]) -> pd.DataFrame:
             speed = _mean(g, lambda r: r.training_cost["iters_per_s"])
             rows.append({
                 "task": task_label(task), "scratchpad D": d,
-                "same": _mean(g, lambda r: r.metrics["same"]["mse"]),
-                "same (std)": _std([r.metrics["same"]["mse"] for r in g]),
-                "harder": _mean(g, lambda r: r.metrics["harder"]["mse"]),
-                "harder (std)": _std([r.metrics["harder"]["mse"] for r in g]),
+                **_mean_and_std("same", [r.metrics["same"]["mse"] for r in g]),
+                **_mean_and_std("harder", [r.metrics["harder"]["mse"] for r in g]),
                 "label variance (same)": g[0].metrics["same"]["label_variance"],
                 "label variance (harder)": g[0].metrics["harder"]["label_variance"],
                 "it/s": speed, "speed vs no scratchpad": speed / base_speed, "seeds": len(g),
@@ -1158,18 +1163,21 @@ def difficulty_summary(records: Sequence[Record], scale: str = "2.5") -> dict:
                      for k in lambdas] + [from_answer[:, -1]])  # fmt: skip
     best = int(ends[:-1].mean(1).argmin())  # the test-time step size with the lowest error after the last step
     best_curve = _difficulty(recs, scale, lambda e, lam: e["step_size"][lambdas[best]]["mse_by_step"])
+
+    def falls(curves: np.ndarray) -> bool:  # (seeds, steps): below 90 % of step 10's error by step 80, every seed
+        return bool((curves[:, i80] < 0.9 * curves[:, i10]).all())
     tol = str(EvalConfig.halt_tol)  # the evaluation's own
     halting = [_difficulty(recs, s, lambda e, lam: e["step_size"][lam]["halting"][tol]["mean_halt_step"]).mean()
                for s in scales]  # fmt: skip
     return {
         "scale": scale, "seeds": len(recs), "steps": steps[-1], "early": early, "late": late, "small_lambda": small,
         "at_10": trained[:, i10].mean(), "at_80": trained[:, i80].mean(),
-        "falls": bool((trained[:, i80] < 0.9 * trained[:, i10]).all()),
+        "falls": falls(trained),
         "small_at_10": slow[:, i10].mean(), "small_at_80": slow[:, i80].mean(), "small_at_end": slow[:, -1].mean(),
-        "small_falls": bool((slow[:, i80] < 0.9 * slow[:, i10]).all()),
+        "small_falls": falls(slow),
         "trained_end": trained[:, -1].mean(), "best_lambda": lambdas[best], "best_end": ends[best].mean(),
         "best_at_10": best_curve[:, i10].mean(), "best_at_80": best_curve[:, i80].mean(),
-        "best_falls": bool((best_curve[:, i80] < 0.9 * best_curve[:, i10]).all()),
+        "best_falls": falls(best_curve),
         "trained_min": trained.mean(0).min(), "trained_min_step": steps[int(trained.mean(0).argmin())],
         "from_answer_step1": from_answer[:, 1].mean(), "from_answer_end": from_answer[:, -1].mean(),
         "same_end": bool((ends.max(0) <= 1.05 * ends.min(0)).all()),
