@@ -176,3 +176,32 @@ def stacked_seeds(doc: dict) -> tuple[pd.DataFrame, str]:
                 + ("so on a CPU a saving this small is not worth a second training path: `irem` trains one seed per "
                    "process." if saving < 0.15 else "so a stacked training path would pay here."))  # fmt: skip
     return table, sentence
+
+
+def sweep_local(doc: dict) -> tuple[pd.DataFrame, str]:
+    """``benchmarks/sweep_local.py``'s rounds as a table (process pool against Dask), and a sentence on the verdict."""
+    walls = pd.DataFrame(doc["rows"]).pivot(index="round", columns="sweep", values="wall_s")
+    ratio = walls["dask"] / walls["pool"]
+    table = pd.DataFrame({"round": walls.index + 1, "process pool (s)": walls["pool"].to_numpy(),
+                          "Dask local cluster (s)": walls["dask"].to_numpy(), "Dask / pool": ratio.to_numpy()})  # fmt: skip
+    s, summary = doc["settings"], doc["summary"]
+    mid = float(ratio.median())
+    if mid <= 1:
+        verdict = "so the local cluster is no slower"
+    elif ratio.min() <= 1:
+        verdict = f"so the local cluster is {mid - 1:.0%} slower in the median round, within the rounds' spread"
+    else:
+        verdict = f"so the local cluster is slower in every round, by {ratio.min() - 1:.0%} at least"
+    overhead = summary["overhead_per_run_s"]
+    sentence = (
+        f"The same sweep of {s['runs']} quick-profile runs ({s['iterations']} iterations each) with {s['jobs']} "
+        f"workers took {walls['dask'].median():.1f} s on the Dask local cluster (median of {len(walls)} interleaved "
+        f"rounds, cluster start and stop included) and {walls['pool'].median():.1f} s in the process pool it "
+        f"replaced; Dask / pool ranged from {ratio.min():.2f} to {ratio.max():.2f} round by round, {verdict} (all "
+        f"rounds together: {walls['dask'].sum():.0f} s against {walls['pool'].sum():.0f} s). Both "
+        + ("wrote the same metrics in every round. " if summary["same_metrics"] else "did NOT write the same metrics. ")
+        + f"A warm cluster's scheduling overhead, from sweeps of {s['smoke_runs'][0]} and {s['smoke_runs'][1]} "
+        f"smoke runs, is {overhead:+.2f} s per run"
+        + (" (zero within the timing noise)." if abs(overhead) < 0.1 else ".")
+    )  # fmt: skip
+    return table, sentence

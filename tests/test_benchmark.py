@@ -133,3 +133,18 @@ def test_stacked_seeds_table_and_verdict():
     doc["rows"][1]["stacked_over_separate"] = 1.01
     doc["rows"][0]["stacked_over_separate"] = 1.02
     assert "no time saved at any S" in perf.stacked_seeds(doc)[1]
+
+
+def test_sweep_local_table_and_verdict():
+    def doc(pool, dask, overhead=0.01):
+        rows = [{"round": r, "sweep": m, "wall_s": w} for r, (p, d) in enumerate(zip(pool, dask))
+                for m, w in (("pool", p), ("dask", d))]  # fmt: skip
+        settings = {"runs": 10, "iterations": 300, "jobs": 2, "smoke_runs": [10, 20]}
+        return {"rows": rows, "settings": settings, "summary": {"same_metrics": True, "overhead_per_run_s": overhead}}
+
+    table, sentence = perf.sweep_local(doc([100, 90], [95, 99]))
+    assert list(table["round"]) == [1, 2] and table["Dask / pool"].round(2).tolist() == [0.95, 1.1]
+    assert "within the rounds' spread" in sentence and "zero within the timing noise" in sentence
+    assert "no slower" in perf.sweep_local(doc([100, 100], [90, 101]))[1]
+    slower = perf.sweep_local(doc([100, 100], [110, 120], overhead=0.5))[1]
+    assert "slower in every round, by 10% at least" in slower and "+0.50 s per run." in slower
