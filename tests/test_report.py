@@ -252,3 +252,19 @@ def test_verdict_table_rests_on_its_records_profile_and_seeds():
     assert table.loc["Fig. 3: running the minimisation longer solves harder problems better", "verdict"] == (
         "not reproduced"
     )
+
+
+def test_table2_and_table3_claims_rest_on_their_own_tasks_records():
+    from dataclasses import replace
+
+    from irem import experiments
+
+    t2 = [record(train={"replay": r, "truncate": t}, metrics=splits(0.02, 0.04), cost=cost(10.0, m))
+          for r, t, m in ((True, True, 100.0), (True, False, 300.0), (False, False, 300.0))]  # fmt: skip
+    t3 = [replace(record("addition", seed=s, train={"step_size": lam}, metrics=splits(0.0003, 0.002)), profile="paper")
+          for lam in (10.0, 30.0, 100.0, 300.0, 1000.0) for s in (0, 1)]  # fmt: skip
+    result = experiments.ExperimentResult(experiments.get("ablations"), "quick (shortest_path), paper (addition)",
+                                          t2 + t3, seeds=3)  # fmt: skip
+    table = report.verdicts({"ablations": result}).set_index("claim of the paper")["rests on"]
+    assert table[table.index.str.startswith("Table 2")].item() == "quick, 1 seed (fewer iterations than the paper)"
+    assert table[table.index.str.startswith("Table 3")].item() == "paper, 2 seeds"
