@@ -182,8 +182,10 @@ def sweep_local(doc: dict) -> tuple[pd.DataFrame, str]:
     """``benchmarks/sweep_local.py``'s rounds as a table (process pool against Dask), and a sentence on the verdict."""
     walls = pd.DataFrame(doc["rows"]).pivot(index="round", columns="sweep", values="wall_s")
     ratio = walls["dask"] / walls["pool"]
-    table = pd.DataFrame({"round": walls.index + 1, "process pool (s)": walls["pool"].to_numpy(),
-                          "Dask local cluster (s)": walls["dask"].to_numpy(), "Dask / pool": ratio.to_numpy()})  # fmt: skip
+    table = pd.DataFrame({
+        "round": walls.index + 1, "process pool (s)": walls["pool"].to_numpy(),
+        "Dask local cluster (s)": walls["dask"].to_numpy(), "Dask / pool": ratio.to_numpy(),
+    })  # fmt: skip
     s, summary = doc["settings"], doc["summary"]
     mid = float(ratio.median())
     if mid <= 1:
