@@ -745,19 +745,31 @@ def styled_scratchpad_table(records: Sequence[Record]) -> Styler:
 
 
 def scratchpad_verdict(records: Sequence[Record]) -> str:
-    """A Markdown list, per task: each scratchpad's error and speed relative to none."""
+    """A Markdown list, per task: each scratchpad's error and speed relative to none, and against the seed spread.
+
+    A change counts as beyond the seed spread when it exceeds the two sizes' standard deviations
+    over seeds summed; with a single seed the spread is not known, and the text says so.
+    """
     table = scratchpad_table(records)
-    lines = []
+    lines, single = [], False
     for task, g in table.groupby("task", sort=False):
         base = g[g["scratchpad D"] == 0]
         if base.empty:
             continue
-        b = base.iloc[0]
-        parts = [f"D = {row['scratchpad D']}: same {row['same'] / b['same']:.2f}×, harder "
-                 f"{row['harder'] / b['harder']:.2f}× the error without, at {row['speed vs no scratchpad']:.0%} of its "
-                 "training speed" for _, row in g[g["scratchpad D"] > 0].iterrows()]  # fmt: skip
+        b, parts = base.iloc[0], []
+        for _, row in g[g["scratchpad D"] > 0].iterrows():
+            spread = ""
+            if min(row["seeds"], b["seeds"]) > 1:
+                beyond = sum(abs(row[k] - b[k]) > row[f"{k} (std)"] + b[f"{k} (std)"] for k in ("same", "harder"))
+                spread = f" (beyond the seed spread on {beyond} of 2)"
+            single |= min(row["seeds"], b["seeds"]) < 2
+            parts.append(f"D = {row['scratchpad D']}: same {row['same'] / b['same']:.2f}×, harder "
+                         f"{row['harder'] / b['harder']:.2f}× the error without{spread}, at "
+                         f"{row['speed vs no scratchpad']:.0%} of its training speed")  # fmt: skip
         lines.append(f"- **{task}**: " + "; ".join(parts))
-    return "\n".join(lines)
+    note = ("\n\nWhere a size has a single seed, whether its change exceeds the spread between seeds is not known."
+            if single else "")  # fmt: skip
+    return "\n".join(lines) + note
 
 
 # --- verdicts: does each claim of the paper hold in our records? ------------------------------------

@@ -129,8 +129,14 @@ def test_scratchpad_table_and_verdict():
     table = report.scratchpad_table(recs)
     assert list(table["scratchpad D"]) == [0, 8] and list(table["speed vs no scratchpad"]) == [1.0, 0.5]
     assert report.scratchpad_verdict(recs) == (
-        "- **Addition**: D = 8: same 2.00×, harder 2.00× the error without, at 50% of its training speed"
+        "- **Addition**: D = 8: same 2.00×, harder 2.00× the error without, at 50% of its training speed\n\n"
+        "Where a size has a single seed, whether its change exceeds the spread between seeds is not known."
     )
+    # a second seed of each: D = 8's same error moves apart from none's by more than the spread, harder does not
+    recs += [record("addition", seed=1, train={"scratchpad": d}, metrics=splits(m, h), cost=cost(s, 1.0))
+             for d, m, h, s in ((0, 0.012, 0.05, 20.0), (8, 0.022, 0.01, 10.0))]  # fmt: skip
+    text = report.scratchpad_verdict(recs)
+    assert "the error without (beyond the seed spread on 1 of 2), at 50%" in text and "not known" not in text
 
 
 def test_denoising_summary():
