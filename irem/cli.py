@@ -126,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run on the Dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786 (--jobs is ignored)")
     where.add_argument("--scheduler-file", metavar="FILE",
                        help="run on the Dask cluster whose scheduler wrote FILE (--jobs is ignored)")
+    p.add_argument("--snapshots", type=int, nargs="+", default=[], metavar="K",
+                   help="also cache each trained run's weights at iterations K as those of the same run trained for "
+                        "K iterations; a later --iterations K then only evaluates")  # fmt: skip
     _add_common(p)
 
     p = sub.add_parser("bench", help="training speed, FLOPs, share of matmul peak and peak memory of methods, "
@@ -269,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
                     name, profile=args.profile, tasks=tasks or args.tasks, methods=methods or args.methods,
                     seeds=args.seeds, device=args.device, retrain=args.retrain, runs_dir=args.runs_dir,
                     overrides=overrides, jobs=jobs, scheduler=args.scheduler, scheduler_file=args.scheduler_file,
+                    snapshots=args.snapshots,
                 )  # fmt: skip
             except SweepFailed as e:  # the other runs' records are written; go on with the next experiment
                 print(f"irem: {name}: {e}", file=sys.stderr)

@@ -49,6 +49,9 @@ class RunSpec:
     task_options: dict = field(default_factory=dict)
     version: int = 1  # of the experiment's evaluation: bumped when what it measures changes
     task_version: int = 1  # of the task's problems: bumped when how they are drawn changes
+    # iterations at which training also caches the weights as those of this run trained for that many
+    # iterations (``core.check_snapshots``); not part of the config: it does not change this run
+    snapshots: tuple[int, ...] = ()
 
     def config(self) -> dict:
         """The resolved config as stored in the record (and hashed).

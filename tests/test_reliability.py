@@ -321,6 +321,27 @@ def test_runs_resume_from_a_checkpoint_and_delete_it_once_the_weights_are_cached
     assert resumed.curves["train_loss"] == whole.curves["train_loss"]
 
 
+def test_a_snapshot_is_bitwise_the_shorter_run_and_a_later_run_of_that_length_only_evaluates(tmp_path):
+    (long,) = smoke(tmp_path / "long", method="irem", iterations=30, snapshots=[10, 20]).records
+    (from_snapshot,) = smoke(tmp_path / "long", method="irem", iterations=20).records
+    (direct,) = smoke(tmp_path / "direct", method="irem", iterations=20).records
+    assert long.provenance["weights"] == direct.provenance["weights"] == "trained"
+    assert from_snapshot.provenance["weights"] == "reused"
+    assert from_snapshot.metrics == direct.metrics and from_snapshot.curves["train_loss"] == direct.curves["train_loss"]
+    spec = smoke_spec("irem", iterations=20)
+    snap, whole = (torch.load(cache_file(d, spec), weights_only=True) for d in (tmp_path / "long", tmp_path / "direct"))
+    for name, a in whole["state_dict"].items():
+        assert torch.equal(a, snap["state_dict"][name]), name
+    assert cache_file(tmp_path / "long", smoke_spec("irem", iterations=10)).exists()
+    for bad, message in (([25], "multiples of log_every"), ([30], "between 1 and 29"), ([0], "between 1 and 29")):
+        with pytest.raises(ValueError, match=message):
+            smoke(tmp_path / "bad", method="irem", iterations=30, snapshots=bad)
+    with pytest.raises(ValueError, match="lr_schedule='constant'"):
+        experiments.run("continuous", profile="smoke", tasks=["addition"], methods=["irem"], device="cpu",
+                        runs_dir=tmp_path / "bad", overrides={"lr_schedule": "cosine"}, snapshots=[10])  # fmt: skip
+    assert not (tmp_path / "bad").exists() or not any((tmp_path / "bad").rglob("*.json"))
+
+
 def test_checkpoints_are_written_every_interval_and_never_after_the_last_iteration(tmp_path, monkeypatch):
     import irem.train
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -190,6 +190,34 @@ def evaluate_splits(method: Method, task: Task, spec: RunSpec, device: torch.dev
     return metrics, curves
 
 
+def check_snapshots(spec: RunSpec) -> None:
+    """Raise ``ValueError`` unless every snapshot of ``spec`` gives exactly the weights of a shorter run.
+
+    A snapshot at iteration k stands for the same run trained for k iterations. That holds only
+    when nothing in training depends on the total (a constant learning rate) and the loss log of
+    the shorter run ends at k (k a multiple of ``log_every``), for 0 < k < ``iterations``.
+    """
+    t = spec.train
+    for k in spec.snapshots:
+        if not (isinstance(k, int) and 0 < k < t.iterations and k % t.log_every == 0):
+            raise ValueError(f"snapshots must be iterations between 1 and {t.iterations - 1} (iterations) that are "
+                             f"multiples of log_every = {t.log_every}, got {k!r}")  # fmt: skip
+    if spec.snapshots and t.lr_schedule != "constant":
+        raise ValueError(f"snapshots need lr_schedule='constant' (with {t.lr_schedule!r} the learning rate at "
+                         "iteration k depends on the total, so a snapshot is not a shorter run)")  # fmt: skip
+
+
+def _snapshot_saver(spec: RunSpec, method: Method, weights_dir: Path, git: dict) -> Callable[[TrainLog], None]:
+    """Cache the weights at each snapshot as those of ``spec`` trained for that many iterations."""
+
+    def save(log: TrainLog) -> None:
+        shorter = replace(spec, train=replace(spec.train, iterations=int(log.train_loss[-1][0])), snapshots=())
+        path = weights_dir / f"{spec.task}__{spec.method}__{shorter.train_hash()}.pt"
+        runs.atomic_torch_save({"state_dict": method.state_dict(), "log": asdict(log), "git": git}, path)
+
+    return save
+
+
 def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: Path | None, retrain: bool,
              checkpoint_dir: Path | None = None, checkpoint_every_s: float = CHECKPOINT_EVERY_S,
              git: dict | None = None):  # fmt: skip
@@ -204,7 +232,8 @@ def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: P
     Training saves a checkpoint in ``checkpoint_dir`` (same name as the cache) every
     ``checkpoint_every_s`` seconds and resumes from one left by a killed run; ``retrain`` removes
     it first. It is deleted once the weights are cached (or when training diverges: resuming
-    would diverge again).
+    would diverge again). At each of ``spec.snapshots`` the weights so far are cached too, as those
+    of the same run trained for that many iterations (bitwise the same: see ``check_snapshots``).
     """
     task, method = spec.build(device)
     name = f"{spec.task}__{spec.method}__{spec.train_hash()}.pt"
@@ -225,9 +254,12 @@ def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: P
     if retrain and checkpoint is not None:
         checkpoint.unlink(missing_ok=True)  # retrain: from the start
     git = runs.git_state() if git is None else git
+    check_snapshots(spec)
+    snapshot = None if cache is None or not spec.snapshots else _snapshot_saver(spec, method, weights_dir, git)
     try:
         log = train(method, task, spec.train, generator(device, spec.seed), progress=progress,
-                    checkpoint=checkpoint, checkpoint_every_s=checkpoint_every_s)  # fmt: skip
+                    checkpoint=checkpoint, checkpoint_every_s=checkpoint_every_s, snapshot_at=spec.snapshots,
+                    on_snapshot=snapshot)  # fmt: skip
     except TrainingDiverged:
         if checkpoint is not None:
             checkpoint.unlink(missing_ok=True)
@@ -373,6 +405,7 @@ def run(
     scheduler: str | None = None,
     scheduler_file: str | os.PathLike | None = None,
     train: bool = True,
+    snapshots: Sequence[int] = (),
     **options,
 ) -> ExperimentResult:
     """Run (or load) every run of experiment ``name`` and return its records.
@@ -396,6 +429,10 @@ def run(
         scheduler_file: the file ``dask scheduler --scheduler-file FILE`` wrote, instead of the address.
         train: ``False``: load stored records only, never train (a page that compares with records at
             another's profile); a missing one raises ``FileNotFoundError`` naming it.
+        snapshots: iterations at which each run that trains also caches its weights as those of the
+            same run trained for that many iterations, so that a later run with ``iterations`` set to
+            one of them only evaluates (multiples of ``log_every``, below ``iterations``; constant
+            learning rate). Runs whose record or weights are stored do not train, and make none.
         **options: the experiment's own grid options (scratchpad: ``sizes``).
     """
     experiment = get(name)
@@ -415,6 +452,10 @@ def run(
     if best:
         profile = best_profile(experiment, runs_dir, tasks, methods, overrides, task_options, **options)
     specs = experiment.specs(profile, tasks, methods, range(seeds), overrides, task_options, **options)
+    if snapshots:
+        specs = [replace(s, snapshots=tuple(sorted(set(snapshots)))) for s in specs]
+        for s in specs:
+            check_snapshots(s)
     if best or not train:
         records = [runs.find_record(runs_dir, s) for s in specs]
         missing = [runs.record_path(runs_dir, s).name for s, r in zip(specs, records) if r is None]
