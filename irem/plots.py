@@ -414,3 +414,24 @@ def difficulty(records: Sequence[Record]) -> Figure:
         ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def training_length(table) -> Figure:
+    """IREM's test errors against training iterations, from ``report.training_length_table``.
+
+    One panel per task; one color per error (10-, 15-node graphs; the largest graphs after the last
+    step with the training and the scaled step size), one marker per seed.
+    """
+    tasks = list(dict.fromkeys(table["task"]))
+    errors = [c for c in table.columns if "nodes" in c and not c.endswith("step 5")]
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.6 * len(tasks), 3.4), squeeze=False)
+    colors = dict(zip(errors, sns.color_palette("colorblind", len(errors))))
+    for ax, task in zip(axes[0], tasks):
+        for (seed, g), marker in zip(table[table["task"] == task].groupby("seed"), "osD^v"):
+            for col in errors:
+                ax.plot(g["iterations"], g[col], marker=marker, color=colors[col], label=f"{col}, seed {seed}")
+        ax.set(xlabel="training iterations", yscale="log", title=task)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("test MSE")
+    _legend_below(fig, axes[0][0], ncol=2)
+    return fig

@@ -862,6 +862,47 @@ def training_length_note(longer: Sequence[Record], shorter: Sequence[Record], no
             f"of {len(changes)} tasks, while at 10 nodes it falls on {falls}:\n\n" + "\n".join(changes))  # fmt: skip
 
 
+def training_length_table(records: Sequence[Record], nodes: int) -> pd.DataFrame:
+    """IREM's errors against training iterations, per task and seed (records of both test-time step rules).
+
+    Columns: the errors on the 10- and 15-node test graphs (training step size), and on ``nodes``-node
+    graphs after step 5 and after the last step, with the training step size and with the scaled one.
+    """
+    rows: dict[tuple, dict] = {}
+    for r in records:
+        row = rows.setdefault((r.task, r.seed, r.train["iterations"]), {
+            "task": task_label(r.task), "seed": r.seed, "iterations": r.train["iterations"]})  # fmt: skip
+        step5, last, steps = fig2_ends([r], nodes)
+        if r.eval.get("test_step_scaling", "none") == "edges":
+            row[f"{nodes} nodes, scaled λ, step {steps}"] = last
+        else:
+            row.update({"10 nodes": r.metrics["same"]["mse"], "15 nodes": r.metrics["harder"]["mse"],
+                        f"{nodes} nodes, step 5": step5, f"{nodes} nodes, step {steps}": last})  # fmt: skip
+    if not rows:
+        return pd.DataFrame(columns=["task", "seed", "iterations"])
+    table = pd.DataFrame(sorted(rows.values(), key=lambda x: (x["task"], x["seed"], x["iterations"])))
+    order = lambda c: ("scaled" in c, int(c.split()[0]), not c.endswith("step 5"))  # noqa: E731
+    errors = sorted((c for c in table.columns if "nodes" in c), key=order)
+    return table[["task", "seed", "iterations", *errors]]
+
+
+def training_length_prose(table: pd.DataFrame) -> str:
+    """A Markdown list, per task and seed with several training lengths: each error's change, and where it is lowest."""
+    lines = []
+    for (task, seed), g in table.groupby(["task", "seed"], sort=False):
+        if len(g) < 2:
+            continue
+        first, last = g.iloc[0], g.iloc[-1]
+        parts = []
+        for col in [c for c in g.columns if "nodes" in c and not c.endswith("step 5")]:  # the final errors
+            best = g.loc[g[col].idxmin()]
+            parts.append(f"{col}: {first[col]:.3g} → {last[col]:.3g} (lowest, {best[col]:.3g}, after "
+                         f"{int(best['iterations']):,})")  # fmt: skip
+        lines.append(f"- **{task}**, seed {seed}, from {int(first['iterations']):,} to {int(last['iterations']):,} "
+                     "training iterations: " + "; ".join(parts))  # fmt: skip
+    return "\n".join(lines)
+
+
 def harder_steps_verdict(records: Sequence[Record], method: str = "irem", at: int = 10) -> tuple[str, str]:
     """(ours, verdict) for "more steps lower the error on harder problems": step ``at`` against the last, per task.
 

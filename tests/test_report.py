@@ -274,3 +274,30 @@ def test_table2_and_table3_claims_rest_on_their_own_tasks_records():
     table = report.verdicts({"ablations": result}).set_index("claim of the paper")["rests on"]
     assert table[table.index.str.startswith("Table 2")].item() == "quick, 1 seed (fewer iterations than the paper)"
     assert table[table.index.str.startswith("Table 3")].item() == "paper, 2 seeds"
+
+
+def test_training_length_table_prose_and_figure():
+    from dataclasses import replace
+
+    from irem import plots
+
+    def rec(k, seed, same, large, scaled=False):
+        r = record("shortest_path", seed=seed, train={"iterations": k}, metrics=splits(same, 2 * same),
+                   curves={"mse_by_step_by_nodes": {"30": [1.0] * 6 + [large]}})  # fmt: skip
+        return replace(r, config={**r.config, "eval": {"test_step_scaling": "edges"}}) if scaled else r
+
+    recs = [rec(1500, 1, 0.03, 0.2), rec(1500, 1, 0.03, 0.05, True), rec(5000, 1, 0.02, 0.5),
+            rec(5000, 1, 0.02, 0.08, True), rec(10000, 1, 0.01, 0.4), rec(10000, 1, 0.01, 0.1, True),
+            rec(1500, 0, 0.04, 0.3)]  # fmt: skip
+    table = report.training_length_table(recs, 30)
+    assert list(table.columns) == ["task", "seed", "iterations", "10 nodes", "15 nodes", "30 nodes, step 5",
+                                   "30 nodes, step 6", "30 nodes, scaled λ, step 6"]  # fmt: skip
+    assert list(table["iterations"]) == [1500, 1500, 5000, 10000] and list(table["seed"]) == [0, 1, 1, 1]
+    text = report.training_length_prose(table)
+    assert "seed 0" not in text  # a single length: nothing to compare
+    assert "from 1,500 to 10,000 training iterations: 10 nodes: 0.03 → 0.01 (lowest, 0.01, after 10,000)" in text
+    assert "30 nodes, step 6: 0.2 → 0.4 (lowest, 0.2, after 1,500)" in text
+    assert "30 nodes, scaled λ, step 6: 0.05 → 0.1 (lowest, 0.05, after 1,500)" in text
+    assert report.training_length_table([], 30).empty
+    fig = plots.training_length(table)
+    assert len(fig.axes[0].lines) == 4 * 2  # four errors, two seeds

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import torch
 
-from irem import evaluate
+from irem import evaluate, runs
 from irem.experiments import paper
 from irem.experiments.core import TEST_SEED, Experiment, evaluate_splits, generator, register
 from irem.methods import METHODS, Method
 from irem.profiles import SMOKE
-from irem.runs import RunSpec
+from irem.runs import Record, RunSpec
 from irem.tasks import GRAPH_TASKS, GraphTask
 
 FIG2_NODES = (5, 10, 15, 20, 25, 30)  # graph sizes of the error-vs-steps curves (Fig. 2)
+# training lengths of the graph chapter's training-length curve: one run of the longest, with
+# snapshots at the others (``irem reproduce graph --iterations 10000 --snapshots 1500 3000 5000 7500``)
+TRAINING_LENGTHS = (1500, 3000, 5000, 7500, 10_000)
 
 # App. C-D: batch 64, GNN width 128; evaluation cost grows with edges (n^2 per graph)
 PAPER = dict(batch_size=64, hidden=128, landscape_problems=0)
@@ -52,3 +55,10 @@ GRAPH = register(Experiment(
     paper=paper.by_split(paper.TABLE1_GRAPH, ("same", "harder")),
     split_labels=GraphTask.split_labels,
 ))  # fmt: skip
+
+
+def training_length_records(runs_dir, tasks, seeds=range(3), profile: str = "quick") -> list[Record]:
+    """The stored IREM records of each of ``TRAINING_LENGTHS``, with either test-time step rule (never trains)."""
+    specs = [s for k in TRAINING_LENGTHS for rule in ("none", "edges") for s in GRAPH.specs(
+        profile, tasks, ["irem"], seeds, {"iterations": k, "test_step_scaling": rule})]  # fmt: skip
+    return [r for r in (runs.find_record(runs_dir, s) for s in specs) if r is not None]
