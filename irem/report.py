@@ -892,14 +892,17 @@ def training_length_prose(table: pd.DataFrame) -> str:
     for (task, seed), g in table.groupby(["task", "seed"], sort=False):
         if len(g) < 2:
             continue
-        first, last = g.iloc[0], g.iloc[-1]
         parts = []
         for col in [c for c in g.columns if "nodes" in c and not c.endswith("step 5")]:  # the final errors
-            best = g.loc[g[col].idxmin()]
-            parts.append(f"{col}: {first[col]:.3g} → {last[col]:.3g} (lowest, {best[col]:.3g}, after "
+            v = g[["iterations", col]].dropna()
+            if len(v) < 2:
+                continue
+            best = v.loc[v[col].idxmin()]
+            parts.append(f"{col}: {v[col].iloc[0]:.3g} → {v[col].iloc[-1]:.3g} from {int(v['iterations'].iloc[0]):,} "
+                         f"to {int(v['iterations'].iloc[-1]):,} iterations (lowest, {best[col]:.3g}, after "
                          f"{int(best['iterations']):,})")  # fmt: skip
-        lines.append(f"- **{task}**, seed {seed}, from {int(first['iterations']):,} to {int(last['iterations']):,} "
-                     "training iterations: " + "; ".join(parts))  # fmt: skip
+        if parts:
+            lines.append(f"- **{task}**, seed {seed}: " + "; ".join(parts))
     return "\n".join(lines)
 
 

@@ -295,9 +295,12 @@ def test_training_length_table_prose_and_figure():
     assert list(table["iterations"]) == [1500, 1500, 5000, 10000] and list(table["seed"]) == [0, 1, 1, 1]
     text = report.training_length_prose(table)
     assert "seed 0" not in text  # a single length: nothing to compare
-    assert "from 1,500 to 10,000 training iterations: 10 nodes: 0.03 → 0.01 (lowest, 0.01, after 10,000)" in text
-    assert "30 nodes, step 6: 0.2 → 0.4 (lowest, 0.2, after 1,500)" in text
-    assert "30 nodes, scaled λ, step 6: 0.05 → 0.1 (lowest, 0.05, after 1,500)" in text
+    assert "seed 1: 10 nodes: 0.03 → 0.01 from 1,500 to 10,000 iterations (lowest, 0.01, after 10,000)" in text
+    assert "30 nodes, step 6: 0.2 → 0.4 from 1,500 to 10,000 iterations (lowest, 0.2, after 1,500)" in text
+    assert "30 nodes, scaled λ, step 6: 0.05 → 0.1 from 1,500 to 10,000 iterations (lowest, 0.05, after 1,500)" in text
+    plain = [r for r in recs if r.config["eval"] == {}]  # no scaled column with two lengths: left out
+    partial = report.training_length_prose(report.training_length_table(plain, 30))
+    assert "scaled" not in partial and "30 nodes, step 6: 0.2 → 0.4" in partial
     assert report.training_length_table([], 30).empty
     fig = plots.training_length(table)
     assert len(fig.axes[0].lines) == 4 * 2  # four errors, two seeds
