@@ -422,16 +422,23 @@ def training_length(table) -> Figure:
     One panel per task; one color per error (10-, 15-node graphs; the largest graphs after the last
     step with the training and the scaled step size), one marker per seed.
     """
+    from matplotlib.lines import Line2D
+
     tasks = list(dict.fromkeys(table["task"]))
     errors = [c for c in table.columns if "nodes" in c and not c.endswith("step 5")]
-    fig, axes = plt.subplots(1, len(tasks), figsize=(4.6 * len(tasks), 3.4), squeeze=False)
+    seeds = sorted(set(table["seed"]))
+    fig, axes = plt.subplots(1, len(tasks), figsize=(max(7.0, 4.6 * len(tasks)), 3.6), squeeze=False)
     colors = dict(zip(errors, sns.color_palette("colorblind", len(errors))))
+    markers = dict(zip(seeds, "osD^v"))
     for ax, task in zip(axes[0], tasks):
-        for (seed, g), marker in zip(table[table["task"] == task].groupby("seed"), "osD^v"):
+        for seed, g in table[table["task"] == task].groupby("seed"):
             for col in errors:
-                ax.plot(g["iterations"], g[col], marker=marker, color=colors[col], label=f"{col}, seed {seed}")
+                ax.plot(g["iterations"], g[col], marker=markers[seed], color=colors[col])
         ax.set(xlabel="training iterations", yscale="log", title=task)
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("test MSE")
-    _legend_below(fig, axes[0][0], ncol=2)
+    handles = [Line2D([], [], color=c, label=col) for col, c in colors.items()]
+    handles += [Line2D([], [], color="gray", marker=m, linestyle="none", label=f"seed {s}") for s, m in markers.items()]
+    fig.legend(handles=handles, loc="lower center", ncol=3, frameon=False, bbox_to_anchor=(0.5, 0.0))
+    fig.tight_layout(rect=(0, 0.05 + 0.06 * -(-len(handles) // 3), 1, 1))
     return fig
