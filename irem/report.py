@@ -887,13 +887,21 @@ def training_length_table(records: Sequence[Record], nodes: int) -> pd.DataFrame
 
 
 def training_length_prose(table: pd.DataFrame) -> str:
-    """A Markdown list, per task and seed with several training lengths: each error's change, and where it is lowest."""
+    """A Markdown list of how IREM's errors move with training length, and how far apart seeds are.
+
+    Per task and seed with several lengths: each error's change and where it is lowest; per task
+    with several seeds at one length: the largest ratio between seeds trained for as long.
+    """
+
+    def errors(g: pd.DataFrame) -> list[str]:  # the final errors (not those after step 5)
+        return [c for c in g.columns if "nodes" in c and not c.endswith("step 5")]
+
     lines = []
     for (task, seed), g in table.groupby(["task", "seed"], sort=False):
         if len(g) < 2:
             continue
         parts = []
-        for col in [c for c in g.columns if "nodes" in c and not c.endswith("step 5")]:  # the final errors
+        for col in errors(g):
             v = g[["iterations", col]].dropna()
             if len(v) < 2:
                 continue
@@ -903,6 +911,18 @@ def training_length_prose(table: pd.DataFrame) -> str:
                          f"{int(best['iterations']):,})")  # fmt: skip
         if parts:
             lines.append(f"- **{task}**, seed {seed}: " + "; ".join(parts))
+    for task, g in table.groupby("task", sort=False):  # the spread between seeds trained for as long
+        spreads = []
+        for k, h in g.groupby("iterations"):
+            for col in errors(h):
+                by_seed = h.set_index("seed")[col].dropna()
+                if by_seed.size > 1:
+                    spreads.append((by_seed.max() / by_seed.min(), col, int(k), by_seed))
+        if spreads:
+            ratio, col, k, by_seed = max(spreads, key=lambda x: x[0])
+            values = " vs ".join(f"{v:.3g} (seed {sd})" for sd, v in by_seed.items())
+            lines.append(f"- **{task}**: after {k:,} iterations the seeds differ by up to {ratio:.1f}× "
+                         f"({col}: {values})")  # fmt: skip
     return "\n".join(lines)
 
 

@@ -294,7 +294,9 @@ def test_training_length_table_prose_and_figure():
                                    "30 nodes, step 6", "30 nodes, scaled λ, step 6"]  # fmt: skip
     assert list(table["iterations"]) == [1500, 1500, 5000, 10000] and list(table["seed"]) == [0, 1, 1, 1]
     text = report.training_length_prose(table)
-    assert "seed 0" not in text  # a single length: nothing to compare
+    assert "**Shortest path**, seed 0" not in text  # a single length: no change to report
+    assert "after 1,500 iterations the seeds differ by up to 1.5× (30 nodes, step 6: 0.3 (seed 0) vs 0.2 (seed 1))" in (
+        text)  # fmt: skip
     assert "seed 1: 10 nodes: 0.03 → 0.01 from 1,500 to 10,000 iterations (lowest, 0.01, after 10,000)" in text
     assert "30 nodes, step 6: 0.2 → 0.4 from 1,500 to 10,000 iterations (lowest, 0.2, after 1,500)" in text
     assert "30 nodes, scaled λ, step 6: 0.05 → 0.1 from 1,500 to 10,000 iterations (lowest, 0.05, after 1,500)" in text
