@@ -833,9 +833,11 @@ def training_length_note(longer: Sequence[Record], shorter: Sequence[Record], no
 
     ``longer`` and ``shorter``: IREM and recurrent records of one evaluation setting at two profiles.
     Compares, per task, the last-step error on ``nodes``-node graphs (IREM's and the recurrent
-    baseline's) and IREM's error on the 10-node test graphs ("same") between the two.
+    baseline's) and IREM's error on the 10-node test graphs ("same") between the two, over the
+    seeds of ``shorter`` only (so that both sides are the same seeds).
     """
     ours, verdict = fig2_verdict(shorter, nodes, tasks)
+    longer = [r for r in longer if r.seed in {s.seed for s in shorter}]
 
     def pick(recs: Sequence[Record], method: str, task: str) -> list[Record]:
         return [r for r in recs if r.method == method and r.task == task]

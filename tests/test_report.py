@@ -168,6 +168,8 @@ def test_denoising_summary():
 
 
 def test_training_length_note_compares_two_profiles_of_figure_2():
+    from dataclasses import replace
+
     def rec(method, iterations, curve, same):
         r = record("edge_copy", method, train={"iterations": iterations}, metrics={"same": {"mse": same}},
                    curves={"mse_by_step_by_nodes": {"30": curve}})  # fmt: skip
@@ -176,7 +178,8 @@ def test_training_length_note_compares_two_profiles_of_figure_2():
 
     short = [rec("irem", 1500, [1, 1, 1, 1, 1, 0.5, 0.1], 0.02), rec("recurrent", 1500, [0.9, 0.9], 0.1)]
     long = [rec("irem", 10_000, [1, 1, 1, 1, 1, 0.5, 0.4], 0.01), rec("recurrent", 10_000, [0.3, 0.3], 0.1)]
-    note = report.training_length_note(long, short, 30, ["edge_copy", "shortest_path"])
+    other_seed = replace(rec("irem", 10_000, [1, 1, 1, 1, 1, 9.0, 9.0], 0.05), seed=1)  # not among the short's seeds
+    note = report.training_length_note([*long, other_seed], short, 30, ["edge_copy", "shortest_path"])
     assert note.startswith("The same check on models trained for 1,500 iterations (quick profile; 200 test problems, "
                            "up to 6 steps): IREM at 30 nodes, step 5 → 6: edge copy 0.5 → 0.1 (recurrent 0.9): "
                            "**reproduced**.")  # fmt: skip
