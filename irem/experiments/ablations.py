@@ -49,5 +49,5 @@ ABLATIONS = register(Experiment(
     grid=variants,
     borrows_defaults=True,
     measures_cost=True,
-    seeds=1,
+    seeds=3,
 ))  # fmt: skip

@@ -42,5 +42,5 @@ SCRATCHPAD = register(Experiment(
     grid=variants,
     borrows_defaults=True,
     measures_cost=True,
-    seeds=1,
+    seeds=3,
 ))  # fmt: skip
