@@ -144,7 +144,7 @@ def train(
     checkpoint: str | Path | None = None,
     checkpoint_every_s: float = CHECKPOINT_EVERY_S,
     snapshot_at: Collection[int] = (),
-    on_snapshot: Callable[[TrainLog], None] | None = None,
+    on_snapshot: Callable[[int, TrainLog], None] | None = None,
 ) -> TrainLog:
     """Train ``method`` on problems of ``task`` drawn from ``generator`` (in place).
 
@@ -162,8 +162,8 @@ def train(
         checkpoint_every_s: seconds between checkpoints at least (0: after every iteration);
             none is saved after the last iteration.
         snapshot_at: iterations after which ``on_snapshot`` is called.
-        on_snapshot: called as ``on_snapshot(log_so_far)`` at each of ``snapshot_at``, while the
-            method holds the weights of that iteration.
+        on_snapshot: called as ``on_snapshot(iteration, log_so_far)`` at each of ``snapshot_at``,
+            while the method holds the weights of that iteration.
 
     Raises:
         TrainingDiverged: when the loss becomes NaN or infinite.
@@ -220,7 +220,7 @@ def train(
                 on_log(done, mean)
         if done in snapshot_at and on_snapshot is not None:
             wall = before + time.perf_counter() - start
-            on_snapshot(TrainLog(list(log.train_loss), wall, done / wall, log.resumed_from))
+            on_snapshot(done, TrainLog(list(log.train_loss), wall, done / wall, log.resumed_from))
         # every checkpoint_every_s seconds (never after the last iteration): the state to resume from
         if checkpoint is not None and done < config.iterations:
             now = time.perf_counter()

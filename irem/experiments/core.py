@@ -207,11 +207,11 @@ def check_snapshots(spec: RunSpec) -> None:
                          "iteration k depends on the total, so a snapshot is not a shorter run)")  # fmt: skip
 
 
-def _snapshot_saver(spec: RunSpec, method: Method, weights_dir: Path, git: dict) -> Callable[[TrainLog], None]:
+def _snapshot_saver(spec: RunSpec, method: Method, weights_dir: Path, git: dict) -> Callable[[int, TrainLog], None]:
     """Cache the weights at each snapshot as those of ``spec`` trained for that many iterations."""
 
-    def save(log: TrainLog) -> None:
-        shorter = replace(spec, train=replace(spec.train, iterations=int(log.train_loss[-1][0])), snapshots=())
+    def save(iteration: int, log: TrainLog) -> None:
+        shorter = replace(spec, train=replace(spec.train, iterations=iteration), snapshots=())
         path = weights_dir / f"{spec.task}__{spec.method}__{shorter.train_hash()}.pt"
         runs.atomic_torch_save({"state_dict": method.state_dict(), "log": asdict(log), "git": git}, path)
 
