@@ -883,7 +883,9 @@ def training_length_table(records: Sequence[Record], nodes: int) -> pd.DataFrame
     if not rows:
         return pd.DataFrame(columns=["task", "seed", "iterations"])
     table = pd.DataFrame(sorted(rows.values(), key=lambda x: (x["task"], x["seed"], x["iterations"])))
-    order = lambda c: ("scaled" in c, int(c.split()[0]), not c.endswith("step 5"))  # noqa: E731
+    def order(column: str) -> tuple:  # training step size first, smaller graphs first, step 5 before the last
+        return "scaled" in column, int(column.split()[0]), not column.endswith("step 5")
+
     errors = sorted((c for c in table.columns if "nodes" in c), key=order)
     return table[["task", "seed", "iterations", *errors]]
 
