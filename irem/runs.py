@@ -269,7 +269,7 @@ def checkpoints_dir(runs_dir: str | Path) -> Path:
 
 
 def git_state(root: str | Path | None = None) -> dict:
-    """The commit and whether the code differs from it; taken when a run starts.
+    """The commit of the checkout at ``root`` and whether its code differs from it, now.
 
     Only code counts: the run records under ``data/`` change during every sweep into the
     default runs dir, and do not make the code that produced the next record dirty.
@@ -281,6 +281,21 @@ def git_state(root: str | Path | None = None) -> dict:
     status = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)data", root=root)
     commit = _git("rev-parse", "HEAD", root=root) or "unknown"
     return {"git_commit": commit, "dirty": bool(status) if status is not None else None}
+
+
+_LOADED_CODE: dict | None = None
+
+
+def loaded_code_state() -> dict:
+    """:func:`git_state` as it was when this process first asked: the code it loaded, not the checkout now.
+
+    ``irem.experiments`` asks on import, so a long-lived process (a background sweep, a Dask worker)
+    whose checkout moves on to other commits still names the code it runs in its records.
+    """
+    global _LOADED_CODE
+    if _LOADED_CODE is None:
+        _LOADED_CODE = git_state()
+    return _LOADED_CODE
 
 
 def provenance(

@@ -92,11 +92,11 @@ def checkpoint_file(runs_dir, spec: runs.RunSpec) -> Path:
 
 
 def test_retrain_retrains_and_reused_weights_carry_the_training_runs_provenance(tmp_path, monkeypatch, train_calls):
-    monkeypatch.setattr(runs, "git_state", lambda root=None: {"git_commit": "a" * 40, "dirty": True})
+    monkeypatch.setattr(runs, "loaded_code_state", lambda: {"git_commit": "a" * 40, "dirty": True})
     (first,) = smoke(tmp_path).records
     assert len(train_calls) == 1 and first.provenance["weights"] == "trained"
     # a later commit, clean, reuses the weights for composition: the record says so, and who trained them
-    monkeypatch.setattr(runs, "git_state", lambda root=None: {"git_commit": "b" * 40, "dirty": False})
+    monkeypatch.setattr(runs, "loaded_code_state", lambda: {"git_commit": "b" * 40, "dirty": False})
     (reused,) = smoke(tmp_path, "composition").records
     assert len(train_calls) == 1
     prov = reused.provenance
@@ -203,6 +203,14 @@ def test_git_state_counts_code_not_run_records(tmp_path):
     assert runs.git_state(repo) == {"git_commit": head, "dirty": False}
     (repo / "irem" / "code.py").write_text("x = 2\n")
     assert runs.git_state(repo) == {"git_commit": head, "dirty": True}
+
+
+def test_records_name_the_code_the_process_loaded_not_the_checkout_now(tmp_path, monkeypatch):
+    loaded = runs.loaded_code_state()  # read when irem.experiments was imported
+    monkeypatch.setattr(runs, "git_state", lambda root=None: {"git_commit": "c" * 40, "dirty": False})  # moved on
+    assert runs.loaded_code_state() == loaded
+    (record,) = smoke(tmp_path).records
+    assert record.provenance["git_commit"] == loaded["git_commit"] != "c" * 40
 
 
 # 6. an unwritable runs dir fails before training

@@ -26,6 +26,7 @@ from irem.tasks import TASKS, Task
 from irem.train import CHECKPOINT_EVERY_S, TrainingDiverged, TrainLog, checkpoint_interval, train
 from irem.validate import check_bool, check_choice, check_names, check_positive, check_seed, describe
 
+runs.loaded_code_state()  # the code this process loaded: its records name it, whatever the checkout does later
 TEST_SEED = 12345  # test problems are the same for every method and training seed
 
 Evaluate = Callable[[Method, Task, RunSpec, torch.device], tuple[dict, dict]]
@@ -223,7 +224,7 @@ def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: P
              git: dict | None = None):  # fmt: skip
     """The task and trained method of ``spec``, its training log, and the git state it was trained at.
 
-    ``git`` is this checkout's ``runs.git_state()`` when the caller has read it already.
+    ``git`` is ``runs.loaded_code_state()`` when the caller has read it already.
 
     Weights are cached in ``weights_dir`` (not under version control) by a hash of what
     determines them (task, method, seed, training config), so experiments that reuse a
@@ -253,7 +254,7 @@ def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: P
         return task, method, log, {**saved["git"], "weights": "reused"}
     if retrain and checkpoint is not None:
         checkpoint.unlink(missing_ok=True)  # retrain: from the start
-    git = runs.git_state() if git is None else git
+    git = runs.loaded_code_state() if git is None else git
     check_snapshots(spec)
     snapshot = None if cache is None or not spec.snapshots else _snapshot_saver(spec, method, weights_dir, git)
     try:
@@ -280,7 +281,7 @@ def run_spec(spec: RunSpec, device: torch.device, runs_dir: str | Path, *, progr
     """
     experiment = get(spec.experiment)
     every = checkpoint_interval() if checkpoint_every_s is None else checkpoint_every_s
-    started, git = runs.now(), runs.git_state()
+    started, git = runs.now(), runs.loaded_code_state()
     task, method, log, trained_at = _trained(spec, device, progress, runs.weights_dir(runs_dir), retrain,
                                              runs.checkpoints_dir(runs_dir), every, git=git)  # fmt: skip
     metrics, curves = experiment.evaluate(method, task, spec, device)
