@@ -28,9 +28,12 @@ plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11
 MSE_CEILING = 10.0  # error axes stop here: a curve above it has diverged, and would squash every other one
 
 
-def _legend_below(fig: Figure, ax, ncol: int = 4) -> None:
-    """One legend for the figure, below its panels, from ``ax``'s labelled artists (never over the data)."""
-    handles, labels = ax.get_legend_handles_labels()
+def _legend_below(fig: Figure, ax, ncol: int = 4, handles: Sequence | None = None) -> None:
+    """One legend for the figure, below its panels (never over the data): ``ax``'s labelled artists, or ``handles``."""
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    else:
+        labels = [h.get_label() for h in handles]
     if handles:
         fig.legend(handles, labels, loc="lower center", ncol=min(ncol, len(handles)), frameon=False,
                    bbox_to_anchor=(0.5, 0.0))  # fmt: skip
@@ -439,6 +442,5 @@ def training_length(table) -> Figure:
     axes[0][0].set_ylabel("test MSE")
     handles = [Line2D([], [], color=c, label=col) for col, c in colors.items()]
     handles += [Line2D([], [], color="gray", marker=m, linestyle="none", label=f"seed {s}") for s, m in markers.items()]
-    fig.legend(handles=handles, loc="lower center", ncol=3, frameon=False, bbox_to_anchor=(0.5, 0.0))
-    fig.tight_layout(rect=(0, 0.05 + 0.06 * -(-len(handles) // 3), 1, 1))
+    _legend_below(fig, axes[0][0], ncol=3, handles=handles)
     return fig
