@@ -88,11 +88,16 @@ def _mean_and_std(name: str, values: Sequence[float]) -> dict[str, float]:
 # --- provenance ----------------------------------------------------------------------------------
 
 
+def seed_list(records: Sequence[Record]) -> str:
+    """The training seeds of ``records``, ascending: ``"0, 1, 2"``."""
+    return ", ".join(map(str, sorted({r.seed for r in records})))
+
+
 def _provenance(result) -> dict[str, str]:
     """Who made a result's records: seeds, devices, torch versions, commits and wall time, as text."""
     recs = result.records
     return {
-        "seeds": ", ".join(map(str, sorted({r.seed for r in recs}))),
+        "seeds": seed_list(recs),
         "devices": "; ".join(sorted({r.provenance["device"] for r in recs})),
         "torch": ", ".join(sorted({r.provenance["torch"] for r in recs})),
         "commits": ", ".join(sorted({r.provenance["git_commit"][:10] for r in recs})),

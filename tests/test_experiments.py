@@ -152,6 +152,19 @@ def test_stored_by_task_shows_each_task_at_its_own_profile(monkeypatch):
     assert experiments.stored_by_task("graph").profile == grouped
 
 
+def test_stored_beside_reads_the_results_profile_and_seed_count(smoke):
+    runs_dir, cont, _ = smoke
+    irem = experiments.run("continuous", profile="smoke", tasks=["addition"], methods=["irem"], seeds=1, device="cpu",
+                           runs_dir=runs_dir, progress=False)  # fmt: skip
+    kw = dict(tasks=["addition"], device="cpu", runs_dir=runs_dir, progress=False)
+    beside = experiments.stored_beside(irem, "best", methods=["feedforward"], **kw)
+    assert beside.profile == "smoke" and [(r.method, r.seed) for r in beside.records] == [("feedforward", 0)]
+    # in the book (page profile "best") nothing trains: a missing run makes the comparison None
+    before = sorted(runs_dir.rglob("*.json"))
+    assert experiments.stored_beside(irem, "best", methods=["feedforward"], overrides={"hidden": 3}, **kw) is None
+    assert sorted(runs_dir.rglob("*.json")) == before
+
+
 def test_train_false_loads_stored_records_and_never_trains(smoke):
     runs_dir, cont, _ = smoke
     kw = dict(profile="smoke", tasks=["addition"], seeds=1, device="cpu", runs_dir=runs_dir, progress=False)

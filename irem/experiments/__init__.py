@@ -27,6 +27,7 @@ from irem.experiments.core import (
     run_all,
     run_spec,
     stored,
+    stored_beside,
     stored_by_task,
 )  # fmt: skip
 
@@ -36,5 +37,6 @@ for _module in ("continuous", "composition", "graph", "denoising", "ablations", 
 
 __all__ = [
     "REGISTRY", "TEST_SEED", "Experiment", "ExperimentResult", "best_profile", "get", "home_of", "register",
-    "resolve_device", "run", "run_all", "run_spec", "stored", "stored_by_task",
+    "resolve_device", "run", "run_all", "run_spec", "stored", "stored_beside",
+    "stored_by_task",
 ]  # fmt: skip

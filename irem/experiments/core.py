@@ -502,3 +502,21 @@ def stored(name: str, **kwargs) -> ExperimentResult | None:
         if kwargs.get("profile", "best") != "best" and kwargs.get("train", True):
             raise
         return None
+
+
+def stored_beside(result: ExperimentResult, page_profile: str, **kwargs) -> ExperimentResult | None:
+    """Other runs of ``result``'s experiment to show beside it: at its profile, with as many seeds.
+
+    ``page_profile`` is the profile the page was asked for. With another than ``"best"``, missing
+    runs are trained, as ``run`` does. With ``"best"`` (the book) only stored records are read:
+    the seeds stored, where ``result``'s profile is the other runs' most complete one; else all the
+    seeds at ``result``'s profile, or ``None`` where any is missing. ``kwargs`` go to ``run``
+    (``methods``, ``overrides``, ...).
+    """
+    seeds = len({r.seed for r in result.records})
+    if page_profile != "best":
+        return run(result.name, profile=result.profile, seeds=seeds, **kwargs)
+    most_complete = stored(result.name, profile="best", seeds=seeds, **kwargs)
+    if most_complete is not None and most_complete.profile == result.profile:
+        return most_complete
+    return stored(result.name, profile=result.profile, seeds=seeds, train=False, **kwargs)
