@@ -264,7 +264,7 @@ def standing(table: pd.DataFrame, method: str = "irem") -> str:
             verdict = ("at or below the paper's" if ratio <= 1.0 else "within 10 % of the paper's" if ratio <= 1.1
                        else f"{ratio:.1f}× the paper's")  # fmt: skip
             parts.append(
-                f"{r.split}: {r.ours:.4f} vs the paper's {r.paper:.4f} ({verdict}; "
+                f"{r.split}: {_mean_std(r.ours, r.ours_std, r.seeds)} vs the paper's {r.paper:.4f} ({verdict}; "
                 f"{r.ours / r.label_variance:.2g} of the label variance; rank {rank} of {len(others) + 1} methods"
                 f"{_nearest_gap(r, others)})"
             )

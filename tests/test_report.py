@@ -70,8 +70,10 @@ def test_standing_says_whether_the_nearest_method_is_beyond_the_seed_spread():
         report.standing(table))  # fmt: skip
     table.loc[1, "ours"] = 0.0115
     assert "is within the two methods' seed" in report.standing(table)
+    assert "same: 0.0100 ± 0.0010 vs the paper's 0.0100" in report.standing(table)
     table["seeds"] = 1
     assert "nearest" not in report.standing(table)
+    assert "same: 0.0100 vs the paper's" in report.standing(table)  # one seed: no spread shown
 
 
 def test_styled_tables_round_every_column_not_given_a_format():
