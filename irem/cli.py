@@ -6,6 +6,7 @@ Examples::
     irem train --task addition --profile quick --set iterations=500 --set step_size=30
     irem reproduce continuous --profile quick --device cpu --jobs 2
     irem reproduce all --profile paper --device auto --scheduler tcp://10.0.0.5:8786
+    irem reproduce graph --profile paper --seeds 3 --jobs 2 --plan
     irem train --task shortest_path --method recurrent --profile quick
     irem show data/runs/continuous/*.json
     irem bench --tasks addition shortest_path --methods irem feedforward --device cuda
@@ -20,8 +21,11 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
+import pandas as pd
+
 from irem import benchmark, experiments, runs
 from irem.config import EvalConfig, TrainConfig
+from irem.experiments import plan
 from irem.experiments.sweep import SweepFailed
 from irem.methods import METHODS
 from irem.profiles import PROFILES
@@ -129,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--snapshots", type=int, nargs="+", default=[], metavar="K",
                    help="also cache each trained run's weights at iterations K as those of the same run trained for "
                         "K iterations; a later --iterations K then only evaluates")  # fmt: skip
+    p.add_argument("--plan", action="store_true",
+                   help="run nothing: list what each run would do (stored, evaluate, resume, train) and about how "
+                        "many minutes it would take, from the stored records of the same runs at other seeds")  # fmt: skip
     _add_common(p)
 
     p = sub.add_parser("bench", help="training speed, FLOPs, share of matmul peak and peak memory of methods, "
@@ -260,13 +267,20 @@ def main(argv: list[str] | None = None) -> int:
                   "once", file=sys.stderr)  # fmt: skip
             jobs = 1
         names = list(experiments.REGISTRY) if args.experiment == "all" else [args.experiment]
-        failed = False
+        failed, plans = False, []
         for name in names:
             exp = experiments.get(name)
             tasks = [t for t in args.tasks if t in exp.tasks] if args.tasks else exp.tasks
             methods = [m for m in args.methods if m in exp.methods] if args.methods else exp.methods
             if args.experiment == "all" and not (tasks and methods):
                 continue  # `all --tasks addition` runs the experiments that have addition
+            if args.plan:
+                plans.append(plan.plan(name, profile=args.profile, tasks=tasks or args.tasks,
+                                       methods=methods or args.methods, seeds=args.seeds, device=args.device,
+                                       retrain=args.retrain, runs_dir=args.runs_dir, overrides=overrides))  # fmt: skip
+                print(f"== {name} ({args.profile} profile): {plan.summary(plans[-1], jobs)}")
+                print(plans[-1].to_string(index=False, float_format="{:.1f}".format))
+                continue
             try:
                 result = experiments.run(
                     name, profile=args.profile, tasks=tasks or args.tasks, methods=methods or args.methods,
@@ -282,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
                 parser.exit(130, "irem: interrupted; finished records are kept, rerun the command to resume\n")
             print(f"== {name} ({result.profile} profile)")
             print(result.table().to_string(index=False))
+        if len(plans) > 1:
+            print(f"== all: {plan.summary(pd.concat(plans), jobs)}")
         return 1 if failed else 0
     except TrainingDiverged as e:
         parser.exit(1, f"irem: training diverged: {e}\n")

@@ -75,3 +75,14 @@ def test_show_an_ablation_record_with_its_training_cost(capsys, tmp_path):
     (path,) = (tmp_path / "ablations").glob("*.json")
     code, out, _ = run_cli(capsys, "show", str(path))
     assert code == 0 and "training cost:" in out and "peak memory" in out
+
+
+def test_reproduce_plan_lists_the_runs_and_runs_nothing(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "reproduce", "continuous", "--profile", "smoke", "--tasks", "addition", "--methods",
+                           "irem", "feedforward", "--seeds", "2", "--plan", "--device", "cpu", "--runs-dir",
+                           str(tmp_path))  # fmt: skip
+    assert code == 0 and "== continuous (smoke profile): 4 runs: 4 train; 4 without an estimate" in out
+    assert "addition__feedforward__smoke__seed1__" in out and not list(tmp_path.iterdir())
+    code, out, _ = run_cli(capsys, "reproduce", "all", "--profile", "smoke", "--tasks", "addition", "--plan",
+                           "--device", "cpu", "--runs-dir", str(tmp_path))  # fmt: skip
+    assert code == 0 and "\n== all: " in out and not list(tmp_path.iterdir())

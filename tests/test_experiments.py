@@ -5,7 +5,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from irem import experiments, plots, report
+from irem import experiments, plots, report, runs
 
 matplotlib.use("Agg")
 
@@ -163,6 +163,37 @@ def test_stored_beside_reads_the_results_profile_and_seed_count(smoke):
     before = sorted(runs_dir.rglob("*.json"))
     assert experiments.stored_beside(irem, "best", methods=["feedforward"], overrides={"hidden": 3}, **kw) is None
     assert sorted(runs_dir.rglob("*.json")) == before
+
+
+def test_plan_says_what_each_run_would_do_and_estimates_from_other_seeds(smoke, tmp_path):
+    import shutil
+
+    from irem.experiments import plan
+
+    runs_dir, cont, _ = smoke
+    kw = dict(profile="smoke", tasks=["addition"], methods=["irem"], seeds=2, device="cpu")
+    table = plan.plan("continuous", runs_dir=runs_dir, **kw)
+    assert list(table.status) == ["stored", "train"] and list(table.seed) == [0, 1]
+    (seed0,) = [r for r in cont.records if (r.task, r.method) == ("addition", "irem")]
+    assert seed0.provenance["weights"] == "trained"
+    assert list(table.minutes) == [0.0, pytest.approx(seed0.provenance["wall_s"] / 60)]  # seed 0's whole run
+    assert table.record[1] == "addition__irem__smoke__seed1__" + table.record[1].rsplit("__", 1)[1]
+    assert "2 runs: 1 stored, 1 train; about" in plan.summary(table)
+    assert list(plan.plan("continuous", runs_dir=runs_dir, retrain=True, **kw).status) == ["train", "train"]
+    # without seed 0's record its cached weights only need evaluating; a checkpoint is a run to resume
+    copy = tmp_path / "runs"
+    shutil.copytree(runs_dir, copy)
+    (copy / "continuous" / table.record[0]).unlink()
+    spec1 = experiments.get("continuous").spec("smoke", "addition", "irem", 1)
+    runs.checkpoints_dir(copy).mkdir(exist_ok=True)
+    (runs.checkpoints_dir(copy) / f"addition__irem__{spec1.train_hash()}.pt").write_bytes(b"")
+    table = plan.plan("continuous", runs_dir=copy, **kw)
+    assert list(table.status) == ["evaluate", "resume"] and table.minutes.isna().all()  # no record to estimate from
+    assert "without an estimate" in plan.summary(table) and "minutes" not in plan.summary(table)
+    with pytest.raises(ValueError, match="profile='best' is not allowed"):
+        plan.plan("continuous", profile="best", runs_dir=runs_dir)
+    with pytest.raises(ValueError, match="seeds must be an integer > 0"):
+        plan.plan("continuous", seeds=0, runs_dir=runs_dir)
 
 
 def test_train_false_loads_stored_records_and_never_trains(smoke):

@@ -390,6 +390,18 @@ class ExperimentResult:
         return float(row.ours.iloc[0]) if len(row) else float("nan")
 
 
+def checked_grid(experiment: Experiment, tasks: Sequence[str] | None, methods: Sequence[str] | None,
+                 seeds: int | None, overrides: Mapping | None) -> tuple[Sequence[str], Sequence[str], int]:  # fmt: skip
+    """``run``'s tasks, methods and seed count, defaults filled in; a clear error for each bad one."""
+    tasks = check_names("tasks", experiment.tasks if tasks is None else tasks, experiment.tasks)
+    methods = check_names("methods", experiment.methods if methods is None else methods, experiment.methods)
+    seeds = experiment.seeds if seeds is None else seeds
+    check_positive("seeds", seeds, integer=True)
+    if overrides is not None and not isinstance(overrides, Mapping):
+        raise ValueError(f"overrides must be a mapping of config fields to values, got {overrides!r}")
+    return tasks, methods, seeds
+
+
 def run(
     name: str,
     profile: str = "best",
@@ -438,14 +450,9 @@ def run(
     """
     experiment = get(name)
     check_choice("profile", profile, PROFILE_CHOICES)
-    tasks = check_names("tasks", experiment.tasks if tasks is None else tasks, experiment.tasks)
-    methods = check_names("methods", experiment.methods if methods is None else methods, experiment.methods)
-    seeds = experiment.seeds if seeds is None else seeds
-    check_positive("seeds", seeds, integer=True)
+    tasks, methods, seeds = checked_grid(experiment, tasks, methods, seeds, overrides)
     retrain, train = check_bool("retrain", retrain), check_bool("train", train)
     check_positive("jobs", jobs, integer=True)
-    if overrides is not None and not isinstance(overrides, Mapping):
-        raise ValueError(f"overrides must be a mapping of config fields to values, got {overrides!r}")
     runs.check_runs_dir(runs_dir)
     remote = scheduler is not None or scheduler_file is not None
     dev = device if remote else resolve_device(device)  # a cluster's workers resolve it (their GPUs)

@@ -1,0 +1,112 @@
+"""What ``run`` would do for each run of an experiment, and about how long it would take.
+
+``irem reproduce ... --plan`` prints it before a long sweep: which runs are stored already,
+which only need evaluating (their trained weights are cached), which resume from a checkpoint
+and which train, with an estimate of each one's minutes read off the stored records of the same
+run at other seeds, made on the same kind of device. Nothing is trained or written.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from irem import runs
+from irem.experiments.core import checked_grid, get, resolve_device
+from irem.profiles import PROFILES
+from irem.runs import Record, RunSpec
+from irem.validate import check_bool, check_choice
+
+STATUSES = ("stored", "evaluate", "resume", "train")  # from nothing to do to the most to do
+ESTIMATE_SEEDS = range(10)  # the seeds whose stored records an estimate reads
+
+
+def status(spec: RunSpec, runs_dir: str | Path, retrain: bool = False) -> str:
+    """What ``run`` would do for ``spec``: one of ``STATUSES`` (``retrain``: always ``"train"``)."""
+    if retrain:
+        return "train"
+    if runs.record_path(runs_dir, spec).exists():
+        return "stored"
+    name = f"{spec.task}__{spec.method}__{spec.train_hash()}.pt"  # the weights cache's name, as training writes it
+    if (runs.weights_dir(runs_dir) / name).exists():
+        return "evaluate"
+    return "resume" if (runs.checkpoints_dir(runs_dir) / name).exists() else "train"
+
+
+def _minutes(records: Sequence[Record]) -> tuple[float, float]:
+    """Median minutes to train and evaluate, and to evaluate alone, over ``records``.
+
+    A record whose weights were reused took ``wall_s`` to evaluate and names the training's own
+    time (``train_wall_s``); one that trained took ``wall_s`` for both.
+    """
+    whole, evaluation = [], []
+    for r in records:
+        p = r.provenance
+        # records from before "weights" was recorded: one that trained took at least its training time
+        trained = p.get("weights", "trained" if p["wall_s"] >= p["train_wall_s"] else "reused") == "trained"
+        whole.append(p["wall_s"] if trained else p["wall_s"] + p["train_wall_s"])
+        evaluation.append(p["wall_s"] - p["train_wall_s"] if trained else p["wall_s"])
+    if not records:
+        return float("nan"), float("nan")
+    return statistics.median(whole) / 60, max(statistics.median(evaluation), 0.0) / 60
+
+
+def _same_device(record: Record, kind: str) -> bool:
+    return record.provenance["device"].startswith("cpu") == (kind == "cpu")
+
+
+def plan(
+    name: str,
+    profile: str = "quick",
+    tasks: Sequence[str] | None = None,
+    methods: Sequence[str] | None = None,
+    seeds: int | None = None,
+    device: str = "auto",
+    retrain: bool = False,
+    runs_dir: str | Path = "data/runs",
+    overrides: Mapping | None = None,
+    task_options: Mapping | None = None,
+    **options,
+) -> pd.DataFrame:
+    """One row per run of ``run(name, ...)`` with the same arguments: what it would do, and minutes.
+
+    Columns: ``experiment``, ``task``, ``method``, ``seed``, ``status`` (one of ``STATUSES``),
+    ``minutes`` (0 for a stored run; NaN where no record of the same run at another seed was
+    made on this kind of device, CPU or GPU) and ``record`` (the file the run writes). A run
+    that resumes is estimated as one that trains from the start: an upper bound.
+    """
+    experiment = get(name)
+    check_choice("profile", profile, PROFILES)  # "best" never trains: nothing to plan
+    tasks, methods, seeds = checked_grid(experiment, tasks, methods, seeds, overrides)
+    retrain = check_bool("retrain", retrain)
+    runs.check_runs_dir(runs_dir)
+    kind = resolve_device(device).type
+    rows = []
+    for spec in experiment.specs(profile, tasks, methods, range(seeds), overrides, task_options, **options):
+        others = [runs.find_record(runs_dir, replace(spec, seed=s)) for s in ESTIMATE_SEEDS]
+        whole, evaluation = _minutes([r for r in others if r is not None and _same_device(r, kind)])
+        what = status(spec, runs_dir, retrain)
+        minutes = {"stored": 0.0, "evaluate": evaluation}.get(what, whole)
+        rows.append(dict(experiment=name, task=spec.task, method=spec.method, seed=spec.seed, status=what,
+                         minutes=minutes, record=runs.record_path(runs_dir, spec).name))  # fmt: skip
+    return pd.DataFrame(rows, columns=["experiment", "task", "method", "seed", "status", "minutes", "record"])
+
+
+def summary(table: pd.DataFrame, jobs: int = 1) -> str:
+    """One line: how many runs of each status, and the estimated minutes in all and with ``jobs`` at once."""
+    counts = ", ".join(f"{(table.status == s).sum()} {s}" for s in STATUSES if (table.status == s).any())
+    todo = table[table.status != "stored"]
+    known, unknown = todo.minutes.sum(skipna=True), int(todo.minutes.isna().sum())
+    text = f"{len(table)} runs: {counts or 'none'}"
+    if unknown < len(todo):
+        text += f"; about {known:.0f} minutes of runs to do"
+        if jobs > 1:
+            text += f" (about {known / jobs:.0f} minutes of wall time with {jobs} at once, if they share evenly)"
+    if unknown:
+        text += (f"; {'plus ' * (unknown < len(todo))}{unknown} without an estimate (no stored record of the same run "
+                 "at another seed, made on this kind of device)")  # fmt: skip
+    return text
