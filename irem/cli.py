@@ -134,8 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also cache each trained run's weights at iterations K as those of the same run trained for "
                         "K iterations; a later --iterations K then only evaluates")  # fmt: skip
     p.add_argument("--plan", action="store_true",
-                   help="run nothing: list what each run would do (stored, evaluate, resume, train) and about how "
-                        "many minutes it would take, from the stored records of the same runs at other seeds")  # fmt: skip
+                   help="run nothing: list what each run would do (stored, evaluate, resume, train) and about "
+                        "how many minutes, from the stored records of the same runs at other seeds")  # fmt: skip
     _add_common(p)
 
     p = sub.add_parser("bench", help="training speed, FLOPs, share of matmul peak and peak memory of methods, "
