@@ -179,6 +179,9 @@ def test_plan_says_what_each_run_would_do_and_estimates_from_other_seeds(smoke, 
     assert list(table.minutes) == [0.0, pytest.approx(seed0.provenance["wall_s"] / 60)]  # seed 0's whole run
     assert table.record[1] == "addition__irem__smoke__seed1__" + table.record[1].rsplit("__", 1)[1]
     assert "2 runs: 1 stored, 1 train; about" in plan.summary(table)
+    (counts,) = plan.by_experiment(table).to_dict("records")
+    assert counts == {"experiment": "continuous", "runs": 2, "stored": 1, "to run": 1,
+                      "hours to run": pytest.approx(table.minutes[1] / 60), "without an estimate": 0}  # fmt: skip
     assert list(plan.plan("continuous", runs_dir=runs_dir, retrain=True, **kw).status) == ["train", "train"]
     # without seed 0's record its cached weights only need evaluating; a checkpoint is a run to resume
     copy = tmp_path / "runs"
@@ -190,6 +193,7 @@ def test_plan_says_what_each_run_would_do_and_estimates_from_other_seeds(smoke, 
     table = plan.plan("continuous", runs_dir=copy, **kw)
     assert list(table.status) == ["evaluate", "resume"] and table.minutes.isna().all()  # no record to estimate from
     assert "without an estimate" in plan.summary(table) and "minutes" not in plan.summary(table)
+    assert math.isnan(plan.by_experiment(table)["hours to run"][0])  # no estimate at all: no hours, not 0
     with pytest.raises(ValueError, match="profile='best' is not allowed"):
         plan.plan("continuous", profile="best", runs_dir=runs_dir)
     with pytest.raises(ValueError, match="seeds must be an integer > 0"):

@@ -110,3 +110,20 @@ def summary(table: pd.DataFrame, jobs: int = 1) -> str:
         text += (f"; {'plus ' * (unknown < len(todo))}{unknown} without an estimate (no stored record of the same run "
                  "at another seed, made on this kind of device)")  # fmt: skip
     return text
+
+
+def by_experiment(table: pd.DataFrame) -> pd.DataFrame:
+    """``plan`` rows (of one or several experiments) counted per experiment, with the hours left.
+
+    Columns: ``experiment``, ``runs``, ``stored``, ``to run``, ``hours to run`` (one process,
+    from the estimates; NaN where no run to do has one) and ``without an estimate`` (runs to do
+    whose hours are not counted).
+    """
+    rows = []
+    for name, g in table.groupby("experiment", sort=False):
+        todo = g[g.status != "stored"]
+        unknown = int(todo.minutes.isna().sum())
+        hours = float("nan") if unknown and unknown == len(todo) else todo.minutes.sum(skipna=True) / 60
+        rows.append({"experiment": name, "runs": len(g), "stored": len(g) - len(todo), "to run": len(todo),
+                     "hours to run": hours, "without an estimate": unknown})  # fmt: skip
+    return pd.DataFrame(rows)
