@@ -35,6 +35,8 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
 from irem import runs
+from irem.graphed import WARMUP as GRAPH_WARMUP
+from irem.graphed import check_graphable
 from irem.validate import check_non_negative, check_positive
 
 MEMORY_KINDS = {
@@ -374,6 +376,14 @@ def bench(
     check_non_negative("profile_iterations", profile_iterations, integer=True)
     if nodes is not None:
         check_positive("nodes", nodes, integer=True)
+    if spec.train.cuda_graph:
+        check_graphable(spec.method, spec.task, device, spec.train.lr_schedule)
+        if flop_iterations or profile_iterations:  # a replayed graph dispatches no operator to count
+            raise ValueError("cuda_graph=True: set flop_iterations and profile_iterations to 0 (--flop-iterations 0 "
+                             "--profile-iterations 0); the eager run counts the same FLOPs")  # fmt: skip
+        if warmup <= GRAPH_WARMUP:
+            raise ValueError(f"cuda_graph=True: warmup must be > {GRAPH_WARMUP} (the eager steps and the capture "
+                             f"are not what is timed); got {warmup}")  # fmt: skip
     args = (spec, str(device), iterations, warmup, flop_iterations, peak and flop_iterations > 0, nodes, False,
             profile_iterations)  # fmt: skip
     return _in_fresh_process(_measure, *args) if fresh_process else _measure(*args)

@@ -25,7 +25,8 @@ class TrainConfig:
 
     # fields added after run records were first stored, with the behaviour before they existed
     # (see ``stored``); a later change of a field's default never takes over an older record's name
-    ADDED_LATER: ClassVar[dict[str, object]] = {"graph_energy": "ours", "precision": "fp32", "image_energy": "pair"}
+    ADDED_LATER: ClassVar[dict[str, object]] = {"graph_energy": "ours", "precision": "fp32", "image_energy": "pair",
+                                               "cuda_graph": False}
 
     iterations: int = 10_000  # optimiser steps
     batch_size: int = 128  # fresh problems per step (replay adds as many again)
@@ -41,6 +42,7 @@ class TrainConfig:
     graph_energy: str = "ours"  # graph tasks: "ours" (SiLU, MLPs in GINEConv) or "release" (the authors' code)
     image_energy: str = "pair"  # denoising: E(noisy, candidate) ("pair", the paper's) or E(candidate) ("prior")
     precision: str = "fp32"  # IREM training: "bf16" runs the energy network under bf16 autocast
+    cuda_graph: bool = False  # IREM on a GPU: replay the whole training step from one CUDA graph (irem.graphed)
     grad_clip: float = 0.0  # max gradient norm (0: no clipping)
     ponder_kl: float = 0.01  # programmatic baseline: weight of KL(halting || geometric prior)
     log_every: int = 50  # iterations between loss records (and NaN checks)
@@ -57,7 +59,7 @@ class TrainConfig:
         check_choice("graph_energy", self.graph_energy, GRAPH_ENERGIES)
         check_choice("image_energy", self.image_energy, IMAGE_ENERGIES)
         check_choice("precision", self.precision, PRECISIONS)
-        for name in ("truncate", "replay"):
+        for name in ("truncate", "replay", "cuda_graph"):
             check_choice(name, getattr(self, name), (True, False))
 
 

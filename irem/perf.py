@@ -207,3 +207,26 @@ def sweep_local(doc: dict) -> tuple[pd.DataFrame, str]:
         + (" (zero within the timing noise)." if abs(overhead) < 0.1 else ".")
     )  # fmt: skip
     return table, sentence
+
+
+GPU_TARGET_MS = 1.2  # ms per paper-settings IREM addition iteration on one H100 (the performance issue's target)
+
+
+def cuda_graph(doc: dict) -> tuple[pd.DataFrame, str]:
+    """``irem bench --vary cuda_graph false true`` on a GPU as a table (eager against captured), and a sentence."""
+    df = pd.DataFrame(doc["rows"])
+    ms = df.pivot_table(index=["task", "method"], columns="cuda_graph", values="ms_per_iter", sort=False)
+    out = pd.DataFrame({"eager (ms/iter)": ms[False], "one CUDA graph (ms/iter)": ms[True],
+                        "speed-up": ms[False] / ms[True]}).reset_index()  # fmt: skip
+    out = _readable(out)
+    device = doc["provenance"]["device"]
+    parts = [f"{r['task']}: {r['eager (ms/iter)']:.2f} ms per iteration eagerly and "
+             f"{r['one CUDA graph (ms/iter)']:.2f} ms replayed from one CUDA graph ({r['speed-up']:.1f}× faster)"
+             for _, r in out.iterrows()]  # fmt: skip
+    sentence = f"On {device}, IREM at the paper's settings: " + "; ".join(parts) + "."
+    if ("addition", "irem") in ms.index:
+        addition = float(ms.loc[("addition", "irem"), True])
+        met = "meets" if addition <= GPU_TARGET_MS else "misses"
+        sentence += (f" The captured addition step {met} the target of {GPU_TARGET_MS} ms per iteration "
+                     f"({addition:.2f} ms).")  # fmt: skip
+    return out, sentence

@@ -5,6 +5,10 @@ buffer, started where an earlier descent left them, so the energy learns to keep
 answers that are already close (and to stay put at the solution). The buffer is a ring of
 preallocated tensors: writing and sampling are index operations on the device, with no
 Python lists and no host copies.
+
+For a training step captured in a CUDA graph (``irem.graphed``), ``keep_counters_on_device``
+moves the write position and the fill level into device tensors as well: a captured step runs
+no Python, so a counter kept in Python would stay where it was at capture time.
 """
 
 from __future__ import annotations
@@ -31,11 +35,30 @@ class ReplayBuffer:
     def __init__(self, capacity: int) -> None:
         self.capacity = int(check_positive("replay_capacity", capacity, integer=True))
         self._store: dict[str, Tensor] = {}
-        self._next = 0  # where the next write starts
-        self._size = 0  # how many slots hold data
+        self._next: int | Tensor = 0  # where the next write starts
+        self._size: int | Tensor = 0  # how many slots hold data
+        self._host_size = 0  # _size as Python last saw it (with device counters: at the last eager add)
 
     def __len__(self) -> int:
-        return self._size
+        """How many samples it holds; with device counters, as of the last add Python ran (a lower bound)."""
+        return self._host_size
+
+    @property
+    def counters_on_device(self) -> bool:
+        return isinstance(self._next, Tensor)
+
+    def keep_counters_on_device(self) -> None:
+        """Keep the write position and fill level in device tensors from now on (for CUDA-graph capture).
+
+        Sampling then draws its index as ``floor(U(0, 1) * size)`` on the device instead of
+        ``randint(size)``, so the random stream differs from the host-counter form (not its law).
+        """
+        if not self._store:
+            raise RuntimeError("replay: add a batch before moving the counters to the device")
+        if not self.counters_on_device:
+            device = next(iter(self._store.values())).device
+            self._next = torch.tensor(self._next, device=device)
+            self._size = torch.tensor(self._size, device=device)
 
     def add(self, **tensors: Tensor) -> None:
         """Write a batch (detached); the oldest entries are overwritten once full."""
@@ -54,23 +77,33 @@ class ReplayBuffer:
         index = (torch.arange(n, device=device) + self._next) % self.capacity
         for k, v in tensors.items():
             self._store[k].index_copy_(0, index, v.detach())
-        self._next = (self._next + n) % self.capacity
-        self._size = min(self._size + n, self.capacity)
+        self._host_size = min(self._host_size + n, self.capacity)
+        if self.counters_on_device:  # in place: a captured graph keeps updating the same tensors
+            self._next.add_(n).remainder_(self.capacity)
+            self._size.add_(n).clamp_(max=self.capacity)
+        else:
+            self._next = (self._next + n) % self.capacity
+            self._size = self._host_size
 
     def state_dict(self) -> dict:
         """What a training checkpoint needs to restore the buffer exactly: contents, size, write position."""
-        return {"capacity": self.capacity, "next": self._next, "size": self._size, "store": dict(self._store)}
+        return {"capacity": self.capacity, "next": int(self._next), "size": int(self._size), "store": dict(self._store)}
 
     def load_state_dict(self, state: dict, device: torch.device | str | None = None) -> None:
         """Restore the buffer from ``state_dict()``, its tensors on ``device`` (default: where they are)."""
         if state["capacity"] != self.capacity:
             raise ValueError(f"replay load: capacity {state['capacity']} saved, {self.capacity} here")
         self._store = {k: v.to(device, copy=True) for k, v in state["store"].items()}
-        self._next, self._size = int(state["next"]), int(state["size"])
+        self._next, self._size = int(state["next"]), int(state["size"])  # on the host until moved again
+        self._host_size = self._size
 
     def sample(self, n: int, generator: torch.Generator) -> dict[str, Tensor]:
         """Draw ``n`` stored samples uniformly with replacement."""
-        if self._size == 0:
+        if self._host_size == 0:
             raise RuntimeError("replay sample: the buffer is empty")
-        index = torch.randint(self._size, (n,), generator=generator, device=generator.device)
+        if self.counters_on_device:
+            u = torch.rand(n, generator=generator, device=generator.device)
+            index = (u * self._size).long().clamp_(max=self.capacity - 1)
+        else:
+            index = torch.randint(self._size, (n,), generator=generator, device=generator.device)
         return {k: v[index.to(v.device)] for k, v in self._store.items()}

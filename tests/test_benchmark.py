@@ -148,3 +148,15 @@ def test_sweep_local_table_and_verdict():
     assert "no slower" in perf.sweep_local(doc([100, 100], [90, 101]))[1]
     slower = perf.sweep_local(doc([100, 100], [110, 120], overhead=0.5))[1]
     assert "slower in every round, by 10% at least" in slower and "+0.50 s per run." in slower
+
+
+def test_cuda_graph_table_and_verdict():
+    rows = [{"task": "addition", "method": "irem", "cuda_graph": g, "ms_per_iter": ms} for g, ms in ((False, 20.0),
+            (True, 1.0))]  # fmt: skip
+    doc = {"rows": rows, "provenance": {"device": "NVIDIA H100"}}
+    table, sentence = perf.cuda_graph(doc)
+    assert table.iloc[0].tolist() == ["Addition", "IREM", 20.0, 1.0, 20.0]
+    assert "20.00 ms per iteration eagerly and 1.00 ms replayed" in sentence and "(20.0× faster)" in sentence
+    assert "meets the target of 1.2 ms" in sentence
+    rows[1]["ms_per_iter"] = 2.0
+    assert "misses the target of 1.2 ms per iteration (2.00 ms)" in perf.cuda_graph(doc)[1]

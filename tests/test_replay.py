@@ -49,3 +49,34 @@ def test_errors():
     buf.add(x=torch.zeros(1, 2))
     with pytest.raises(ValueError, match="expected fields"):
         buf.add(y=torch.zeros(1, 2))
+
+
+def test_device_counters_write_what_host_counters_write_and_sample_only_filled_slots(device):
+    # the form a CUDA-graph-captured step uses: position and fill level live in device tensors
+    host, dev = ReplayBuffer(capacity=7), ReplayBuffer(capacity=7)
+    first = torch.arange(2.0, device=device)[:, None]
+    host.add(x=first)
+    dev.add(x=first)
+    dev.keep_counters_on_device()
+    assert dev.counters_on_device and dev._size.device.type == device.type
+    # before the ring is full, draws come from the two filled slots only
+    drawn = dev.sample(200, gen(0, device))["x"][:, 0]
+    assert set(drawn.tolist()) == {0.0, 1.0}
+    for start in range(2, 20, 3):  # through the ring twice: positions wrap on the device
+        v = torch.arange(start, start + 3, device=device, dtype=torch.float32)[:, None]
+        host.add(x=v)
+        dev.add(x=v)
+        torch.testing.assert_close(dev._store["x"], host._store["x"])
+        assert (int(dev._next), int(dev._size)) == (host._next, host._size)
+    drawn = dev.sample(500, gen(1, device))["x"][:, 0]
+    assert set(drawn.tolist()) == set(host._store["x"][:, 0].tolist())  # every slot, nothing else
+    state = dev.state_dict()  # plain ints, as a checkpoint stores them
+    assert (state["next"], state["size"]) == (host._next, host._size)
+    restored = ReplayBuffer(capacity=7)
+    restored.load_state_dict(state)
+    assert not restored.counters_on_device and len(restored) == 7
+
+
+def test_device_counters_need_a_first_batch():
+    with pytest.raises(RuntimeError, match="add a batch"):
+        ReplayBuffer(4).keep_counters_on_device()

@@ -18,6 +18,7 @@ import torch
 
 from irem import benchmark, evaluate, runs
 from irem.config import EvalConfig, TrainConfig, split_overrides
+from irem.graphed import check_graphable
 from irem.methods import METHODS, Method
 from irem.models import parameter_count
 from irem.profiles import PROFILE_CHOICES, PROFILES
@@ -471,6 +472,9 @@ def run(
             raise FileNotFoundError(f"not stored in {runs_dir} (train=False): {', '.join(missing)}")
         records = [r for r in records if r is not None]
     else:
+        for s in specs if not remote else ():  # before any run starts (a cluster's workers check their own device)
+            if s.train.cuda_graph:
+                check_graphable(s.method, s.task, dev, s.train.lr_schedule)
         records = run_all(specs, runs_dir, dev, retrain=retrain, jobs=jobs, progress=progress, scheduler=scheduler,
                           scheduler_file=scheduler_file)  # fmt: skip
     return ExperimentResult(experiment, profile, records, seeds)

@@ -179,7 +179,9 @@ class MatrixInverse(ContinuousTask):
         shift = 0.1 if harder else 0.5
         eye = torch.eye(SIDE, dtype=a.dtype, device=a.device)
         m = a + a.transpose(1, 2) + shift * eye
-        inv = torch.linalg.inv(m)  # in float64: the harder matrices are ill-conditioned
+        # in float64: the harder matrices are ill-conditioned; inv_ex: the same inverse without the error check,
+        # which would wait on the device (a CUDA-graph-captured step cannot)
+        inv = torch.linalg.inv_ex(m).inverse
         return Batch(m.float().reshape(n, -1), inv.float().reshape(n, -1))
 
 
