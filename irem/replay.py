@@ -35,17 +35,21 @@ class ReplayBuffer:
     def __init__(self, capacity: int) -> None:
         self.capacity = int(check_positive("replay_capacity", capacity, integer=True))
         self._store: dict[str, Tensor] = {}
-        self._next: int | Tensor = 0  # where the next write starts
-        self._size: int | Tensor = 0  # how many slots hold data
-        self._host_size = 0  # _size as Python last saw it (with device counters: at the last eager add)
+        self._next = 0  # where the next write starts, as Python last saw it
+        self._size = 0  # how many slots hold data, as Python last saw it
+        self._device: tuple[Tensor, Tensor] | None = None  # (next, size) on the device, once moved there
 
     def __len__(self) -> int:
         """How many samples it holds; with device counters, as of the last add Python ran (a lower bound)."""
-        return self._host_size
+        return self._size
 
     @property
     def counters_on_device(self) -> bool:
-        return isinstance(self._next, Tensor)
+        return self._device is not None
+
+    def _counters(self) -> tuple[int | Tensor, int | Tensor]:
+        """The exact (next, size): the device tensors once moved there, else Python's."""
+        return self._device if self._device is not None else (self._next, self._size)
 
     def keep_counters_on_device(self) -> None:
         """Keep the write position and fill level in device tensors from now on (for CUDA-graph capture).
@@ -55,10 +59,9 @@ class ReplayBuffer:
         """
         if not self._store:
             raise RuntimeError("replay: add a batch before moving the counters to the device")
-        if not self.counters_on_device:
+        if self._device is None:
             device = next(iter(self._store.values())).device
-            self._next = torch.tensor(self._next, device=device)
-            self._size = torch.tensor(self._size, device=device)
+            self._device = (torch.tensor(self._next, device=device), torch.tensor(self._size, device=device))
 
     def add(self, **tensors: Tensor) -> None:
         """Write a batch (detached); the oldest entries are overwritten once full."""
@@ -74,36 +77,34 @@ class ReplayBuffer:
             tensors = {k: v[-self.capacity :] for k, v in tensors.items()}
             n = self.capacity
         device = next(iter(self._store.values())).device
-        index = (torch.arange(n, device=device) + self._next) % self.capacity
+        index = (torch.arange(n, device=device) + self._counters()[0]) % self.capacity
         for k, v in tensors.items():
             self._store[k].index_copy_(0, index, v.detach())
-        self._host_size = min(self._host_size + n, self.capacity)
-        if self.counters_on_device:  # in place: a captured graph keeps updating the same tensors
-            self._next.add_(n).remainder_(self.capacity)
-            self._size.add_(n).clamp_(max=self.capacity)
-        else:
-            self._next = (self._next + n) % self.capacity
-            self._size = self._host_size
+        self._next, self._size = (self._next + n) % self.capacity, min(self._size + n, self.capacity)
+        if self._device is not None:  # in place: a captured graph keeps updating the same tensors
+            self._device[0].add_(n).remainder_(self.capacity)
+            self._device[1].add_(n).clamp_(max=self.capacity)
 
     def state_dict(self) -> dict:
         """What a training checkpoint needs to restore the buffer exactly: contents, size, write position."""
-        return {"capacity": self.capacity, "next": int(self._next), "size": int(self._size), "store": dict(self._store)}
+        nxt, size = self._counters()
+        return {"capacity": self.capacity, "next": int(nxt), "size": int(size), "store": dict(self._store)}
 
     def load_state_dict(self, state: dict, device: torch.device | str | None = None) -> None:
         """Restore the buffer from ``state_dict()``, its tensors on ``device`` (default: where they are)."""
         if state["capacity"] != self.capacity:
             raise ValueError(f"replay load: capacity {state['capacity']} saved, {self.capacity} here")
         self._store = {k: v.to(device, copy=True) for k, v in state["store"].items()}
-        self._next, self._size = int(state["next"]), int(state["size"])  # on the host until moved again
-        self._host_size = self._size
+        self._next, self._size = int(state["next"]), int(state["size"])
+        self._device = None  # on the host until moved again
 
     def sample(self, n: int, generator: torch.Generator) -> dict[str, Tensor]:
         """Draw ``n`` stored samples uniformly with replacement."""
-        if self._host_size == 0:
+        if self._size == 0:
             raise RuntimeError("replay sample: the buffer is empty")
-        if self.counters_on_device:
+        if self._device is not None:
             u = torch.rand(n, generator=generator, device=generator.device)
-            index = (u * self._size).long().clamp_(max=self.capacity - 1)
+            index = (u * self._device[1]).long().clamp_(max=self.capacity - 1)
         else:
             index = torch.randint(self._size, (n,), generator=generator, device=generator.device)
         return {k: v[index.to(v.device)] for k, v in self._store.items()}

@@ -206,8 +206,11 @@ def train(
 
     step: Callable[[], Tensor] = one_step
     if config.cuda_graph:  # the same step, captured after a few eager ones and replayed (irem.graphed)
-        buffers = list(replay_buffers(method).values())
-        step = GraphedStep(one_step, generator, before_capture=lambda: [b.keep_counters_on_device() for b in buffers])
+        def counters_to_device() -> None:  # a replayed graph runs no Python to advance them
+            for buffer in replay_buffers(method).values():
+                buffer.keep_counters_on_device()
+
+        step = GraphedStep(one_step, generator, before_capture=counters_to_device)
     method.train()
     start = last_saved = time.perf_counter()
     for it in bar:

@@ -120,7 +120,7 @@ def test_the_captured_form_of_the_step_trains_on_the_cpu_as_the_eager_form_does(
     eager, _ = _train_by_hand(task, config, counters_on_device=False)
     captured_form, buffer = _train_by_hand(task, config, counters_on_device=True)
     # 16 fresh, then 16 fresh + 16 replayed per step: the ring of 80 wraps and stays full
-    assert (int(buffer._size), int(buffer._next)) == (80, (16 + 59 * 32) % 80)
+    assert tuple(map(int, buffer._counters()))[::-1] == (80, (16 + 59 * 32) % 80)
     assert captured_form[0] == eager[0]  # the same until replay indices are drawn (another way)
     assert all(math.isfinite(v) for v in captured_form)
     late = sum(captured_form[-10:])
@@ -138,7 +138,7 @@ def test_graphed_training_on_the_gpu_learns_as_the_eager_loop_does():
         method = make_method("irem", task, config).cuda()
         logs[graphed] = train(method, task, config, gen(0, "cuda"), progress=False)
         if graphed:
-            assert method.buffer.counters_on_device and int(method.buffer._size) == 1024
+            assert method.buffer.counters_on_device and int(method.buffer._counters()[1]) == 1024
     eager, captured = logs[False].train_loss, logs[True].train_loss
     assert [i for i, _ in captured] == [i for i, _ in eager]
     assert captured[-1][1] < 0.5 * captured[0][1]  # it learns ...
