@@ -84,6 +84,18 @@ class RunSpec:
         key = {k: v for k, v in self.config().items() if k in weights}
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
 
+    def weights_file(self) -> str:
+        """The file name of this run's trained weights (and of its checkpoint) under ``weights_dir``."""
+        return f"{self.task}__{self.method}__{self.train_hash()}.pt"
+
+    @classmethod
+    def of_record(cls, record: Record) -> RunSpec:
+        """The spec that made ``record`` (its ``config_hash`` is the record's)."""
+        c = record.config
+        return cls(record.experiment, record.task, record.method, record.seed, record.profile,
+                   TrainConfig(**record.train), EvalConfig(**record.eval), dict(c["task_options"]),
+                   c.get("version", 1), c.get("task_version", 1))  # fmt: skip
+
     def filename(self) -> str:
         return f"{self.task}__{self.method}__{self.profile}__seed{self.seed}__{self.config_hash()}.json"
 
@@ -259,7 +271,12 @@ def device_name(device: torch.device) -> str:
 
 
 def weights_dir(runs_dir: str | Path) -> Path:
-    """Where trained weights are cached: beside the records, ignored by git."""
+    """Where trained weights are cached: beside the records.
+
+    Ignored by git, except the weights of paper-profile models that other experiments borrow
+    (the graph experiment's IREM, reused by the ablations, difficulty, compute and scratchpad
+    experiments), which are committed with ``git add -f`` so that those runs only evaluate.
+    """
     return Path(runs_dir) / "weights"
 
 

@@ -189,7 +189,7 @@ def test_plan_says_what_each_run_would_do_and_estimates_from_other_seeds(smoke, 
     (copy / "continuous" / table.record[0]).unlink()
     spec1 = experiments.get("continuous").spec("smoke", "addition", "irem", 1)
     runs.checkpoints_dir(copy).mkdir(exist_ok=True)
-    (runs.checkpoints_dir(copy) / f"addition__irem__{spec1.train_hash()}.pt").write_bytes(b"")
+    (runs.checkpoints_dir(copy) / spec1.weights_file()).write_bytes(b"")
     table = plan.plan("continuous", runs_dir=copy, **kw)
     assert list(table.status) == ["evaluate", "resume"] and table.minutes.isna().all()  # no record to estimate from
     assert "without an estimate" in plan.summary(table) and "minutes" not in plan.summary(table)

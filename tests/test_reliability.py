@@ -81,11 +81,11 @@ def smoke_spec(method="feedforward", iterations=5, experiment="continuous") -> r
 
 
 def cache_file(runs_dir, spec: runs.RunSpec) -> Path:
-    return runs.weights_dir(runs_dir) / f"{spec.task}__{spec.method}__{spec.train_hash()}.pt"
+    return runs.weights_dir(runs_dir) / spec.weights_file()
 
 
 def checkpoint_file(runs_dir, spec: runs.RunSpec) -> Path:
-    return runs.checkpoints_dir(runs_dir) / f"{spec.task}__{spec.method}__{spec.train_hash()}.pt"
+    return runs.checkpoints_dir(runs_dir) / spec.weights_file()
 
 
 # 1. --retrain retrains; a reused model's record says who trained it

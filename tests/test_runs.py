@@ -1,4 +1,6 @@
 import json
+import subprocess
+from pathlib import Path
 
 import pytest
 import torch
@@ -161,3 +163,38 @@ def test_records_are_strict_json_with_null_for_diverged_values(tmp_path):
     text = path.read_text()
     assert "Infinity" not in text and "NaN" not in text
     assert json.loads(text)["curves"] == {"curve": [1.0, None, None], "nested": {"x": None}}
+
+
+STORED_RUNS = runs.REPO_ROOT / "data" / "runs"
+
+
+def test_every_stored_record_gives_back_the_spec_that_made_it():
+    records = [runs.Record.load(p) for p in sorted(STORED_RUNS.glob("*/*.json"))]
+    assert records, f"no stored records under {STORED_RUNS}"
+    for r in records:
+        assert runs.RunSpec.of_record(r).config_hash() == r.config_hash, r.config["experiment"]
+
+
+def _committed_weights() -> list[str]:
+    """The weights files git tracks under data/runs/weights (the directory itself is ignored)."""
+    try:
+        out = subprocess.run(["git", "ls-files", "data/runs/weights"], cwd=runs.REPO_ROOT, capture_output=True,
+                             text=True, check=True).stdout  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("not a git checkout")
+    return [Path(line).name for line in out.splitlines()]
+
+
+def test_committed_weights_load_into_the_model_of_a_stored_record():
+    trained_with: dict[str, list[runs.Record]] = {}  # weights file -> the stored records of that training config
+    for p in sorted(STORED_RUNS.glob("*/*.json")):
+        r = runs.Record.load(p)
+        trained_with.setdefault(runs.RunSpec.of_record(r).weights_file(), []).append(r)
+    for name in _committed_weights():
+        assert name in trained_with, f"data/runs/weights/{name}: no stored record was trained with its config"
+        saved = torch.load(runs.weights_dir(STORED_RUNS) / name, map_location="cpu", weights_only=True)
+        _, method = runs.RunSpec.of_record(trained_with[name][0]).build(torch.device("cpu"))
+        method.load_state_dict(saved["state_dict"])  # strict: every parameter, the right shapes
+        # the same training as a stored record's: its loss curve is the one these weights' training logged
+        curve = [list(p) for p in saved["log"]["train_loss"]]
+        assert any(r.curves["train_loss"] == curve for r in trained_with[name]), name

@@ -214,7 +214,7 @@ def _snapshot_saver(spec: RunSpec, method: Method, weights_dir: Path, git: dict)
 
     def save(iteration: int, log: TrainLog) -> None:
         shorter = replace(spec, train=replace(spec.train, iterations=iteration), snapshots=())
-        path = weights_dir / f"{spec.task}__{spec.method}__{shorter.train_hash()}.pt"
+        path = weights_dir / shorter.weights_file()
         runs.atomic_torch_save({"state_dict": method.state_dict(), "log": asdict(log), "git": git}, path)
 
     return save
@@ -227,7 +227,7 @@ def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: P
 
     ``git`` is ``runs.loaded_code_state()`` when the caller has read it already.
 
-    Weights are cached in ``weights_dir`` (not under version control) by a hash of what
+    Weights are cached in ``weights_dir`` (``runs.weights_dir``) by a hash of what
     determines them (task, method, seed, training config), so experiments that reuse a
     trained model (composition reuses addition) train it once. ``retrain`` ignores the cache.
 
@@ -238,7 +238,7 @@ def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: P
     of the same run trained for that many iterations (bitwise the same: see ``check_snapshots``).
     """
     task, method = spec.build(device)
-    name = f"{spec.task}__{spec.method}__{spec.train_hash()}.pt"
+    name = spec.weights_file()
     cache = None if weights_dir is None else weights_dir / name
     checkpoint = None if checkpoint_dir is None else checkpoint_dir / name
     if cache is not None and cache.exists() and not retrain:

@@ -31,7 +31,7 @@ def status(spec: RunSpec, runs_dir: str | Path, retrain: bool = False) -> str:
         return "train"
     if runs.record_path(runs_dir, spec).exists():
         return "stored"
-    name = f"{spec.task}__{spec.method}__{spec.train_hash()}.pt"  # the weights cache's name, as training writes it
+    name = spec.weights_file()
     if (runs.weights_dir(runs_dir) / name).exists():
         return "evaluate"
     return "resume" if (runs.checkpoints_dir(runs_dir) / name).exists() else "train"
