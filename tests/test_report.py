@@ -46,7 +46,16 @@ def test_table2_ratios_and_means_over_seeds():
     assert summary == pytest.approx({"mem_ratio": 3.0, "speed_ratio": 0.4, "replay_verdict": "lowers",
                                      "mse_no_replay": 0.03, "mse_replay": 0.01, "replay_verdict15": "raises",
                                      "mse15_no_replay": 0.05, "mse15_replay": 0.08, "mse15_bare": 0.05,
-                                     "mse15_full": 0.05, "full_vs_bare": "above"})  # fmt: skip
+                                     "mse15_full": 0.05, "full_vs_bare": "above", "t2_seeds": 2,
+                                     "seed_ratio": 2.0, "replay_ratio": 3.0, "replay_vs_seeds": "exceeds",
+                                     "seed_ratio15": 1.5, "replay_ratio15": 1.6, "replay_vs_seeds15": "exceeds"})
+    # more seeds of the full method (the graph chapter's): the spread grows past replay's effect at 10 nodes
+    more = [record(train={"replay": True, "truncate": True}, seed=2, metrics=splits(0.08, 0.05))]
+    summary = report.table2_summary(recs, more)
+    assert summary["t2_seeds"] == 3 and summary["seed_ratio"] == pytest.approx(4.0)
+    assert summary["replay_vs_seeds"] == "does not exceed" and summary["replay_vs_seeds15"] == "exceeds"
+    # one seed of the full method: nothing to compare with
+    assert "t2_seeds" not in report.table2_summary(recs[:1] + recs[2:])  # fmt: skip
 
 
 def test_table3_and_the_step_size_sweep():
