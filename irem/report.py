@@ -742,7 +742,7 @@ def halting_table(records: Sequence[Record]) -> pd.DataFrame:
 
 
 def scratchpad_table(records: Sequence[Record]) -> pd.DataFrame:
-    """IREM with scratchpads of each size D, per task: MSE (same / harder) and training speed (numbers)."""
+    """IREM with scratchpads of each size D, per task: MSE (same / harder), training speed, seeds and profile."""
     rows = []
     for task in dict.fromkeys(r.task for r in records):
         recs = [r for r in records if r.task == task]
@@ -757,6 +757,7 @@ def scratchpad_table(records: Sequence[Record]) -> pd.DataFrame:
                 "label variance (same)": g[0].metrics["same"]["label_variance"],
                 "label variance (harder)": g[0].metrics["harder"]["label_variance"],
                 "it/s": speed, "speed vs no scratchpad": speed / base_speed, "seeds": len(g),
+                "profile": g[0].profile,  # the book shows each task at its own most complete profile
             })  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -776,6 +777,7 @@ def scratchpad_verdict(records: Sequence[Record]) -> str:
     """
     table = scratchpad_table(records)
     lines, single = [], False
+    mixed = table["profile"].nunique() > 1  # then each task says which profile it rests on
     for task, g in table.groupby("task", sort=False):
         base = g[g["scratchpad D"] == 0]
         if base.empty:
@@ -790,7 +792,7 @@ def scratchpad_verdict(records: Sequence[Record]) -> str:
             parts.append(f"D = {row['scratchpad D']}: same {row['same'] / b['same']:.2f}×, harder "
                          f"{row['harder'] / b['harder']:.2f}× the error without{spread}, at "
                          f"{row['speed vs no scratchpad']:.0%} of its training speed")  # fmt: skip
-        lines.append(f"- **{task}**: " + "; ".join(parts))
+        lines.append(f"- **{task}**" + (f" ({b['profile']} profile)" if mixed else "") + ": " + "; ".join(parts))
     note = ("\n\nWhere a size has a single seed, whether its change exceeds the spread between seeds is not known."
             if single else "")  # fmt: skip
     return "\n".join(lines) + note

@@ -1,6 +1,7 @@
 """The analysis behind the book's tables and prose, on small hand-made records with known answers."""
 
 import math
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -148,6 +149,13 @@ def test_scratchpad_table_and_verdict():
              for d, m, h, s in ((0, 0.012, 0.05, 20.0), (8, 0.022, 0.01, 10.0))]  # fmt: skip
     text = report.scratchpad_verdict(recs)
     assert "the error without (beyond the seed spread on 1 of 2), at 50%" in text and "not known" not in text
+    # tasks at different profiles (the book shows each at its most complete): each line names its own
+    paper = record("matrix_inverse", train={"scratchpad": 0}, metrics=splits(0.1, 0.2), cost=cost(5.0, 1.0))
+    recs.append(replace(paper, profile="paper"))
+    recs.append(replace(recs[-1], config={**recs[-1].config, "train": {**recs[-1].config["train"], "scratchpad": 8}}))
+    assert list(report.scratchpad_table(recs)["profile"]) == ["quick", "quick", "paper", "paper"]
+    text = report.scratchpad_verdict(recs)
+    assert "- **Addition** (quick profile): D = 8" in text and "- **Matrix inverse** (paper profile): D = 8" in text
 
 
 def test_denoising_summary():
