@@ -55,6 +55,14 @@ def test_table2_ratios_and_means_over_seeds():
     summary = report.table2_summary(recs, more)
     assert summary["t2_seeds"] == 3 and summary["seed_ratio"] == pytest.approx(4.0)
     assert summary["replay_vs_seeds"] == "does not exceed" and summary["replay_vs_seeds15"] == "exceeds"
+    # the graph chapter's seed 0 beside this table's: the same model (same training curve) counts once, a
+    # retraining of seed 0 (float rounding differs: another curve) counts twice and is named
+    same_model = replace(recs[0], experiment="graph", training_cost=None)
+    assert report.table2_summary(recs, [same_model])["t2_seeds"] == 2
+    other = replace(same_model, curves={"train_loss": [[50, 0.4]]}, metrics=splits(0.02, 0.4))
+    summary = report.table2_summary(recs, [other])
+    assert summary["t2_seeds"] == 3 and summary["retrained_seed"] == 0
+    assert summary["retrained_harder_0"] == 0.4 and summary["retrained_harder_1"] == 0.04
     # one seed of the full method: nothing to compare with
     assert "t2_seeds" not in report.table2_summary(recs[:1] + recs[2:])  # fmt: skip
 
