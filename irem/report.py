@@ -1424,6 +1424,30 @@ def energy_verdict(comparison: pd.DataFrame) -> dict:
     return {"energy_rows": ours.loc[both].size, "release_lower": lower, "energy_default": TrainConfig.graph_energy}
 
 
+def retrained_note(records: Sequence[Record], reference: Sequence[Record], where: str) -> str:
+    """A sentence on the models of ``records`` that retrain a model of ``reference`` with another outcome.
+
+    A retraining has the same task, method, seed, profile and training config but another training
+    curve: float rounding differed (another CPU or code version). Each one's test errors are given
+    beside the reference model's; empty when every model is the reference's own.
+    """
+    parts = []
+    for r in records:
+        twins = [x for x in reference if (x.task, x.method, x.seed, x.profile) == (r.task, r.method, r.seed, r.profile)
+                 and x.config["train"] == r.config["train"]]  # fmt: skip
+        if not twins or any(_trained_model(x) == _trained_model(r) for x in twins):
+            continue
+        x = twins[0]
+        errors = "; ".join(f"{split}: {r.metrics[split]['mse']:.4f} against {x.metrics[split]['mse']:.4f}"
+                           for split in r.metrics if split in x.metrics and "mse" in r.metrics[split])  # fmt: skip
+        parts.append(f"{task_label(r.task)}, seed {r.seed} ({errors})")
+    if not parts:
+        return ""
+    return (f"Some models here are retrainings, with the same settings and seed, of {where}'s: float rounding "
+            "differed (another CPU or code version), so they are other draws of the same training, and their test "
+            "errors differ from that chapter's: " + "; ".join(parts) + ".")
+
+
 def not_run_note(experiment: str) -> str:
     """A Markdown note for a page section whose experiment has no stored records yet, with the command."""
     return (f":::{{note}}\nNot run yet: no stored `{experiment}` records (quick or paper profile) for this section. "

@@ -336,3 +336,15 @@ def test_training_length_table_prose_and_figure():
     assert report.training_length_table([], 30).empty
     fig = plots.training_length(table)
     assert len(fig.axes[0].lines) == 4 * 2  # four errors, two seeds
+
+
+def test_retrained_note_names_only_models_whose_training_differs():
+    base = record(train={"replay": True}, metrics=splits(0.02, 0.03), curves={"train_loss": [[50, 0.43]]})
+    same = replace(base, experiment="compute")
+    assert report.retrained_note([same], [base], "the graph chapter") == ""
+    redo = replace(same, curves={"train_loss": [[50, 0.44]]}, metrics=splits(0.02, 0.26))
+    text = report.retrained_note([redo, same], [base], "the graph chapter")
+    assert "of the graph chapter's" in text and "Shortest path, seed 0 (same: 0.0200 against 0.0200; harder: 0.2600 " \
+        "against 0.0300)" in text
+    other_config = replace(redo, config={**redo.config, "train": {**redo.config["train"], "step_size": 1.0}})
+    assert report.retrained_note([other_config], [base], "the graph chapter") == ""  # another training: not a twin
