@@ -1443,9 +1443,9 @@ def retrained_note(records: Sequence[Record], reference: Sequence[Record], where
         parts.append(f"{task_label(r.task)}, seed {r.seed} ({errors})")
     if not parts:
         return ""
-    return (f"Some models here are retrainings, with the same settings and seed, of {where}'s: float rounding "
-            "differed (another CPU or code version), so they are other draws of the same training, and their test "
-            "errors differ from that chapter's: " + "; ".join(parts) + ".")
+    return (f"Some models here are retrainings, with the same settings and seed, of the models of {where}: float "
+            "rounding differed (another CPU or code version), so they are other draws of the same training, and "
+            "their test errors differ from those: " + "; ".join(parts) + ".")
 
 
 def not_run_note(experiment: str) -> str:

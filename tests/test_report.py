@@ -344,7 +344,7 @@ def test_retrained_note_names_only_models_whose_training_differs():
     assert report.retrained_note([same], [base], "the graph chapter") == ""
     redo = replace(same, curves={"train_loss": [[50, 0.44]]}, metrics=splits(0.02, 0.26))
     text = report.retrained_note([redo, same], [base], "the graph chapter")
-    assert "of the graph chapter's" in text and "Shortest path, seed 0 (same: 0.0200 against 0.0200; harder: 0.2600 " \
-        "against 0.0300)" in text
+    assert "of the models of the graph chapter:" in text
+    assert "Shortest path, seed 0 (same: 0.0200 against 0.0200; harder: 0.2600 against 0.0300)" in text
     other_config = replace(redo, config={**redo.config, "train": {**redo.config["train"], "step_size": 1.0}})
     assert report.retrained_note([other_config], [base], "the graph chapter") == ""  # another training: not a twin
