@@ -603,7 +603,7 @@ def table2_summary(records: Sequence[Record], seed_records: Sequence[Record] = (
     ``replay_vs_seeds15``) says whether replay's effect without truncation, as the ratio of the
     larger error to the smaller, exceeds the largest max/min of the error across those models
     (``seed_ratio``, ``seed_ratio15``). A seed trained twice (the same settings, different float
-    rounding: another CPU or code version) counts twice, and ``retrained_*`` give its two errors.
+    rounding: another CPU or code version) counts twice (:func:`retrained_note` names it).
     """
     t2 = table2(records).set_index(["replay buffer", "truncated gradient"])
     out: dict = {}
@@ -615,12 +615,6 @@ def table2_summary(records: Sequence[Record], seed_records: Sequence[Record] = (
     full = {_trained_model(r): r for r in full_method}  # one model shown in two chapters counts once
     if len(full) > 1:
         out["t2_seeds"] = len(full)
-    twice = [[r for k, r in full.items() if k[0] == seed] for seed in sorted({k[0] for k in full})]
-    twice = [pair for pair in twice if len(pair) > 1]
-    if twice:  # one seed trained twice with the same settings: the models differ only by float rounding
-        a, b = twice[0][:2]
-        out.update(retrained_seed=a.seed, **{f"retrained_{split}_{i}": r.metrics[split]["mse"]
-                                             for split in ("same", "harder") for i, r in enumerate((a, b))})
     for size, split, col in (("", "same", "MSE 10 nodes"), ("15", "harder", "MSE 15 nodes")):
         if ("no", "no") not in t2.index or ("yes", "no") not in t2.index:
             break

@@ -61,8 +61,7 @@ def test_table2_ratios_and_means_over_seeds():
     assert report.table2_summary(recs, [same_model])["t2_seeds"] == 2
     other = replace(same_model, curves={"train_loss": [[50, 0.4]]}, metrics=splits(0.02, 0.4))
     summary = report.table2_summary(recs, [other])
-    assert summary["t2_seeds"] == 3 and summary["retrained_seed"] == 0
-    assert summary["retrained_harder_0"] == 0.4 and summary["retrained_harder_1"] == 0.04
+    assert summary["t2_seeds"] == 3
     # one seed of the full method: nothing to compare with
     assert "t2_seeds" not in report.table2_summary(recs[:1] + recs[2:])  # fmt: skip
 
