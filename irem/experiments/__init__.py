@@ -29,6 +29,7 @@ from irem.experiments.core import (
     stored,
     stored_beside,
     stored_by_task,
+    stored_records_at,
 )  # fmt: skip
 
 # the experiments of the package, registered in this order (the order of `irem reproduce all`)
@@ -38,5 +39,5 @@ for _module in ("continuous", "composition", "graph", "denoising", "ablations", 
 __all__ = [
     "REGISTRY", "TEST_SEED", "Experiment", "ExperimentResult", "best_profile", "get", "home_of", "register",
     "resolve_device", "run", "run_all", "run_spec", "stored", "stored_beside",
-    "stored_by_task",
+    "stored_by_task", "stored_records_at",
 ]  # fmt: skip

@@ -515,6 +515,18 @@ def stored(name: str, **kwargs) -> ExperimentResult | None:
         return None
 
 
+def stored_records_at(name: str, table_profile: str | None, **kwargs) -> list[Record]:
+    """The records of experiment ``name`` (``stored(name, **kwargs)``) when they are at ``table_profile``, else none.
+
+    For a table at ``table_profile`` that reads the same runs from another chapter (Table 2's full method is
+    the graph chapter's IREM; Table 3's λ = 100 row is the continuous chapter's): with the page's
+    ``profile="best"`` in ``kwargs``, ``name``'s most complete profile may be another than the table's,
+    and then its runs are not the same ones.
+    """
+    result = stored(name, **kwargs)
+    return result.records if result is not None and result.profile == table_profile else []
+
+
 def stored_beside(result: ExperimentResult, page_profile: str, **kwargs) -> ExperimentResult | None:
     """Other runs of ``result``'s experiment to show beside it: at its profile, with as many seeds.
 
