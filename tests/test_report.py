@@ -3,6 +3,7 @@
 import math
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -176,8 +177,18 @@ def test_denoising_summary():
 
     recs = [rec("irem", 22.0, {"5": 21.0, "100": 22.5}, psnr_from_clean=30.0), rec("feedforward", 21.5, {})]
     assert report.denoising_summary(recs) == pytest.approx({"sigma_max": 75, "irem_5": 21.0, "irem_100": 22.5,
-                                                            "dncnn": 21.5, "steps_gain": 1.5, "vs_dncnn": "above",
-                                                            "gap": 1.0, "from_clean": 30.0, "steps": 100})  # fmt: skip
+                                                            "dncnn": 21.5, "steps_gain": 1.5, "gain_std": 0.0,
+                                                            "seeds": 1, "vs_dncnn": "above", "gap": 1.0,
+                                                            "from_clean": 30.0, "steps": 100})  # fmt: skip
+    # a second seed that gains 0.5 dB: the mean gain and its spread between seeds, "mean ± std" in the table
+    two = [*recs, rec("irem", 22.0, {"5": 21.0, "100": 21.5}, psnr_from_clean=30.0)]
+    summary = report.denoising_summary(two)
+    assert summary["steps_gain"] == pytest.approx(1.0) and summary["seeds"] == 2
+    assert summary["gain_std"] == pytest.approx(np.std([1.5, 0.5], ddof=1))
+    shown = report.merge_std(report.denoising_table(two), digits=2).set_index("method")
+    assert shown.loc["IREM, 100 steps", "σ=75"] == "22.00 ± 0.71"
+    assert shown.loc["IREM, 5 steps", "σ=75"] == "21.00 ± 0.00"
+    assert shown.loc["DnCNN (feedforward)", "σ=75"] == "21.50"  # one seed: the mean alone
     prior = rec("irem", 20.0, {"5": 19.0, "100": 20.5})
     prior.config["train"].update(step_size=0.1, image_energy="prior", iterations=2000)
     table = report.denoising_variants([recs, [prior]])
