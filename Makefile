@@ -22,6 +22,7 @@ book: $(VENV)/.installed-book
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check irem tests
+	$(BIN)/ruff format --check irem tests
 	$(BIN)/python -m pytest tests
 	IREM_PROFILE=smoke IREM_RETRAIN=1 IREM_RUNS_DIR=$$(mktemp -d) $(BIN)/python -m pytest --nbval-lax notebooks -p no:cacheprovider
 

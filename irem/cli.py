@@ -106,9 +106,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="irem", description="Learning Iterative Reasoning through Energy Minimization"
-    )
+    parser = _Parser(prog="irem", description="Learning Iterative Reasoning through Energy Minimization")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="train and evaluate one run; write its record")
@@ -123,13 +121,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=1, help="training seeds 0..N-1 (default: 1)")
     p.add_argument("--tasks", nargs="+", choices=list(TASKS), help="subset of the experiment's tasks")
     p.add_argument("--methods", nargs="+", choices=list(METHODS), help="subset of methods (default: all)")
-    p.add_argument("--jobs", type=int, default=1,
-                   help="runs trained at once: N > 1 starts a local Dask cluster of N worker processes (default: 1)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="runs trained at once: N > 1 starts a local Dask cluster of N worker processes (default: 1)",
+    )
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--scheduler", metavar="ADDRESS",
-                       help="run on the Dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786 (--jobs is ignored)")
-    where.add_argument("--scheduler-file", metavar="FILE",
-                       help="run on the Dask cluster whose scheduler wrote FILE (--jobs is ignored)")
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on the Dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786 (--jobs is ignored)",
+    )
+    where.add_argument(
+        "--scheduler-file",
+        metavar="FILE",
+        help="run on the Dask cluster whose scheduler wrote FILE (--jobs is ignored)",
+    )
     p.add_argument("--snapshots", type=int, nargs="+", default=[], metavar="K",
                    help="also cache each trained run's weights at iterations K as those of the same run trained for "
                         "K iterations; a later --iterations K then only evaluates")  # fmt: skip

@@ -25,8 +25,12 @@ class TrainConfig:
 
     # fields added after run records were first stored, with the behaviour before they existed
     # (see ``stored``); a later change of a field's default never takes over an older record's name
-    ADDED_LATER: ClassVar[dict[str, object]] = {"graph_energy": "ours", "precision": "fp32", "image_energy": "pair",
-                                               "cuda_graph": False}
+    ADDED_LATER: ClassVar[dict[str, object]] = {
+        "graph_energy": "ours",
+        "precision": "fp32",
+        "image_energy": "pair",
+        "cuda_graph": False,
+    }
 
     iterations: int = 10_000  # optimiser steps
     batch_size: int = 128  # fresh problems per step (replay adds as many again)

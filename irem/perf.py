@@ -82,8 +82,16 @@ def commands(docs: Mapping[str, dict]) -> str:
 
 def time_shares_table(doc: dict) -> pd.DataFrame:
     """Where the time of each (task, method, precision) of a stored benchmark goes, in percent of the profiled time."""
-    out = [{"task": r["task"], "method": r["method"], "precision": r["precision"],
-            **{kind: 100 * v for kind, v in r["time_shares"].items()}} for r in doc["rows"] if "time_shares" in r]
+    out = [
+        {
+            "task": r["task"],
+            "method": r["method"],
+            "precision": r["precision"],
+            **{kind: 100 * v for kind, v in r["time_shares"].items()},
+        }
+        for r in doc["rows"]
+        if "time_shares" in r
+    ]
     return _readable(pd.DataFrame(out)) if out else pd.DataFrame()  # files from before time_shares: none
 
 

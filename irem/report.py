@@ -938,6 +938,7 @@ def training_length_table(records: Sequence[Record], nodes: int) -> pd.DataFrame
     if not rows:
         return pd.DataFrame(columns=["task", "seed", "iterations"])
     table = pd.DataFrame(sorted(rows.values(), key=lambda x: (x["task"], x["seed"], x["iterations"])))
+
     def order(column: str) -> tuple:  # training step size first, smaller graphs first, step 5 before the last
         return "scaled" in column, int(column.split()[0]), not column.endswith("step 5")
 
@@ -1022,7 +1023,7 @@ SCALED_GRAPH = "graph, test step scaled by edges"
 
 
 def _minimum_why(difficulty, tasks: Sequence[str], level: str) -> str:
-    """"; why (difficulty experiment): ..." from its records of ``tasks`` at ``level``, or "" where there are none."""
+    """The clause "; why (difficulty experiment): ..." from its records of ``tasks`` at ``level``, or "" where none."""
     whys = []
     for task in tasks:
         recs = [r for r in difficulty.records if r.task == task] if difficulty is not None else []
@@ -1056,8 +1057,10 @@ def verdicts(results: dict) -> pd.DataFrame:
                      "rests on": _basis(result) if result is not None else "—", "rule": rule})  # fmt: skip
 
     graph, cont = results.get("graph"), results.get("continuous")
-    rule1 = ("IREM lowest of the five methods and within 10 % of the paper's error (or below) on every row; partly "
-             "when either holds on some row")
+    rule1 = (
+        "IREM lowest of the five methods and within 10 % of the paper's error (or below) on every row; partly "
+        "when either holds on some row"
+    )
     claims = {
         "Table 1 (left): IREM has the lowest error on every graph task (10 and 15 nodes), at the paper's errors": graph,
         "Table 1 (right): IREM has the lowest error on every continuous task (both difficulties), at the paper's "
@@ -1077,25 +1080,46 @@ def verdicts(results: dict) -> pd.DataFrame:
             s_ours, s_verdict = fig2_verdict(scaled.records, max(FIG2_NODES), graph_tasks)
             ours += (f"; with the test-time step size scaled by edges (beyond the paper; {scaled.profile}): "
                      f"{s_ours.split(': ', 1)[1]}, {s_verdict}")  # fmt: skip
-        add("Fig. 2: on graphs larger than in training, more steps lower IREM's error, below the recurrent baseline's",
-            "falls with steps; below the recurrent baseline", ours, verdict, graph,
-            "per task: error after the last step below that after step 5, and below the recurrent baseline's")
+        add(
+            "Fig. 2: on graphs larger than in training, more steps lower IREM's error, below the recurrent baseline's",
+            "falls with steps; below the recurrent baseline",
+            ours,
+            verdict,
+            graph,
+            "per task: error after the last step below that after step 5, and below the recurrent baseline's",
+        )
     if cont is not None:
         ours, verdict = harder_steps_verdict(cont.records)
         ours += _minimum_why(results.get("difficulty"), ["addition"], "2.5")  # the harder split's operand range
-        add("Fig. 3: running the minimisation longer solves harder problems better", "error falls with more steps",
-            ours, verdict, cont, "per task: the harder error after the last step below 90 % of that after step 10")
+        add(
+            "Fig. 3: running the minimisation longer solves harder problems better",
+            "error falls with more steps",
+            ours,
+            verdict,
+            cont,
+            "per task: the harder error after the last step below 90 % of that after step 10",
+        )
         example = next((r for r in cont.records if "example_error" in r.curves and r.method == "irem"), None)
         if example is not None:
-            add("Fig. 4: the per-element error of one addition problem shrinks step by step", "shrinks to near zero",
-                *fig4_verdict(example), cont, "the last step's error below 1 % of the start's")
+            add(
+                "Fig. 4: the per-element error of one addition problem shrinks step by step",
+                "shrinks to near zero",
+                *fig4_verdict(example),
+                cont,
+                "the last step's error below 1 % of the start's",
+            )
         land = [r for r in cont.records if "energy_landscape" in r.curves and r.method == "irem" and r.seed == 0
                 and r.task in ("addition", "matrix_completion")]  # fmt: skip
         if land:
             rho = {r.task: energy_rank_correlation(r) for r in land}
-            add("Fig. 5: the energy rises with the distance from the solution", "rises (addition, matrix completion)",
+            add(
+                "Fig. 5: the energy rises with the distance from the solution",
+                "rises (addition, matrix completion)",
                 "; ".join(f"{task_label(t).lower()}: Spearman ρ = {v:.2f}" for t, v in rho.items()),
-                _grade(sum(v > 0.9 for v in rho.values()), len(rho)), cont, "rank correlation above 0.9 on each task")
+                _grade(sum(v > 0.9 for v in rho.values()), len(rho)),
+                cont,
+                "rank correlation above 0.9 on each task",
+            )
     abl = results.get("ablations")
     if abl is not None:
         t2 = table2(abl.records)  # empty without the shortest-path runs
@@ -1128,8 +1152,12 @@ def verdicts(results: dict) -> pd.DataFrame:
         t4 = comp.table()
         t4 = t4[t4.split.isin(["2", "5", "10"])]
         if len(t4):
-            add("Table 4 / Fig. 7: composed additions, IREM lowest at 2, 5 and 10 operations, at the paper's errors",
-                *table1_verdict(t4), comp, rule1.replace("every row", "every depth"))
+            add(
+                "Table 4 / Fig. 7: composed additions, IREM lowest at 2, 5 and 10 operations, at the paper's errors",
+                *table1_verdict(t4),
+                comp,
+                rule1.replace("every row", "every depth"),
+            )
     den = results.get("denoising")
     if den is not None:
         s = denoising_summary(den.records)
@@ -1309,6 +1337,7 @@ def difficulty_summary(records: Sequence[Record], scale: str = "2.5") -> dict:
 
     def falls(curves: np.ndarray) -> bool:  # (seeds, steps): below 90 % of step 10's error by step 80, every seed
         return bool((curves[:, i80] < 0.9 * curves[:, i10]).all())
+
     tol = str(EvalConfig.halt_tol)  # the evaluation's own
     halting = [_difficulty(recs, s, lambda e, lam: e["step_size"][lam]["halting"][tol]["mean_halt_step"]).mean()
                for s in scales]  # fmt: skip
@@ -1456,9 +1485,11 @@ def retrained_note(records: Sequence[Record], reference: Sequence[Record], where
         parts.append(f"{task_label(r.task)}, seed {r.seed} ({errors})")
     if not parts:
         return ""
-    return (f"Some models here are retrainings, with the same settings and seed, of the models of {where}: float "
-            "rounding differed (another CPU or code version), so they are other draws of the same training, and "
-            "their test errors differ from those: " + "; ".join(parts) + ".")
+    return (
+        f"Some models here are retrainings, with the same settings and seed, of the models of {where}: float "
+        "rounding differed (another CPU or code version), so they are other draws of the same training, and "
+        "their test errors differ from those: " + "; ".join(parts) + "."
+    )
 
 
 def not_run_note(experiment: str) -> str:

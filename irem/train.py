@@ -206,6 +206,7 @@ def train(
 
     step: Callable[[], Tensor] = one_step
     if config.cuda_graph:  # the same step, captured after a few eager ones and replayed (irem.graphed)
+
         def counters_to_device() -> None:  # a replayed graph runs no Python to advance them
             for buffer in replay_buffers(method).values():
                 buffer.keep_counters_on_device()

@@ -89,8 +89,10 @@ def test_table3_verdict_weighs_the_spread_across_step_sizes_against_the_spread_b
     row = report.verdicts({"ablations": ablations, "continuous": continuous}).set_index("claim of the paper")
     t3 = row.filter(like="Table 3", axis=0).iloc[0]
     summary = report.table3_summary(ablations.records, continuous.records)
-    spreads = (f"{summary['t3_same_ratio']:.1f}× spread; up to {summary['t3_seed_ratio']:.1f}× between 2 trained "
-               "models of one λ")
+    spreads = (
+        f"{summary['t3_same_ratio']:.1f}× spread; up to {summary['t3_seed_ratio']:.1f}× between 2 trained "
+        "models of one λ"
+    )
     assert spreads in t3["ours"]
     bar = max(1.5, summary["t3_seed_ratio"])
     expected = "reproduced" if summary["t3_same_ratio"] <= bar else "partly" if summary["t3_same_ratio"] <= 3 else (

@@ -164,8 +164,10 @@ def test_difficulty_prose_follows_the_numbers(tmp_path):
     # a smaller step size that reaches its error by step 10: the step size helps, more steps do not
     overshooting.curves["difficulty"]["scales"]["30"]["step_size"][small]["mse_by_step"] = [2.0, 0.1, 0.1]
     text = report.difficulty_prose([overshooting], "30")
-    assert f"a smaller test-time step size lowers the error on larger graphs (edge copy) (the training one " \
-           f"overshoots), but more steps do not: with λ = {float(small):g} the error is 0.1 after 10 steps" in text
+    assert (
+        f"a smaller test-time step size lowers the error on larger graphs (edge copy) (the training one "
+        f"overshoots), but more steps do not: with λ = {float(small):g} the error is 0.1 after 10 steps" in text
+    )
 
 
 def test_edges_step_scaling_shrinks_the_step_on_graphs_larger_than_the_training_ones():

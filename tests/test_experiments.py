@@ -171,8 +171,9 @@ def test_stored_records_at_reads_another_chapters_runs_only_at_the_tables_profil
     at_smoke = experiments.stored_records_at("continuous", "smoke", profile="smoke", **kw)
     assert [(r.task, r.method, r.profile) for r in at_smoke] == [("addition", "feedforward", "smoke")]
     assert experiments.stored_records_at("continuous", "paper", profile="smoke", **kw) == []  # another profile's
-    assert experiments.stored_records_at("continuous", "smoke", profile="best", **{**kw, "runs_dir": runs_dir / "x"}) \
-        == []  # nothing stored: none, and nothing trains
+    assert (
+        experiments.stored_records_at("continuous", "smoke", profile="best", **{**kw, "runs_dir": runs_dir / "x"}) == []
+    )  # nothing stored: none, and nothing trains
 
 
 def test_plan_says_what_each_run_would_do_and_estimates_from_other_seeds(smoke, tmp_path):

@@ -45,12 +45,28 @@ def test_table2_ratios_and_means_over_seeds():
     assert t2.loc[("yes", "no"), "speed"] == pytest.approx(0.4) and t2.loc[("yes", "no"), "memory"] == pytest.approx(3)
     assert t2.loc[("no", "no"), "paper MSE"] == 0.0491
     summary = report.table2_summary(recs)
-    assert summary == pytest.approx({"mem_ratio": 3.0, "speed_ratio": 0.4, "replay_verdict": "lowers",
-                                     "mse_no_replay": 0.03, "mse_replay": 0.01, "replay_verdict15": "raises",
-                                     "mse15_no_replay": 0.05, "mse15_replay": 0.08, "mse15_bare": 0.05,
-                                     "mse15_full": 0.05, "full_vs_bare": "above", "t2_seeds": 2,
-                                     "seed_ratio": 2.0, "replay_ratio": 3.0, "replay_vs_seeds": "exceeds",
-                                     "seed_ratio15": 1.5, "replay_ratio15": 1.6, "replay_vs_seeds15": "exceeds"})
+    assert summary == pytest.approx(
+        {
+            "mem_ratio": 3.0,
+            "speed_ratio": 0.4,
+            "replay_verdict": "lowers",
+            "mse_no_replay": 0.03,
+            "mse_replay": 0.01,
+            "replay_verdict15": "raises",
+            "mse15_no_replay": 0.05,
+            "mse15_replay": 0.08,
+            "mse15_bare": 0.05,
+            "mse15_full": 0.05,
+            "full_vs_bare": "above",
+            "t2_seeds": 2,
+            "seed_ratio": 2.0,
+            "replay_ratio": 3.0,
+            "replay_vs_seeds": "exceeds",
+            "seed_ratio15": 1.5,
+            "replay_ratio15": 1.6,
+            "replay_vs_seeds15": "exceeds",
+        }
+    )
     # more seeds of the full method (the graph chapter's): the spread grows past replay's effect at 10 nodes
     more = [record(train={"replay": True, "truncate": True}, seed=2, metrics=splits(0.08, 0.05))]
     summary = report.table2_summary(recs, more)
@@ -229,7 +245,9 @@ def test_fig2_summary_and_mean_curve_with_diverged_steps():
     curves = {"mse_by_step_by_nodes": {"30": [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.2]}}
     twin = {"mse_by_step_by_nodes": {"30": [1.0, 0.9, 0.8, 0.7, 0.6, 0.7, 0.4, None]}}  # longer; null = diverged
     recs = [record("edge_copy", curves=curves), record("edge_copy", seed=1, curves=twin)]
-    assert list(report.mean_curve(recs, "mse_by_step_by_nodes", "30")) == pytest.approx([1, .9, .8, .7, .6, .6, .3])
+    assert list(report.mean_curve(recs, "mse_by_step_by_nodes", "30")) == pytest.approx(
+        [1, 0.9, 0.8, 0.7, 0.6, 0.6, 0.3]
+    )
     summary = report.fig2_summary(recs, ["edge_copy", "shortest_path"], nodes=30)
     assert (summary["edge_copy_fig2_step5"], summary["edge_copy_fig2_last"]) == pytest.approx((0.6, 0.3))
     assert summary["fig2_verdict"] == "on edge copy it falls with more steps" and summary["fig2_steps"] == 6

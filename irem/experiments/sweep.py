@@ -90,8 +90,10 @@ class SweepFailed(RuntimeError):
     def __init__(self, summary: Summary, failures: dict[str, str]):
         self.summary, self.failures = summary, failures
         lines = "\n".join(f"  {name}: {error}" for name, error in failures.items())
-        super().__init__(f"{len(failures)} of {summary.total} runs failed ({summary}):\n{lines}\n"
-                         "Every other run's record is written; fix the cause and rerun (stored runs are reused).")
+        super().__init__(
+            f"{len(failures)} of {summary.total} runs failed ({summary}):\n{lines}\n"
+            "Every other run's record is written; fix the cause and rerun (stored runs are reused)."
+        )
 
 
 def check_target(jobs: int, scheduler: str | None, scheduler_file: str | os.PathLike | None) -> None:
