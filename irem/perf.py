@@ -69,6 +69,12 @@ def provenance_note(docs: Mapping[str, dict]) -> str:
     )
 
 
+def measured_on(*docs: dict) -> str:
+    """An italic Markdown line naming the machine(s) and date(s) of the given stored benchmarks."""
+    where = sorted({f"{d['provenance']['device']}, {d['provenance']['date'][:10]}" for d in docs})
+    return f"*Measured on {'; '.join(where)}.*"
+
+
 def commands(docs: Mapping[str, dict]) -> str:
     """The commands that produced the stored benchmarks (each with its note, if any), as a Markdown code block."""
     lines = []
@@ -165,6 +171,43 @@ def speedup(doc: dict, task: str, method: str = "irem", base: str = "fp32", fast
         "gflop": a["gflop_per_iter"], "fp32_peak_fraction": a["fraction_of_fp32_peak"],
         "bf16_peak_fraction": b["gflops"] / b["peak_bf16"]["gflops"],
     }  # fmt: skip
+
+
+# The speed targets we set: about a third of the authors' release's time per paper-settings
+# iteration, measured on this kind of CPU, one thread, with the same work per iteration.
+RELEASE_MS = {"addition": "74-81", "shortest_path": "98-101"}
+TARGET_MS = {"addition": 23.0, "shortest_path": 33.0}
+
+
+def targets_prose(doc: dict, targets: Mapping[str, float] = TARGET_MS, method: str = "irem") -> str:
+    """A Markdown list: per task of ``targets``, whether a stored table's times meet its target, and what limits them.
+
+    The limit is read off the fp32 row: the time its FLOPs would take at the fp32 matrix-multiply
+    peak (no fp32 path can be faster), and the share of the time spent in matrix multiplies.
+    """
+    df = pd.DataFrame(doc["rows"])
+    lines = []
+    for task, target in targets.items():
+        sel = df[(df["task"] == task) & (df["method"] == method)].set_index("precision")
+        if sel.empty:
+            continue
+        times = ", ".join(f"{ms:.1f} ms in {p}" for p, ms in sel["ms_per_iter"].items())
+        met = [p for p, ms in sel["ms_per_iter"].items() if ms <= target]
+        release = f" (the release: {RELEASE_MS[task]} ms)" if task in RELEASE_MS else ""
+        line = f"- **{task_label(task)}**, target ≤ {target:g} ms{release}: {times}: " + (
+            f"met in {' and '.join(met)}." if met else f"missed by {sel['ms_per_iter'].min() / target:.1f}×."
+        )
+        fp32 = sel.loc["fp32"] if "fp32" in sel.index else None
+        if fp32 is not None and isinstance(fp32.get("peak_fp32"), dict) and isinstance(fp32.get("time_shares"), dict):
+            floor = 1000 * fp32["gflop_per_iter"] / fp32["peak_fp32"]["gflops"]
+            mm = fp32["time_shares"]["matrix multiply"]
+            line += (f" In fp32 its {fp32['gflop_per_iter']:.2f} GFLOP would take {floor:.1f} ms at the whole fp32 "
+                     f"matrix-multiply peak, and matrix multiplies are {mm:.0%} of its time"
+                     + (": fp32 cannot meet the target without less arithmetic." if floor > target else
+                        ": the rest of the time, not the arithmetic, stands between it and the target."
+                        if not met else "."))  # fmt: skip
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def stacked_seeds(doc: dict) -> tuple[pd.DataFrame, str]:

@@ -538,17 +538,27 @@ def denoising_variants_prose(variants: pd.DataFrame, target_db: float = 0.5) -> 
         rows = variants[pair]
         near = (rows["from the clean image"] - rows[last]).abs().max()
         halts = rows["halting step"]
+        shortest = rows[rows.iterations == rows.iterations.min()]  # the step-size variants
+        trained = ", ".join(f"λ = {v:g} for {n:,d} iterations" for v, n in zip(rows["training λ"], rows.iterations))
         parts.append(
-            f"With the paper's energy at each training step size ({', '.join(f'{v:g}' for v in rows['training λ'])}), "
+            f"With the paper's energy at each training step size and length ({trained}), "
             f"the gain from {first} to {last} at σ = {sigma} is at most {gain[pair].max():+.2f} dB, "
             f"{'short of' if gain[pair].max() < target_db else 'at or above'} the {target_db} dB target; halting stops "
             f"after {halts.min():.1f}-{halts.max():.1f} steps, and the descent from the clean image ends within "
             f"{near:.2f} dB of the one from the noisy image. "
             + ("A smaller λ does not slow the descent: the learned energy scales its gradient to the step size it was "
                "trained with, so its minimum is again reached within the first few steps."
-               if halts.max() - halts.min() < 1.5 else "A smaller λ changes when halting stops, but not where the "
-               "descent ends.")
+               if np.ptp(shortest["halting step"]) < 1.5 else "A smaller λ changes when halting stops, but not where "
+               "the descent ends.")
         )  # fmt: skip
+        for _, r in rows[rows.iterations > rows.iterations.min()].iterrows():
+            times = r["iterations"] / rows.iterations.min()
+            parts[-1] += (
+                f" Trained {times:g}× as long (λ = {r['training λ']:g}), the model gains {gain[r.name]:+.2f} dB from "
+                f"{first} to {last} and halts after {r['halting step']:.1f} steps: "
+                + ("longer training alone does not teach this energy to use more steps."
+                   if gain[r.name] < target_db else "with longer training, more steps do help.")
+            )  # fmt: skip
     for _, r in variants[~pair].iterrows():
         best = r["at the best step"] - r[first]
         parts.append(
@@ -825,6 +835,38 @@ def scratchpad_verdict(records: Sequence[Record]) -> str:
     note = ("\n\nWhere a size has a single seed, whether its change exceeds the spread between seeds is not known."
             if single else "")  # fmt: skip
     return "\n".join(lines) + note
+
+
+# --- precision -----------------------------------------------------------------------------------
+
+
+def precision_table(records: Sequence[Record]) -> pd.DataFrame:
+    """Test MSE (mean and std over seeds) and training time of one configuration in each ``precision``."""
+    rows = []
+    for precision in ("fp32", "bf16"):
+        g = [r for r in records if r.train["precision"] == precision]
+        if g:
+            minutes = float(np.mean([r.provenance["train_wall_s"] / 60 for r in g]))
+            rows.append({"precision": precision, "seeds": len(g),
+                         **_mean_and_std("same", [r.metrics["same"]["mse"] for r in g]),
+                         **_mean_and_std("harder", [r.metrics["harder"]["mse"] for r in g]),
+                         "training minutes": minutes})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def precision_verdict(table: pd.DataFrame) -> str:
+    """Whether bf16's mean error differs from fp32's by more than their seed spreads summed, per split."""
+    by = table.set_index("precision")
+    if not {"fp32", "bf16"} <= set(by.index):
+        return "Only one precision is stored; there is nothing to compare yet."
+    parts = []
+    for split in ("same", "harder"):
+        diff = by.loc["bf16", split] - by.loc["fp32", split]
+        spread = by.loc["bf16", f"{split} (std)"] + by.loc["fp32", f"{split} (std)"]
+        parts.append(f"{split} {diff:+.2g} ({diff / by.loc['fp32', split]:+.0%}; "
+                     f"{'within' if abs(diff) <= spread else 'beyond'} the seeds' spread of {spread:.2g})")  # fmt: skip
+    seeds = f"{by.loc['bf16', 'seeds']} and {by.loc['fp32', 'seeds']} seeds"
+    return f"bf16 against fp32 in mean test MSE ({seeds}): " + "; ".join(parts) + "."
 
 
 # --- verdicts: does each claim of the paper hold in our records? ------------------------------------

@@ -102,6 +102,9 @@ def test_bench_cli_prints_the_columns_and_writes_json_the_book_reads(capsys, tmp
     # the performance chapter's reading of it
     docs = perf.load(tmp_path)
     assert "Measured on" in perf.provenance_note(docs) and "irem bench" in perf.commands(docs)
+    assert (
+        perf.measured_on(doc, doc) == f"*Measured on {doc['provenance']['device']}, {doc['provenance']['date'][:10]}.*"
+    )
     assert list(perf.results_table(doc)["task"]) == ["Shortest path"] * 2
     fig = perf.cost_curves(docs, "nodes")
     assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 2  # wall clock and CPU time
@@ -160,3 +163,21 @@ def test_cuda_graph_table_and_verdict():
     assert "meets the target of 1.2 ms" in sentence
     rows[1]["ms_per_iter"] = 2.0
     assert "misses the target of 1.2 ms per iteration (2.00 ms)" in perf.cuda_graph(doc)[1]
+
+
+def test_targets_prose_reads_each_task_against_its_target_and_its_fp32_floor():
+    def row(task, precision, ms, gflop=5.0, peak=200.0, mm=0.6):
+        return {"task": task, "method": "irem", "precision": precision, "ms_per_iter": ms, "gflop_per_iter": gflop,
+                "peak_fp32": {"gflops": peak}, "time_shares": {"matrix multiply": mm}}  # fmt: skip
+
+    graph = [row("shortest_path", "fp32", 80.0, gflop=2.0, mm=0.1), row("shortest_path", "bf16", 90.0)]
+    doc = {"rows": [row("addition", "fp32", 40.0), row("addition", "bf16", 20.0), *graph]}
+    lines = perf.targets_prose(doc, {"addition": 23, "shortest_path": 33}).splitlines()
+    assert lines[0].startswith(
+        "- **Addition**, target ≤ 23 ms (the release: 74-81 ms): 40.0 ms in fp32, 20.0 ms in bf16: met in bf16."
+    )
+    assert "would take 25.0 ms at the whole fp32 matrix-multiply peak" in lines[0]  # 5 GFLOP at 200 GFLOP/s
+    assert lines[0].endswith("fp32 cannot meet the target without less arithmetic.")
+    assert "missed by 2.4×" in lines[1] and "matrix multiplies are 10% of its time" in lines[1]
+    assert lines[1].endswith("the rest of the time, not the arithmetic, stands between it and the target.")
+    assert len(perf.targets_prose(doc, {"matrix_inverse": 10})) == 0  # no rows for that task

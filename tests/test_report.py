@@ -218,6 +218,13 @@ def test_denoising_summary():
     assert "the gain from 5 steps to 100 steps at σ = 75 is at most +1.50 dB, at or above the 0.5 dB target" in prose
     assert "trained for 2,000 iterations, gives 19.00 dB after 5 steps at σ = 75, 21.00 dB at its best step (2)" in (
         prose)  # fmt: skip
+    assert "as long" not in prose  # no pair-energy model trained longer than the others
+    longer = rec("irem", 21.0, {"5": 21.0, "100": 21.1})
+    longer.config["train"].update(iterations=2000)
+    prose = report.denoising_variants_prose(report.denoising_variants([recs, [longer]]))
+    assert "(λ = 100 for 400 iterations, λ = 100 for 2,000 iterations)" in prose
+    assert "Trained 5× as long (λ = 100), the model gains +0.10 dB from 5 steps to 100 steps" in prose
+    assert "longer training alone does not teach this energy to use more steps" in prose
 
 
 def test_training_length_note_compares_two_profiles_of_figure_2():
@@ -376,3 +383,19 @@ def test_retrained_note_names_only_models_whose_training_differs():
     assert "Shortest path, seed 0 (same: 0.0200 against 0.0200; harder: 0.2600 against 0.0300)" in text
     other_config = replace(redo, config={**redo.config, "train": {**redo.config["train"], "step_size": 1.0}})
     assert report.retrained_note([other_config], [base], "the graph chapter") == ""  # another training: not a twin
+
+
+def test_precision_table_and_verdict_read_bf16_against_the_seed_spread_of_fp32():
+    def rec(precision, seed, same, harder):
+        r = record("addition", seed=seed, train={"precision": precision}, metrics=splits(same, harder))
+        r.provenance["train_wall_s"] = 600.0 if precision == "fp32" else 300.0
+        return r
+
+    recs = [rec("fp32", 0, 1.0, 10.0), rec("fp32", 1, 3.0, 12.0), rec("bf16", 0, 2.5, 20.0), rec("bf16", 1, 2.5, 20.0)]
+    table = report.precision_table(recs).set_index("precision")
+    assert table.loc["fp32", "same"] == 2.0 and table.loc["fp32", "same (std)"] == pytest.approx(2**0.5)
+    assert table.loc["bf16", "training minutes"] == 5.0 and table.loc["bf16", "seeds"] == 2
+    verdict = report.precision_verdict(report.precision_table(recs))
+    assert "same +0.5 (+25%; within the seeds' spread of 1.4)" in verdict
+    assert "harder +9 (+82%; beyond the seeds' spread of 1.4)" in verdict
+    assert "nothing to compare" in report.precision_verdict(report.precision_table(recs[:2]))
