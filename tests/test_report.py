@@ -398,4 +398,7 @@ def test_precision_table_and_verdict_read_bf16_against_the_seed_spread_of_fp32()
     verdict = report.precision_verdict(report.precision_table(recs))
     assert "same +0.5 (+25%; within the seeds' spread of 1.4)" in verdict
     assert "harder +9 (+82%; beyond the seeds' spread of 1.4)" in verdict
+    assert verdict.endswith("bf16 changes the error beyond the spread between seeds (harder): keep fp32 here.")
+    recs[2].metrics["harder"]["mse"] = recs[3].metrics["harder"]["mse"] = 11.0
+    assert report.precision_verdict(report.precision_table(recs)).endswith("here bf16 trains to the error of fp32.")
     assert "nothing to compare" in report.precision_verdict(report.precision_table(recs[:2]))
