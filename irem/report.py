@@ -836,7 +836,7 @@ def scratchpad_verdict(records: Sequence[Record]) -> str:
             if single else "")  # fmt: skip
     fastest = table["speed vs no scratchpad"].max()
     if fastest > 1.05:  # a scratchpad only adds work: a gain is the machine's load moving between measurements
-        note += (f"\n\nA scratchpad only adds work, so a training speed above 100 % of the run without one (up to "
+        note += (f"\n\nA scratchpad only adds work, so a training speed above 100% of the run without one (up to "
                  f"{fastest:.0%} here) is not the scratchpad's doing: the runs' speeds were measured at different "
                  "times on a shared 2-core machine, and differences of this size are its load.")  # fmt: skip
     return "\n".join(lines) + note
