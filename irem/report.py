@@ -834,6 +834,11 @@ def scratchpad_verdict(records: Sequence[Record]) -> str:
         lines.append(f"- **{task}**" + (f" ({b['profile']} profile)" if mixed else "") + ": " + "; ".join(parts))
     note = ("\n\nWhere a size has a single seed, whether its change exceeds the spread between seeds is not known."
             if single else "")  # fmt: skip
+    fastest = table["speed vs no scratchpad"].max()
+    if fastest > 1.05:  # a scratchpad only adds work: a gain is the machine's load moving between measurements
+        note += (f"\n\nA scratchpad only adds work, so a training speed above 100% of the run without one (up to "
+                 f"{fastest:.0%} here) is not the scratchpad's doing: the runs' speeds were measured at different "
+                 "times on a shared 2-core machine, and differences of this size are its load.")  # fmt: skip
     return "\n".join(lines) + note
 
 

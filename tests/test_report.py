@@ -180,6 +180,9 @@ def test_scratchpad_table_and_verdict():
     assert list(report.scratchpad_table(recs)["profile"]) == ["quick", "quick", "paper", "paper"]
     text = report.scratchpad_verdict(recs)
     assert "- **Addition** (quick profile): D = 8" in text and "- **Matrix inverse** (paper profile): D = 8" in text
+    assert "not the scratchpad's doing" not in text
+    recs[-1] = replace(recs[-1], training_cost=cost(6.0, 1.0))  # faster with a scratchpad: the machine's load
+    assert "(up to 120% here) is not the scratchpad's doing" in report.scratchpad_verdict(recs)
 
 
 def test_denoising_summary():
