@@ -805,7 +805,7 @@ def styled_scratchpad_table(records: Sequence[Record]) -> Styler:
     """The scratchpad table for the book: the errors as mean ± std where a size has several seeds."""
     formats = {"label variance (same)": "{:.4f}", "label variance (harder)": "{:.4f}", "it/s": "{:.1f}",
                "speed vs no scratchpad": "{:.0%}"}  # fmt: skip
-    return styled(merge_std(scratchpad_table(records)), formats)
+    return styled(merge_std(scratchpad_table(records), digits=5), formats)  # addition errors are ~1e-4
 
 
 def scratchpad_verdict(records: Sequence[Record]) -> str:
