@@ -86,6 +86,11 @@ def _mean_and_std(name: str, values: Sequence[float]) -> dict[str, float]:
     return {name: float(np.mean(values)), f"{name} (std)": _std(values)}
 
 
+def _seed_spread(a: Mapping, b: Mapping, name: str) -> float:
+    """The spread two rows of a :func:`_mean_and_std` table allow ``name`` to differ by: their stds summed."""
+    return a[f"{name} (std)"] + b[f"{name} (std)"]
+
+
 # --- provenance ----------------------------------------------------------------------------------
 
 
@@ -825,7 +830,7 @@ def scratchpad_verdict(records: Sequence[Record]) -> str:
         for _, row in g[g["scratchpad D"] > 0].iterrows():
             spread = ""
             if min(row["seeds"], b["seeds"]) > 1:
-                beyond = sum(abs(row[k] - b[k]) > row[f"{k} (std)"] + b[f"{k} (std)"] for k in ("same", "harder"))
+                beyond = sum(abs(row[k] - b[k]) > _seed_spread(row, b, k) for k in ("same", "harder"))
                 spread = f" (beyond the seed spread on {beyond} of 2)"
             single |= min(row["seeds"], b["seeds"]) < 2
             parts.append(f"D = {row['scratchpad D']}: same {row['same'] / b['same']:.2f}×, harder "
@@ -865,14 +870,14 @@ def precision_verdict(table: pd.DataFrame) -> str:
     if not {"fp32", "bf16"} <= set(by.index):
         return "Only one precision is stored; there is nothing to compare yet."
     parts, beyond = [], []
+    bf16, fp32 = by.loc["bf16"], by.loc["fp32"]
     for split in ("same", "harder"):
-        diff = by.loc["bf16", split] - by.loc["fp32", split]
-        spread = by.loc["bf16", f"{split} (std)"] + by.loc["fp32", f"{split} (std)"]
-        if abs(diff) > spread:
-            beyond.append(split)
-        parts.append(f"{split} {diff:+.2g} ({diff / by.loc['fp32', split]:+.0%}; "
-                     f"{'beyond' if abs(diff) > spread else 'within'} the seeds' spread of {spread:.2g})")  # fmt: skip
-    seeds = f"{by.loc['bf16', 'seeds']} and {by.loc['fp32', 'seeds']} seeds"
+        diff = bf16[split] - fp32[split]
+        spread = _seed_spread(bf16, fp32, split)
+        beyond += [split] if abs(diff) > spread else []
+        parts.append(f"{split} {diff:+.2g} ({diff / fp32[split]:+.0%}; "
+                     f"{'beyond' if split in beyond else 'within'} the seeds' spread of {spread:.2g})")  # fmt: skip
+    seeds = f"{bf16['seeds']} and {fp32['seeds']} seeds"
     verdict = (f"bf16 changes the error beyond the spread between seeds ({', '.join(beyond)}): keep fp32 here."
                if beyond else "Both differences are within the spread between seeds: here bf16 trains to the "
                "error of fp32.")  # fmt: skip
