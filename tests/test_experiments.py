@@ -211,6 +211,32 @@ def test_plan_says_what_each_run_would_do_and_estimates_from_other_seeds(smoke, 
         plan.plan("continuous", seeds=0, runs_dir=runs_dir)
 
 
+def test_sweeps_start_the_runs_estimated_longest_first(smoke, monkeypatch):
+    from irem.experiments import plan, sweep
+
+    runs_dir, cont, comp = smoke
+    seed0 = sorted(cont.records + comp.records, key=lambda r: r.provenance["wall_s"])  # shortest first
+    specs = [replace(runs.RunSpec.of_record(r), seed=1) for r in seed0]  # estimated from their seed 0
+    unknown = experiments.get("continuous").spec("smoke", "addition", "irem", 1, {"iterations": 7})
+    ordered = plan.longest_first([*specs, unknown], runs_dir, "cpu")
+    assert ordered[0] == unknown  # no record to estimate from: it may be the longest
+    minutes = [plan.estimate(s, runs_dir, "cpu") for s in ordered[1:]]
+    assert sorted(ordered[1:], key=specs.index) == specs and minutes == sorted(minutes, reverse=True)
+    assert minutes[0] > minutes[-1] > 0
+    # a sweep hands its workers the runs in that order (the cluster itself is not needed to see it)
+    submitted = []
+
+    class Client:
+        def close(self):
+            pass
+
+    monkeypatch.setattr(sweep, "start_local_cluster", lambda jobs, device: (None, Client(), "cpu"))
+    monkeypatch.setattr(sweep, "_collect", lambda client, todo, *rest: submitted.extend(todo.values()))
+    with pytest.raises(KeyError):  # no records come back from the stand-in
+        sweep.run_sweep([*specs, unknown], runs_dir, "cpu", jobs=2, progress=False)
+    assert submitted == ordered
+
+
 def test_train_false_loads_stored_records_and_never_trains(smoke):
     runs_dir, cont, _ = smoke
     kw = dict(profile="smoke", tasks=["addition"], seeds=1, device="cpu", runs_dir=runs_dir, progress=False)

@@ -8,6 +8,7 @@ run at other seeds, made on the same kind of device. Nothing is trained or writt
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -59,6 +60,35 @@ def _same_device(record: Record, kind: str) -> bool:
     return record.provenance["device"].startswith("cpu") == (kind == "cpu")
 
 
+def estimate(spec: RunSpec, runs_dir: str | Path, kind: str, what: str | None = None) -> float:
+    """Minutes that doing ``what`` (a ``status``; by default the spec's own) would take ``spec``.
+
+    Read off the stored records of the same run at the other seeds of ``ESTIMATE_SEEDS`` made on
+    this ``kind`` of device ("cpu" or "cuda"): 0 for a stored run, NaN when there is no such record.
+    """
+    what = status(spec, runs_dir) if what is None else what
+    if what == "stored":
+        return 0.0
+    others = [runs.find_record(runs_dir, replace(spec, seed=s)) for s in ESTIMATE_SEEDS if s != spec.seed]
+    whole, evaluation = _minutes([r for r in others if r is not None and _same_device(r, kind)])
+    return evaluation if what == "evaluate" else whole
+
+
+def longest_first(specs: Sequence[RunSpec], runs_dir: str | Path, kind: str, retrain: bool = False) -> list[RunSpec]:
+    """``specs`` by estimated minutes, longest first, those without an estimate before all others.
+
+    A sweep that starts its longest runs first ends sooner: a long run started last keeps one
+    worker busy after the others have run out of work. A run with no estimate may be the longest.
+    ``retrain``: estimate every run as one that trains.
+    """
+    minutes = [estimate(s, runs_dir, kind, "train" if retrain else None) for s in specs]
+
+    def key(i: int) -> tuple[int, float]:  # sorted() is stable: ties keep the order of ``specs``
+        return (0, 0.0) if math.isnan(minutes[i]) else (1, -minutes[i])
+
+    return [specs[i] for i in sorted(range(len(specs)), key=key)]
+
+
 def plan(
     name: str,
     profile: str = "quick",
@@ -87,10 +117,8 @@ def plan(
     kind = resolve_device(device).type
     rows = []
     for spec in experiment.specs(profile, tasks, methods, range(seeds), overrides, task_options, **options):
-        others = [runs.find_record(runs_dir, replace(spec, seed=s)) for s in ESTIMATE_SEEDS]
-        whole, evaluation = _minutes([r for r in others if r is not None and _same_device(r, kind)])
         what = status(spec, runs_dir, retrain)
-        minutes = {"stored": 0.0, "evaluate": evaluation}.get(what, whole)
+        minutes = estimate(spec, runs_dir, kind, what)
         rows.append(dict(experiment=name, task=spec.task, method=spec.method, seed=spec.seed, status=what,
                          minutes=minutes, record=runs.record_path(runs_dir, spec).name))  # fmt: skip
     return pd.DataFrame(rows, columns=["experiment", "task", "method", "seed", "status", "minutes", "record"])

@@ -43,7 +43,7 @@ import torch
 from tqdm.auto import tqdm
 
 from irem import runs
-from irem.experiments import core
+from irem.experiments import core, plan
 from irem.runs import Record, RunSpec
 from irem.validate import check_positive
 
@@ -280,7 +280,9 @@ def run_sweep(
     runs.check_runs_dir(runs_dir, writable=True)
     paths = {runs.record_path(runs_dir, s): s for s in specs}  # duplicates run once
     records = {} if retrain else {p: Record.load(p) for p in paths if p.exists()}
-    todo = {p: s for p, s in paths.items() if p not in records}
+    kind = "cpu" if str(device).startswith("cpu") else "cuda"  # a remote "auto" is taken for GPUs
+    missing = [s for p, s in paths.items() if p not in records]
+    todo = {runs.record_path(runs_dir, s): s for s in plan.longest_first(missing, runs_dir, kind, retrain)}
     where = (scheduler or f"the cluster of {scheduler_file}") if remote else f"a local cluster of {jobs} workers"
     summary = Summary(total=len(paths), where=where if todo else "no cluster", reused=len(records))
     failures: dict[str, str] = {}
@@ -318,8 +320,9 @@ def _collect(client, todo: dict[Path, RunSpec], task_args: tuple, bar: tqdm, rec
     from distributed import as_completed
 
     sweep_id = uuid.uuid4().hex[:8]  # task keys: unique per sweep, readable on a dashboard
-    futures = {client.submit(train_and_evaluate, spec, *task_args, key=f"irem-{path.stem}-{sweep_id}",
-                             pure=False): path for path, spec in todo.items()}  # fmt: skip
+    # ``todo`` is longest first (``plan.longest_first``): workers take the runs in that order
+    futures = {client.submit(train_and_evaluate, spec, *task_args, key=f"irem-{path.stem}-{sweep_id}", pure=False,
+                             priority=len(todo) - i): path for i, (path, spec) in enumerate(todo.items())}  # fmt: skip
     try:
         for future in as_completed(futures):
             path = futures[future]
