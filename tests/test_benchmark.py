@@ -181,3 +181,13 @@ def test_targets_prose_reads_each_task_against_its_target_and_its_fp32_floor():
     assert "missed by 2.4×" in lines[1] and "matrix multiplies are 10% of its time" in lines[1]
     assert lines[1].endswith("the rest of the time, not the arithmetic, stands between it and the target.")
     assert len(perf.targets_prose(doc, {"matrix_inverse": 10})) == 0  # no rows for that task
+
+
+def test_graph_energy_prose_compares_the_two_energies_time_and_flops():
+    def row(energy, ms, gflop, mm):
+        return {"task": "shortest_path", "method": "irem", "graph_energy": energy, "precision": "fp32",
+                "ms_per_iter": ms, "gflop_per_iter": gflop, "time_shares": {"matrix multiply": mm}}  # fmt: skip
+
+    sentence = perf.graph_energy_prose({"rows": [row("ours", 120.0, 2.0, 0.12), row("release", 60.0, 0.5, 0.08)]})
+    assert "the release's energy takes 60.0 ms per training iteration against our energy's 120.0 ms" in sentence
+    assert "2.00× faster, for 0.50 GFLOP against 2.00 (4.0× fewer)" in sentence and "(8% and 12%)" in sentence
