@@ -3,6 +3,7 @@ from dataclasses import replace
 
 import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
 
 from irem import experiments, plots, report, runs
@@ -107,8 +108,6 @@ def test_curves_over_seeds_are_their_mean_in_a_band_from_the_lowest_to_the_highe
 
 
 def test_ranks_compare_our_ordering_with_the_papers():
-    import pandas as pd
-
     table = pd.DataFrame(
         [
             dict(task="addition", method="irem", split="same", ours=0.3, paper=0.0003),
@@ -209,6 +208,16 @@ def test_plan_says_what_each_run_would_do_and_estimates_from_other_seeds(smoke, 
         plan.plan("continuous", profile="best", runs_dir=runs_dir)
     with pytest.raises(ValueError, match="seeds must be an integer > 0"):
         plan.plan("continuous", seeds=0, runs_dir=runs_dir)
+
+
+def test_makespan_is_the_end_of_the_last_run_when_workers_take_the_longest_first():
+    from irem.experiments import plan
+
+    assert plan.makespan([10, 70, 10, 10], 2) == 70  # one long run outlasts the rest shared evenly (50)
+    assert plan.makespan([20, 30, 20, 30, 20], 2) == 70  # 30 + 20 + 20 on one worker, 30 + 20 on the other
+    assert plan.makespan([5, 5], 4) == 5 and plan.makespan([], 3) == 0
+    table = pd.DataFrame({"status": ["train", "train", "stored"], "minutes": [70.0, 10.0, 0.0]})
+    assert "about 80 minutes of runs to do (about 70 minutes of wall time with 2 at once" in plan.summary(table, 2)
 
 
 def test_sweeps_start_the_runs_estimated_longest_first(smoke, monkeypatch):

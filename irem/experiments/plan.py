@@ -8,6 +8,7 @@ run at other seeds, made on the same kind of device. Nothing is trained or writt
 
 from __future__ import annotations
 
+import heapq
 import math
 import statistics
 from collections.abc import Mapping, Sequence
@@ -124,6 +125,18 @@ def plan(
     return pd.DataFrame(rows, columns=["experiment", "task", "method", "seed", "status", "minutes", "record"])
 
 
+def makespan(minutes: Sequence[float], jobs: int) -> float:
+    """Minutes until the last of runs lasting ``minutes`` ends, on ``jobs`` workers that take them longest first.
+
+    Each worker takes the next run as soon as it is free (as a sweep's do), and each run is taken to last its
+    estimate whatever else runs beside it; one long run can outlast the total shared evenly.
+    """
+    free_at = [0.0] * jobs  # a heap of the times at which each worker is next free
+    for m in sorted(minutes, reverse=True):
+        heapq.heapreplace(free_at, free_at[0] + m)
+    return max(free_at)
+
+
 def summary(table: pd.DataFrame, jobs: int = 1) -> str:
     """One line: how many runs of each status, and the estimated minutes in all and with ``jobs`` at once."""
     counts = ", ".join(f"{(table.status == s).sum()} {s}" for s in STATUSES if (table.status == s).any())
@@ -133,7 +146,8 @@ def summary(table: pd.DataFrame, jobs: int = 1) -> str:
     if unknown < len(todo):
         text += f"; about {known:.0f} minutes of runs to do"
         if jobs > 1:
-            text += f" (about {known / jobs:.0f} minutes of wall time with {jobs} at once, if they share evenly)"
+            wall = makespan(todo.minutes.dropna().tolist(), jobs)
+            text += f" (about {wall:.0f} minutes of wall time with {jobs} at once, longest first)"
     if unknown:
         text += (f"; {'plus ' * (unknown < len(todo))}{unknown} without an estimate (no stored record of the same run "
                  "at another seed, made on this kind of device)")  # fmt: skip
