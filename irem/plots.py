@@ -196,32 +196,35 @@ def composition_example(record: Record) -> Figure:
 def mse_vs_steps_by_size(records: Sequence[Record]) -> Figure:
     """Fig. 2: test MSE against reasoning steps on graphs of growing size (trained on 2-10 nodes).
 
-    One panel per (task, iterative method), one line per graph size.
-    Methods without test-time steps (the feedforward network) have nothing to draw here.
+    One panel per (task, iterative method): a row per task and a column per method, or, for a
+    single method, the tasks side by side. One line per graph size. Methods without test-time
+    steps (the feedforward network) have nothing to draw here.
     """
     recs = [r for r in records if "mse_by_step_by_nodes" in r.curves and len(r.curves["mse_by_step"]["same"]) > 2]
     groups = group(recs)
     tasks = list(dict.fromkeys(r.task for r in recs))
     methods = [m for m in METHODS if any(m == k[1] for k in groups)]
-    fig, axes = plt.subplots(len(tasks), len(methods), figsize=(2.9 * len(methods), 2.5 * len(tasks)),
-                             squeeze=False, sharex=True)  # fmt: skip
-    for i, task in enumerate(tasks):
-        for j, method in enumerate(methods):
-            ax = axes[i][j]
-            recs_tm = groups.get((task, method), [])
-            sizes = list(recs_tm[0].curves["mse_by_step_by_nodes"]) if recs_tm else []
-            palette = sns.color_palette("viridis", len(sizes))
-            for color, n in zip(palette, sizes):
-                _band(ax, recs_tm, ("mse_by_step_by_nodes", n), color=color, label=f"{n} nodes")
-            # a baseline that diverges on large graphs would squash every other line
-            ax.set(yscale="log", title=f"{task_label(task)}: {method_label(method)}")
-            _cap_errors(ax)
-            ax.title.set_fontsize(9)
-            ax.grid(alpha=0.3)
-            if i == len(tasks) - 1:
-                ax.set_xlabel("reasoning steps")
-            if j == 0:
-                ax.set_ylabel("test MSE")
+    rows, cols = (1, len(tasks)) if len(methods) == 1 else (len(tasks), len(methods))
+    width = 3.6 if rows == 1 else 2.9  # a single row has the page's width to itself
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, 2.5 * rows + 0.4 * (rows == 1)), squeeze=False,
+                             sharex=True)  # fmt: skip
+    for k, (task, method) in enumerate((t, m) for t in tasks for m in methods):
+        i, j = divmod(k, cols)
+        ax = axes[i][j]
+        recs_tm = groups.get((task, method), [])
+        sizes = list(recs_tm[0].curves["mse_by_step_by_nodes"]) if recs_tm else []
+        palette = sns.color_palette("viridis", len(sizes))
+        for color, n in zip(palette, sizes):
+            _band(ax, recs_tm, ("mse_by_step_by_nodes", n), color=color, label=f"{n} nodes")
+        # a baseline that diverges on large graphs would squash every other line
+        ax.set(yscale="log", title=f"{task_label(task)}: {method_label(method)}")
+        _cap_errors(ax)
+        ax.title.set_fontsize(9)
+        ax.grid(alpha=0.3)
+        if i == rows - 1:
+            ax.set_xlabel("reasoning steps")
+        if j == 0:
+            ax.set_ylabel("test MSE")
     _legend_below(fig, axes[0][0], ncol=6)
     return fig
 

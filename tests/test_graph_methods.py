@@ -1,5 +1,7 @@
 """Every method on graph tasks: GNN shapes, halting per graph, replay of graphs, training."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 from conftest import gen
@@ -99,6 +101,11 @@ def test_graph_experiment_smoke(tmp_path):
     for fig in (plots.mse_vs_steps(result.records, result.split_labels), plots.mse_vs_steps_by_size(result.records),
                 plots.graph_example(irem)):  # fmt: skip
         assert fig.axes
+    # one method: its tasks side by side, not stacked in a column
+    two_tasks = [irem, replace(irem, task="edge_copy")]
+    assert plots.mse_vs_steps_by_size(two_tasks).axes[0].get_subplotspec().get_geometry()[:2] == (1, 2)
+    two_methods = [*two_tasks, replace(irem, method="recurrent")]  # then a row per task, a column per method
+    assert plots.mse_vs_steps_by_size(two_methods).axes[0].get_subplotspec().get_geometry()[:2] == (2, 2)
     with pytest.raises(ValueError, match="task"):
         experiments.run("graph", profile="smoke", tasks=["addition"], runs_dir=tmp_path)
 
