@@ -216,6 +216,8 @@ def test_makespan_is_the_end_of_the_last_run_when_workers_take_the_longest_first
     assert plan.makespan([10, 70, 10, 10], 2) == 70  # one long run outlasts the rest shared evenly (50)
     assert plan.makespan([20, 30, 20, 30, 20], 2) == 70  # 30 + 20 + 20 on one worker, 30 + 20 on the other
     assert plan.makespan([5, 5], 4) == 5 and plan.makespan([], 3) == 0
+    with pytest.raises(ValueError, match="jobs must be an integer > 0"):
+        plan.makespan([5], 0)
     table = pd.DataFrame({"status": ["train", "train", "stored"], "minutes": [70.0, 10.0, 0.0]})
     assert "about 80 minutes of runs to do (about 70 minutes of wall time with 2 at once" in plan.summary(table, 2)
 

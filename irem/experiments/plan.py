@@ -21,7 +21,7 @@ from irem import runs
 from irem.experiments.core import checked_grid, get, resolve_device
 from irem.profiles import PROFILES
 from irem.runs import Record, RunSpec
-from irem.validate import check_bool, check_choice
+from irem.validate import check_bool, check_choice, check_positive
 
 STATUSES = ("stored", "evaluate", "resume", "train")  # from nothing to do to the most to do
 ESTIMATE_SEEDS = range(10)  # the seeds whose stored records an estimate reads
@@ -131,6 +131,7 @@ def makespan(minutes: Sequence[float], jobs: int) -> float:
     Each worker takes the next run as soon as it is free (as a sweep's do), and each run is taken to last its
     estimate whatever else runs beside it; one long run can outlast the total shared evenly.
     """
+    check_positive("jobs", jobs, integer=True)
     free_at = [0.0] * jobs  # a heap of the times at which each worker is next free
     for m in sorted(minutes, reverse=True):
         heapq.heapreplace(free_at, free_at[0] + m)
