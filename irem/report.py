@@ -1183,13 +1183,21 @@ def verdicts(results: dict) -> pd.DataFrame:
         t2 = t2.set_index(["replay buffer", "truncated gradient"]) if len(t2) else t2
         if len(t2) and {("yes", "yes"), ("yes", "no"), ("no", "no")} <= set(t2.index):
             mem = float(t2.loc[("yes", "no"), "memory"])
-            sizes = ("MSE 10 nodes", "MSE 15 nodes")
-            lowers = [float(t2.loc[("yes", "no"), c]) < float(t2.loc[("no", "no"), c]) for c in sizes]
+            # the graph chapter's models of the full method at the same profile widen the seed spread, as in
+            # the ablations chapter; with one model in all, a lower error counts as it is
+            t2_profile = next(r.profile for r in abl.records if r.task == "shortest_path")
+            full = [r for r in (graph.records if graph is not None else []) if r.task == "shortest_path"
+                    and r.method == "irem" and r.profile == t2_profile]  # fmt: skip
+            t2s = table2_summary(abl.records, full)
+            within = [t2s.get(f"replay_vs_seeds{size}") == "does not exceed" for size in ("", "15")]
+            lowers = [t2s[f"replay_verdict{size}"] == "lowers" and not w for size, w in zip(("", "15"), within)]
+            beyond = " beyond the spread between seeds" * ("t2_seeds" in t2s)
             add("Table 2: truncation cuts training memory; the replay buffer lowers the error",
                 "memory 2.95× without truncation; replay 0.0491 → 0.0287",
-                f"memory {mem:.2f}× without truncation; replay lowers the error at {sum(lowers)} of 2 sizes "
+                f"memory {mem:.2f}× without truncation; replay lowers the error{beyond} at {sum(lowers)} of 2 sizes "
                 "(without truncation)", _grade(int(mem > 2) + sum(lowers), 3), _task_part(abl, "shortest_path"),
-                "memory above 2× without truncation, and replay lowering the error at 10 and at 15 nodes")  # fmt: skip
+                "memory above 2× without truncation, and replay lowering the error at 10 and at 15 nodes (beyond "
+                "the spread between the full method's trained models where it has several)")  # fmt: skip
         profile = next((r.profile for r in abl.records if r.task == "addition"), None)
         seeds = [r for r in (cont.records if cont is not None else []) if r.task == "addition"
                  and r.method == "irem" and r.profile == profile]  # the lambda = 100 model's seeds  # fmt: skip
