@@ -844,7 +844,21 @@ def scratchpad_verdict(records: Sequence[Record]) -> str:
         note += (f"\n\nA scratchpad only adds work, so a training speed above 100% of the run without one (up to "
                  f"{fastest:.0%} here) is not the scratchpad's doing: the runs' speeds were measured at different "
                  "times on a shared 2-core machine, and differences of this size are its load.")  # fmt: skip
+    load = _speed_spread(records)
+    if load > 1.05:  # the same configuration measured at different times: how much the load alone moves a speed
+        note += (
+            f"\n\nSeeds of one configuration, measured at different times, differ in training speed by up to "
+            f"{load:.1f}×: a speed difference smaller than that may be the machine's load, not the scratchpad."
+        )
     return "\n".join(lines) + note
+
+
+def _speed_spread(records: Sequence[Record]) -> float:
+    """The largest max/min of the measured training speed across seeds of one (task, D); 1 without two seeds."""
+    speeds: dict[tuple, list[float]] = defaultdict(list)
+    for r in records:
+        speeds[r.task, r.train["scratchpad"]].append(r.training_cost["iters_per_s"])
+    return max((max(v) / min(v) for v in speeds.values() if len(v) > 1), default=1.0)
 
 
 # --- precision -----------------------------------------------------------------------------------

@@ -183,6 +183,9 @@ def test_scratchpad_table_and_verdict():
     assert "not the scratchpad's doing" not in text
     recs[-1] = replace(recs[-1], training_cost=cost(6.0, 1.0))  # faster with a scratchpad: the machine's load
     assert "(up to 120% here) is not the scratchpad's doing" in report.scratchpad_verdict(recs)
+    assert "differ in training speed" not in report.scratchpad_verdict(recs)  # seeds of one size: equal speeds
+    recs.append(replace(recs[-1], seed=1, training_cost=cost(4.0, 1.0)))  # the same size, measured at another time
+    assert "differ in training speed by up to 1.5×" in report.scratchpad_verdict(recs)
 
 
 def test_denoising_summary():
