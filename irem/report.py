@@ -1472,7 +1472,8 @@ def difficulty_prose(records: Sequence[Record], level: str) -> str:
                  f"{label(d['largest'])}. ")  # fmt: skip
     text += (
         f"A smaller test-time step size (λ = {small:g}) "
-        + ("does make the error fall" if d["small_falls"] else "does not make the error fall either")
+        + ("does make the error fall" + f" on each of the {d['seeds']} seeds" * (d["seeds"] > 1) if d["small_falls"]
+           else "does not make the error fall either")
         + f" between {d['early']} and {d['late']} steps ({d['small_at_10']:.3g} → {d['small_at_80']:.3g}); after "
         f"{d['steps']} steps it reaches {d['small_at_end']:.3g}"
         + (", the same minimum, only more slowly. " if d["same_end"] else ". ")

@@ -1,5 +1,7 @@
 """Harder addition: the scaled problems, and the difficulty evaluation against an energy whose minimum is known."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 from torch import nn
@@ -161,6 +163,10 @@ def test_difficulty_prose_follows_the_numbers(tmp_path):
     text = report.difficulty_prose([overshooting], "30")
     assert f"lowest error comes with λ = {float(small):g}: 0.1" in text and "the training one overshoots" in text
     assert "more steps do lower the error" in text
+    assert "does make the error fall between 10 and 80 steps" in text  # one seed: no "on each of the seeds"
+    second = replace(copy.deepcopy(overshooting), seed=1)
+    assert "does make the error fall on each of the 2 seeds between 10 and 80 steps" in report.difficulty_prose(
+        [overshooting, second], "30")  # fmt: skip
     # a smaller step size that reaches its error by step 10: the step size helps, more steps do not
     overshooting.curves["difficulty"]["scales"]["30"]["step_size"][small]["mse_by_step"] = [2.0, 0.1, 0.1]
     text = report.difficulty_prose([overshooting], "30")
