@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 
 import torch
 from torch import Tensor
 
-from irem import minimize
+from irem import minimize, resume
 from irem.config import EvalConfig
 from irem.methods import IREM, Method
 from irem.minimize import Trajectory
@@ -282,29 +283,37 @@ def difficulty(
     ``str(level)`` under ``"scales"``.
     """
     at = [s for s in at_steps if s <= steps]
-    train_lambda = method.config.step_size
     out: dict = {"steps": at, "scales": {}}
-    for level in levels:
-        test = problems(level)
-        entry: dict = {"label_variance": test.y.var(0, unbiased=False).mean().item(), "step_size": {}}
-        for lam in step_sizes:
-            opts = replace(options, test_step_size=lam)
-            ys, energies = _stacked([method.predict(c, steps, generator, opts) for c in test.split(options.eval_batch)])
-            sq_err = ((ys - test.y) ** 2).flatten(2).mean(-1)  # (S+1, rows): per problem, or per edge of a graph
-            halting = {}
-            for tol in halt_tols:
-                stop = test.to_rows(minimize.halting_steps(energies, tol, options.halt_patience))  # each row's
-                halting[str(tol)] = {"mean_halt_step": stop.float().mean().item(),
-                                     "mse": sq_err.gather(0, stop[None]).mean().item()}  # fmt: skip
-            entry["step_size"][str(lam)] = {"mse_by_step": _round(sq_err.mean(1)[at]), "halting": halting}
-            if lam == train_lambda:
-                from_answer = [method.predict_from(c, c.y.clone(), steps, generator, opts)
-                               for c in test.split(options.eval_batch)]  # fmt: skip
-                ys_a, energies_a = _stacked(from_answer)
-                entry["answer_lower"] = (energies_a[0] < energies[-1]).float().mean().item()
-                entry["mse_from_answer"] = _round(((ys_a - test.y) ** 2).flatten(2).mean(-1).mean(1)[at])
-        out["scales"][str(level)] = entry
+    for level in levels:  # each level is a resumable stage (irem.resume)
+        level_entry = partial(_difficulty_level, method, level, problems, options, generator, step_sizes, halt_tols,
+                              steps, at)  # fmt: skip
+        out["scales"][str(level)] = resume.stage(f"level {level}", level_entry, generator)
     return out
+
+
+def _difficulty_level(method: IREM, level: float, problems: Callable[[float], Batch], options: EvalConfig,
+                      generator: torch.Generator, step_sizes: tuple[float, ...], halt_tols: tuple[float, ...],
+                      steps: int, at: list[int]) -> dict:  # fmt: skip
+    """One level of :func:`difficulty`."""
+    test = problems(level)
+    entry: dict = {"label_variance": test.y.var(0, unbiased=False).mean().item(), "step_size": {}}
+    for lam in step_sizes:
+        opts = replace(options, test_step_size=lam)
+        ys, energies = _stacked([method.predict(c, steps, generator, opts) for c in test.split(options.eval_batch)])
+        sq_err = ((ys - test.y) ** 2).flatten(2).mean(-1)  # (S+1, rows): per problem, or per edge of a graph
+        halting = {}
+        for tol in halt_tols:
+            stop = test.to_rows(minimize.halting_steps(energies, tol, options.halt_patience))  # each row's
+            halting[str(tol)] = {"mean_halt_step": stop.float().mean().item(),
+                                 "mse": sq_err.gather(0, stop[None]).mean().item()}  # fmt: skip
+        entry["step_size"][str(lam)] = {"mse_by_step": _round(sq_err.mean(1)[at]), "halting": halting}
+        if lam == method.config.step_size:
+            from_answer = [method.predict_from(c, c.y.clone(), steps, generator, opts)
+                           for c in test.split(options.eval_batch)]  # fmt: skip
+            ys_a, energies_a = _stacked(from_answer)
+            entry["answer_lower"] = (energies_a[0] < energies[-1]).float().mean().item()
+            entry["mse_from_answer"] = _round(((ys_a - test.y) ** 2).flatten(2).mean(-1).mean(1)[at])
+    return entry
 
 
 def scratchpad_trajectory(method: Method, problem: Batch, options: EvalConfig, generator: torch.Generator) -> dict:
@@ -324,30 +333,43 @@ def scratchpad_trajectory(method: Method, problem: Batch, options: EvalConfig, g
 
 
 @torch.no_grad()
-def restarts(method: Method, test: Batch, options: EvalConfig, generator: torch.Generator, counts: tuple[int, ...]
-             ) -> dict[str, list[float]]:  # fmt: skip
+def restarts(method: Method, test: Batch, options: EvalConfig, generator: torch.Generator, counts: tuple[int, ...],
+             label: str = "restarts") -> dict[str, list[float]]:  # fmt: skip
     """Error against reasoning steps when each problem starts from k random answers and keeps one.
 
     Test-time compute beyond more steps (as the energy-diffusion follow-up, IRED, selects among
     samples): run ``max(counts)`` descents from independent U(-1, 1) starts; after every step,
     each problem answers with the descent whose energy is lowest there. Returns the MSE after
-    every step for each k of ``counts`` (the first k descents).
+    every step for each k of ``counts`` (the first k descents). Each descent is a resumable
+    stage (:mod:`irem.resume`) named after ``label``.
     """
     if not counts:
         raise ValueError("counts: give at least one number of restarts, e.g. (1, 4, 16)")
     for k in counts:
         check_positive("restarts", k, integer=True)
-    steps, k_max = options.test_steps, max(counts)
-    sq_err = {k: None for k in counts}  # (S+1,) summed squared error per step
-    for chunk in test.split(options.eval_batch):
-        runs = [method.predict(chunk, steps, generator, options) for _ in range(k_max)]
-        ys = torch.stack([t.ys for t in runs])  # (K, S+1, rows, ...)
-        energies = torch.stack([t.energies for t in runs])  # (K, S+1, P)
-        for k in counts:
-            best = energies[:k].argmin(0)  # (S+1, P): the lowest-energy descent, per step and problem
-            rows = chunk.to_rows(best.T).T  # (S+1, rows)
-            index = rows.reshape(1, *rows.shape, *([1] * (ys.dim() - 3))).expand(1, *ys.shape[1:])
-            chosen = ys[:k].gather(0, index).squeeze(0)  # (S+1, rows, ...)
-            err = ((chosen - chunk.y) ** 2).flatten(1).sum(-1)
-            sq_err[k] = err if sq_err[k] is None else sq_err[k] + err
-    return {str(k): _round(e / test.y.numel()) for k, e in sq_err.items()}
+    descent = partial(_descent, method, test.split(options.eval_batch), options, generator)
+    descents = [resume.stage(f"{label}: descent {i}", descent, generator) for i in range(max(counts))]
+    energies = torch.stack([e for e, _ in descents])  # (K, S+1, P)
+    sq_err = torch.stack([err for _, err in descents])  # (K, S+1, P): each problem's summed squared error
+    out = {}
+    for k in counts:
+        best = energies[:k].argmin(0, keepdim=True)  # (1, S+1, P): the lowest-energy descent, per step and problem
+        out[str(k)] = _round(sq_err[:k].gather(0, best).squeeze(0).sum(-1) / test.y.numel())
+    return out
+
+
+def _descent(method: Method, chunks: list[Batch], options: EvalConfig, generator: torch.Generator
+             ) -> tuple[Tensor, Tensor]:  # fmt: skip
+    """One descent of every problem from a random start: its energy and its summed squared error, (S+1, P) each.
+
+    Kept per problem, not per answer element, so that many descents fit in memory (and on disk).
+    """
+    energies, sq_err = [], []
+    for chunk in chunks:
+        traj = method.predict(chunk, options.test_steps, generator, options)
+        per_row = ((traj.ys - chunk.y) ** 2).flatten(2).sum(-1)  # (S+1, rows)
+        if chunk.row_problem is not None:  # a graph's rows are its edges: sum them per graph
+            per_row = per_row.new_zeros(len(per_row), len(chunk)).index_add_(1, chunk.row_problem, per_row)
+        energies.append(traj.energies.cpu())
+        sq_err.append(per_row.cpu())
+    return torch.cat(energies, 1), torch.cat(sq_err, 1)

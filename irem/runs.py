@@ -285,6 +285,11 @@ def checkpoints_dir(runs_dir: str | Path) -> Path:
     return Path(runs_dir) / "checkpoints"
 
 
+def evaluation_stages_path(runs_dir: str | Path, spec: RunSpec) -> Path:
+    """Where the finished stages of ``spec``'s evaluation are kept while it evaluates (:mod:`irem.resume`)."""
+    return checkpoints_dir(runs_dir) / f"{spec.experiment}__{Path(spec.filename()).stem}.eval.pt"
+
+
 def git_state(root: str | Path | None = None) -> dict:
     """The commit of the checkout at ``root`` and whether its code differs from it, now.
 

@@ -37,6 +37,40 @@ def test_restarts_keep_the_lowest_energy_descent_per_problem_and_step():
     assert curves["4"] == [float(f"{mse(2.0):.6g}")] * 3
 
 
+class _PerProblem:
+    """Descent i answers i + 1; on a chunk's p-th problem its energy is (i + p) mod 3 at step 0, -(i + p) after.
+
+    A descent is the i-th call on the same chunk, whatever the order of chunks and descents.
+    """
+
+    iterative = True
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple, int] = {}
+
+    def predict(self, batch, steps, generator, options):
+        key = (len(batch), *batch.y[:4].flatten().tolist())
+        i = self.seen[key] = self.seen.get(key, -1) + 1
+        p = torch.arange(len(batch), dtype=torch.float32)
+        energies = torch.stack([(i + p) % 3, *[-(i + p)] * steps])
+        ys = torch.full((steps + 1, *batch.y.shape), float(i + 1))
+        return Trajectory(ys=ys, energies=energies, halt_step=torch.full((len(batch),), steps))
+
+
+def test_restarts_choose_a_descent_per_problem_as_a_brute_force_choice_does():
+    test = make_task("shortest_path").sample_nodes(5, 4, torch.Generator().manual_seed(0))
+    options = EvalConfig(test_problems=5, test_steps=2, eval_batch=2)  # three chunks
+    curves = evaluate.restarts(_PerProblem(), test, options, torch.Generator(), counts=(1, 2, 4))
+    edges = test.row_problem
+    for k in (1, 2, 4):
+        for step in range(3):
+            local = [p % 2 for p in range(5)]  # each problem's place in its chunk
+            energy = {i: [((i + q) % 3 if step == 0 else -(i + q)) for q in local] for i in range(k)}
+            best = [min(range(k), key=lambda i: (energy[i][p], i)) for p in range(5)]  # ties: the first descent
+            answer = torch.tensor([best[p] + 1.0 for p in edges.tolist()]).reshape(test.y.shape)
+            assert curves[str(k)][step] == pytest.approx(((answer - test.y) ** 2).mean().item(), rel=1e-5)
+
+
 def test_restarts_below_one_are_a_clear_error():
     test = make_task("edge_copy").sample_nodes(2, 4, torch.Generator().manual_seed(0))
     options = EvalConfig(test_problems=2, test_steps=2, eval_batch=2)

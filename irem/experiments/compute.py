@@ -28,7 +28,7 @@ def evaluate_compute(method: Method, task: GraphTask, spec: RunSpec, device: tor
     for n in NODES:  # the same graphs as Fig. 2's curves at this size
         test = size_problems(task, spec, n, device)
         curves["restarts"][str(n)] = evaluate.restarts(method, test, spec.eval, generator(device, TEST_SEED),
-                                                       RESTARTS)  # fmt: skip
+                                                       RESTARTS, label=f"{n} nodes")  # fmt: skip
     return metrics, curves
 
 

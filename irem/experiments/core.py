@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 import torch
 
-from irem import benchmark, evaluate, runs
+from irem import benchmark, evaluate, resume, runs
 from irem.config import EvalConfig, TrainConfig, split_overrides
 from irem.graphed import check_graphable
 from irem.methods import METHODS, Method
@@ -183,7 +184,8 @@ def evaluate_splits(method: Method, task: Task, spec: RunSpec, device: torch.dev
     curves: dict = {}
     for i, split in enumerate(task.test_splits):
         gen = generator(device, TEST_SEED + i)
-        metrics[split], split_curves = evaluate.evaluate_split(method, task, split, spec.eval, gen)
+        run_split = partial(evaluate.evaluate_split, method, task, split, spec.eval, gen)
+        metrics[split], split_curves = resume.stage(f"split {split}", run_split, gen)
         for name, curve in split_curves.items():
             curves.setdefault(name, {})[split] = curve
         energies = evaluate.energy_landscape(method, task, split, spec.eval, gen) if landscape else {}
@@ -278,17 +280,24 @@ def run_spec(spec: RunSpec, device: torch.device, runs_dir: str | Path, *, progr
     """Train (or reuse the cached weights of) ``spec``'s model, evaluate it, and return its record.
 
     Training checkpoints into ``<runs_dir>/checkpoints/`` every ``checkpoint_every_s`` seconds
-    (default: ``$IREM_CHECKPOINT_EVERY_S``, else 300) and a rerun resumes from there.
+    (default: ``$IREM_CHECKPOINT_EVERY_S``, else 300) and a rerun resumes from there. Evaluation
+    keeps its finished stages there too (:mod:`irem.resume`), and a rerun on the same cached
+    weights goes on from the last one.
     """
     experiment = get(spec.experiment)
     every = checkpoint_interval() if checkpoint_every_s is None else checkpoint_every_s
     started, git = runs.now(), runs.loaded_code_state()
     task, method, log, trained_at = _trained(spec, device, progress, runs.weights_dir(runs_dir), retrain,
                                              runs.checkpoints_dir(runs_dir), every, git=git)  # fmt: skip
-    metrics, curves = experiment.evaluate(method, task, spec, device)
+    stages = runs.evaluation_stages_path(runs_dir, spec)
+    if trained_at["weights"] != "reused":  # stages kept from other weights are not this model's
+        resume.discard(stages)
+    with resume.resumable(stages):
+        metrics, curves = experiment.evaluate(method, task, spec, device)
     cost = None
     if experiment.measures_cost:
         cost = benchmark.training_cost(spec, device, fresh_process=spec.profile != "smoke")
+    resume.discard(stages)  # the record is written right after this returns
     wall = (runs.now() - started).total_seconds()
     return Record(
         experiment=spec.experiment, task=spec.task, method=spec.method, seed=spec.seed, profile=spec.profile,

@@ -6,9 +6,11 @@ nodes, tested on 10 (split ``same``) and 15 (``harder``) nodes, and for Fig. 2 o
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 
-from irem import evaluate, runs
+from irem import evaluate, resume, runs
 from irem.experiments import paper
 from irem.experiments.core import TEST_SEED, Experiment, evaluate_splits, generator, register
 from irem.methods import METHODS, Method
@@ -37,8 +39,8 @@ def evaluate_graph(method: Method, task: GraphTask, spec: RunSpec, device: torch
     metrics, curves = evaluate_splits(method, task, spec, device)
     by_nodes = {}
     for n in FIG2_NODES:
-        test = size_problems(task, spec, n, device)
-        _, size_curves = evaluate.evaluate_batch(method, test, spec.eval, generator(device, TEST_SEED))
+        test, gen = size_problems(task, spec, n, device), generator(device, TEST_SEED)
+        _, size_curves = resume.stage(f"{n} nodes", partial(evaluate.evaluate_batch, method, test, spec.eval, gen), gen)
         by_nodes[str(n)] = size_curves["mse_by_step"]
     curves["mse_by_step_by_nodes"] = by_nodes
     curves["example"] = evaluate.graph_example(method, task, spec.eval, generator(device, TEST_SEED))
