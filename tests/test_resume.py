@@ -66,6 +66,18 @@ def test_stages_that_other_code_made_are_computed_again_and_a_corrupt_file_is_ig
     assert calls == [0, 1, 2]
 
 
+def test_a_stage_within_a_stage_is_part_of_it(tmp_path):
+    path, calls = tmp_path / "run.eval.pt", []
+    for _ in range(2):
+        gen = torch.Generator().manual_seed(0)
+        with resume.resumable(path):
+            outer = resume.stage("outer", lambda: _stages(gen, calls), gen)  # noqa: B023
+            after = _stages(gen, calls, labels="d")
+    assert calls == [0, 1, 2, 0]  # the rerun kept the outer stage (with its three inner ones) and the one after
+    gen = torch.Generator().manual_seed(0)
+    assert _same(outer + after, _stages(gen) + _stages(gen, labels="d"))
+
+
 def test_a_compute_run_killed_while_evaluating_resumes_to_the_uninterrupted_record(tmp_path, monkeypatch):
     """The compute experiment at the smoke profile, killed in its 20th restart descent, then rerun."""
     run = lambda runs_dir: experiments.run("compute", profile="smoke", tasks=["edge_copy"], seeds=1,  # noqa: E731

@@ -292,7 +292,7 @@ def run_spec(spec: RunSpec, device: torch.device, runs_dir: str | Path, *, progr
     stages = runs.evaluation_stages_path(runs_dir, spec)
     if trained_at["weights"] != "reused":  # stages kept from other weights are not this model's
         resume.discard(stages)
-    with resume.resumable(stages):
+    with resume.resumable(stages, progress):
         metrics, curves = experiment.evaluate(method, task, spec, device)
     cost = None
     if experiment.measures_cost:
