@@ -186,6 +186,19 @@ def test_scratchpad_table_and_verdict():
     assert "differ in training speed" not in report.scratchpad_verdict(recs)  # seeds of one size: equal speeds
     recs.append(replace(recs[-1], seed=1, training_cost=cost(4.0, 1.0)))  # the same size, measured at another time
     assert "differ in training speed by up to 1.5×" in report.scratchpad_verdict(recs)
+    assert "halting rule stopped at the random start" not in report.scratchpad_verdict(recs)
+    # a run whose energy rose along its descent: halting keeps the start, and the verdict says so with both errors
+    rose = splits(0.9, 1.0, halt=0.0)
+    rose["same"]["mse_final"] = 0.05
+    recs.append(replace(recs[-1], seed=2, metrics=rose, curves={"energy_by_step": {"same": [3.0, 22.0, 30.0]}}))
+    assert report.scratchpad_table(recs)["halting step (same)"].iloc[-1] == pytest.approx(10 / 3)
+    verdict = report.scratchpad_verdict(recs)
+    assert (
+        "In this run the halting rule stopped at the random start (mean halting step below 1): the energy rose "
+        "along the descent while the error fell, so the lowest energy seen is the start's, and so is the error at "
+        "halting that the table counts: Matrix inverse, D = 8, seed 2 (its mean energy went from 3 at the start to "
+        "22 after one step; error 0.9 at halting, 0.05 after the last step)."
+    ) in verdict
 
 
 def test_denoising_summary():
