@@ -1374,6 +1374,23 @@ def restarts_summary(records: Sequence[Record]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def restarts_prose(records: Sequence[Record]) -> str:
+    """Whether choosing among restarts by energy lowers the error after the last step, per task and size, with numbers.
+
+    A case counts as helped when the most restarts leave below 90 % of one descent's error,
+    and as hurt above 110 %.
+    """
+    table = restarts_summary(records)
+    if table.empty:
+        return ""
+    one, most = table.columns[2], table.columns[3]  # "k = 1", "k = 16"
+    cases = "; ".join(f"{r.task} at {r.nodes} nodes {r[one]:.3g} → {r[most]:.3g}" for _, r in table.iterrows())
+    helped, hurt = int((table.ratio < 0.9).sum()), int((table.ratio > 1.1).sum())
+    return (f"Keeping the lowest-energy answer of {most.removeprefix('k = ')} descents instead of one leaves less than "
+            f"90 % of the error after the last step in {helped} of {len(table)} cases, and more than 110 % in {hurt} "
+            f"({one} → {most}): {cases}.")  # fmt: skip
+
+
 # --- harder problems (the difficulty experiment) -------------------------------------------------
 
 
