@@ -16,8 +16,10 @@ $(VENV)/.installed-%: pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/python -m pip install -q -c constraints.txt -e ".[$*]"
 	touch $@
 
+# --all: every page reads run records, which Sphinx does not track; an incremental build would keep
+# the pages of unchanged notebooks as they were before the latest records landed
 book: $(VENV)/.installed-book
-	$(BIN)/jupyter-book build . --path-output . -W --keep-going
+	$(BIN)/jupyter-book build . --all --path-output . -W --keep-going
 	@echo "book: _build/html/index.html"
 
 test: $(VENV)/.installed-test
