@@ -368,8 +368,9 @@ def _descent(method: Method, chunks: list[Batch], options: EvalConfig, generator
     for chunk in chunks:
         traj = method.predict(chunk, options.test_steps, generator, options)
         per_row = ((traj.ys - chunk.y) ** 2).flatten(2).sum(-1)  # (S+1, rows)
-        if chunk.row_problem is not None:  # a graph's rows are its edges: sum them per graph
-            per_row = per_row.new_zeros(len(per_row), len(chunk)).index_add_(1, chunk.row_problem, per_row)
+        rows = chunk.row_problem  # a property that indexes every edge: read it once
+        if rows is not None:  # a graph's rows are its edges: sum them per graph
+            per_row = per_row.new_zeros(len(per_row), len(chunk)).index_add_(1, rows, per_row)
         energies.append(traj.energies.cpu())
         sq_err.append(per_row.cpu())
     return torch.cat(energies, 1), torch.cat(sq_err, 1)
