@@ -35,6 +35,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
 from irem import runs
+from irem.compiled import WARMUP as COMPILE_WARMUP
 from irem.graphed import WARMUP as GRAPH_WARMUP
 from irem.graphed import check_graphable
 from irem.validate import check_non_negative, check_positive
@@ -327,11 +328,13 @@ def _in_fresh_process(fn, *args):
 def training_cost(spec: runs.RunSpec, device: torch.device, iterations: int = 30, fresh_process: bool = True) -> dict:
     """Iterations per second and peak training memory of ``spec``'s method, from a fresh process.
 
-    The first iterations fill the replay buffer, so both fresh and replayed problems count.
+    The first iterations fill the replay buffer, so both fresh and replayed problems count (with
+    ``compiled=True``, ``COMPILE_WARMUP`` iterations more run first, untimed: they compile).
     ``fresh_process=False`` measures in this process: fast, but the memory figure then depends
     on what ran before (the smoke profile uses it, where numbers mean nothing anyway).
     """
-    args = (spec, str(device), iterations, 0, 0, False, None, True)
+    warmup = COMPILE_WARMUP if spec.train.compiled else 0  # not the compilation's minutes, the step's speed
+    args = (spec, str(device), iterations, warmup, 0, False, None, True)
     return _in_fresh_process(_measure, *args) if fresh_process else _measure(*args)
 
 
@@ -376,6 +379,9 @@ def bench(
     check_non_negative("profile_iterations", profile_iterations, integer=True)
     if nodes is not None:
         check_positive("nodes", nodes, integer=True)
+    if spec.train.compiled and warmup < COMPILE_WARMUP:
+        raise ValueError(f"compiled=True: warmup must be >= {COMPILE_WARMUP} (the first iterations compile, for the "
+                         f"batch without replay and then with it); got {warmup}")  # fmt: skip
     if spec.train.cuda_graph:
         check_graphable(spec.method, spec.task, device, spec.train.lr_schedule)
         if flop_iterations or profile_iterations:  # a replayed graph dispatches no operator to count

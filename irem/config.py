@@ -30,6 +30,7 @@ class TrainConfig:
         "precision": "fp32",
         "image_energy": "pair",
         "cuda_graph": False,
+        "compiled": False,
     }
 
     iterations: int = 10_000  # optimiser steps
@@ -47,6 +48,7 @@ class TrainConfig:
     image_energy: str = "pair"  # denoising: E(noisy, candidate) ("pair", the paper's) or E(candidate) ("prior")
     precision: str = "fp32"  # IREM training: "bf16" runs the energy network under bf16 autocast
     cuda_graph: bool = False  # IREM on a GPU: replay the whole training step from one CUDA graph (irem.graphed)
+    compiled: bool = False  # IREM: the loss and its gradients from one torch.compile'd function (irem.compiled)
     grad_clip: float = 0.0  # max gradient norm (0: no clipping)
     ponder_kl: float = 0.01  # programmatic baseline: weight of KL(halting || geometric prior)
     log_every: int = 50  # iterations between loss records (and NaN checks)
@@ -63,8 +65,11 @@ class TrainConfig:
         check_choice("graph_energy", self.graph_energy, GRAPH_ENERGIES)
         check_choice("image_energy", self.image_energy, IMAGE_ENERGIES)
         check_choice("precision", self.precision, PRECISIONS)
-        for name in ("truncate", "replay", "cuda_graph"):
+        for name in ("truncate", "replay", "cuda_graph", "compiled"):
             check_choice(name, getattr(self, name), (True, False))
+        if self.compiled and (self.precision != "fp32" or self.cuda_graph):
+            raise ValueError(f"compiled=True needs precision='fp32' and cuda_graph=False; got precision="
+                             f"{self.precision!r}, cuda_graph={self.cuda_graph}")  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from irem import minimize
+from irem.compiled import CompiledLoss
 from irem.config import PRECISIONS, EvalConfig, TrainConfig
 from irem.minimize import Trajectory
 from irem.replay import ReplayBuffer
@@ -76,6 +77,7 @@ class IREM(Method):
         super().__init__(task, config)
         self.energy = task.network(self.name, config)
         self.buffer = ReplayBuffer(config.replay_capacity) if config.replay else None
+        self._compiled: CompiledLoss | None = None  # built at the first step with config.compiled
 
     def _energy_of(self, x, fp32: bool = False) -> minimize.EnergyFn:
         """``E(x, .)`` for the problems ``x`` (energies cast to fp32 with ``fp32``).
@@ -106,15 +108,21 @@ class IREM(Method):
             batch, y0 = batch.from_replay_fields(merged)
             if z0 is not None:
                 z0 = torch.cat([old["z"], z0])
-        # precision "bf16": the energy network's matrix multiplies in bf16 (one autocast region for the
-        # whole descent, so each weight is cast once); energies, the answer and its steps stay fp32
-        with autocast(cfg.precision, y0.device):
-            energy = self._energy_of(batch.x, fp32=cfg.precision != "fp32")
-            y_hat, z_hat, _ = minimize.descend(energy, y0, cfg.steps, cfg.step_size, z=z0, truncate=cfg.truncate)
+        if cfg.compiled:  # the same loss and gradients, from one compiled function (irem.compiled)
+            if self._compiled is None:
+                self._compiled = CompiledLoss(self.energy, cfg.steps, cfg.step_size, cfg.truncate)
+            loss, y_hat, z_hat = self._compiled(batch.x, y0, z0, batch.y)
+        else:
+            # precision "bf16": the energy network's matrix multiplies in bf16 (one autocast region for the
+            # whole descent, so each weight is cast once); energies, the answer and its steps stay fp32
+            with autocast(cfg.precision, y0.device):
+                energy = self._energy_of(batch.x, fp32=cfg.precision != "fp32")
+                y_hat, z_hat, _ = minimize.descend(energy, y0, cfg.steps, cfg.step_size, z=z0, truncate=cfg.truncate)
+            loss = F.mse_loss(y_hat, batch.y)
         if self.buffer is not None:
             extra = {} if z_hat is None else {"z": z_hat}
             self.buffer.add(**batch.replay_fields(y_hat), **extra)
-        return F.mse_loss(y_hat, batch.y)
+        return loss
 
     @staticmethod
     def _step_scale(batch: Batch, options: EvalConfig) -> float:
