@@ -9,7 +9,7 @@ never measures live: timings on a shared machine are only comparable within one 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -298,3 +298,58 @@ def cuda_graph(doc: dict) -> tuple[pd.DataFrame, str]:
         sentence += (f" The captured addition step {met} the target of {GPU_TARGET_MS} ms per iteration "
                      f"({addition:.2f} ms).")  # fmt: skip
     return out, sentence
+
+
+def compiled_table(docs: Sequence[dict]) -> pd.DataFrame:
+    """Stored ``--vary compiled false true`` tables as one, with the graph energy each measured (``--set``)."""
+    parts = []
+    for doc in docs:
+        t = results_table(doc)
+        energy = doc["settings"].get("overrides", {}).get("graph_energy", "ours")
+        graph = t["task"].isin([task_label(n) for n in ("edge_copy", "connected_components", "shortest_path")])
+        parts.append(t.assign(**{"graph energy": [energy if g else "—" for g in graph]}))
+    out = pd.concat(parts, ignore_index=True)
+    return out[
+        ["task", "method", "graph energy", *[c for c in out.columns if c not in ("task", "method", "graph energy")]]
+    ]
+
+
+def _compiled_pairs(docs: Sequence[dict], method: str = "irem"):
+    """(name, eager row, compiled row) per task of stored ``--vary compiled false true`` tables."""
+    for doc in docs:
+        df = pd.DataFrame(doc["rows"])
+        energy = doc["settings"].get("overrides", {}).get("graph_energy")
+        for task, sel in df[df["method"] == method].groupby("task", sort=False):
+            by = sel.set_index("compiled")
+            graph = task in ("edge_copy", "connected_components", "shortest_path")
+            owner = "the release's" if energy == "release" else "our"
+            yield task, task_label(task) + (f" ({owner} graph energy)" if graph else ""), by.loc[False], by.loc[True]
+
+
+def _against(target: float | None, ms: float) -> str:
+    if target is None:
+        return ""
+    return f"target ≤ {target:g} ms: " + ("met" if ms <= target else f"missed by {ms / target:.1f}×")
+
+
+def compiled_prose(docs: Sequence[dict], targets: Mapping[str, float] = TARGET_MS) -> str:
+    """A Markdown list from stored ``--vary compiled false true`` tables: per row, eager against compiled.
+
+    Each line gives both times, the speed-up, the peak memory of each, and the target of its task.
+    """
+    lines = []
+    for task, name, eager, compiled in _compiled_pairs(docs):
+        target = _against(targets.get(task), compiled["ms_per_iter"])
+        lines.append(
+            f"- **{name}**: {eager['ms_per_iter']:.1f} ms eager, {compiled['ms_per_iter']:.1f} ms compiled "
+            f"({eager['ms_per_iter'] / compiled['ms_per_iter']:.2f}× faster){'; ' + target if target else ''}. "
+            f"Peak memory {eager['peak_memory_mb']:.0f} MB eager, {compiled['peak_memory_mb']:.0f} MB compiled."
+        )
+    return "\n".join(lines)
+
+
+def compiled_targets(docs: Sequence[dict], targets: Mapping[str, float] = TARGET_MS) -> str:
+    """One sentence: the compiled times of stored ``--vary compiled`` tables against the targets."""
+    parts = [f"{name.lower()} {c['ms_per_iter']:.1f} ms ({_against(targets[task], c['ms_per_iter'])})"
+             for task, name, _, c in _compiled_pairs(docs) if task in targets]  # fmt: skip
+    return 'With `compiled=True` (section "Compiled" below): ' + "; ".join(parts) + "." if parts else ""

@@ -924,6 +924,53 @@ def precision_verdict(table: pd.DataFrame) -> str:
     return f"bf16 against fp32 in mean test MSE ({seeds}): " + "; ".join(parts) + ". " + verdict
 
 
+def compiled_table(eager: Sequence[Record], compiled: Sequence[Record]) -> pd.DataFrame:
+    """Per task: the eager seeds' test MSE (mean, std, range) beside the compiled runs' (``TrainConfig.compiled``).
+
+    One row per (task, training); the compiled rows name their seeds, since there are fewer of them.
+    """
+    rows = []
+    for task in dict.fromkeys(r.task for r in [*eager, *compiled]):
+        for training, recs in (("eager", eager), ("compiled", compiled)):
+            g = sorted((r for r in recs if r.task == task), key=lambda r: r.seed)
+            if not g:
+                continue
+            row = {"task": task_label(task), "training": training, "seeds": len(g), "seed list": seed_list(g)}
+            for split in ("same", "harder"):
+                values = [r.metrics[split]["mse"] for r in g]
+                row |= _mean_and_std(split, values) | {f"{split} range": f"{min(values):.4g}-{max(values):.4g}"}
+            row["training minutes"] = float(np.mean([r.provenance["train_wall_s"] / 60 for r in g]))
+            row["it/s"] = float(np.mean([r.provenance["train_iters_per_s"] for r in g]))
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def compiled_verdict(eager: Sequence[Record], compiled: Sequence[Record]) -> str:
+    """Whether each compiled run's test MSE lies within the range of the eager seeds' (per task and split)."""
+    if not eager or not compiled:
+        return "No compiled run is stored beside eager ones yet: there is nothing to compare."
+    parts, outside = [], []
+    for c in sorted(compiled, key=lambda r: (r.task, r.seed)):
+        same_task = [r for r in eager if r.task == c.task]
+        if not same_task:
+            continue
+        for split in ("same", "harder"):
+            values = [r.metrics[split]["mse"] for r in same_task]
+            ours = c.metrics[split]["mse"]
+            inside = min(values) <= ours <= max(values)
+            outside += [] if inside else [f"{task_label(c.task).lower()} ({split})"]
+            parts.append(f"{task_label(c.task).lower()} seed {c.seed}, {split}: {ours:.4g} "
+                         f"({'within' if inside else 'outside'} the {len(values)} eager seeds' "
+                         f"{min(values):.4g}-{max(values):.4g})")  # fmt: skip
+    if not parts:
+        return "No compiled run shares a task with the eager runs: there is nothing to compare."
+    verdict = ("Every compiled error lies within the range of the eager seeds: compiled training reaches the "
+               "eager error." if not outside else
+               f"Outside the eager seeds' range: {', '.join(outside)}; compare more seeds before trusting it "
+               "there.")  # fmt: skip
+    return "Test MSE of the compiled runs: " + "; ".join(parts) + ". " + verdict
+
+
 # --- verdicts: does each claim of the paper hold in our records? ------------------------------------
 
 REPRODUCED, PARTLY, NOT_REPRODUCED, NOT_RUN = "reproduced", "partly", "not reproduced", "not run"

@@ -191,3 +191,24 @@ def test_graph_energy_prose_compares_the_two_energies_time_and_flops():
     sentence = perf.graph_energy_prose({"rows": [row("ours", 120.0, 2.0, 0.12), row("release", 60.0, 0.5, 0.08)]})
     assert "the release's energy takes 60.0 ms per training iteration against our energy's 120.0 ms" in sentence
     assert "2.00× faster, for 0.50 GFLOP against 2.00 (4.0× fewer)" in sentence and "(8% and 12%)" in sentence
+
+
+def test_compiled_table_prose_and_targets_read_each_file_with_its_graph_energy():
+    def doc(task, eager, compiled, energy=None):
+        rows = [{"task": task, "method": "irem", "compiled": c, "precision": "fp32", "ms_per_iter": ms,
+                 "cpu_ms_per_iter": ms, "iters_per_s": 1e3 / ms, "peak_memory_mb": mb, "load_average": [1.0]}
+                for c, ms, mb in ((False, eager, 100.0), (True, compiled, 250.0))]  # fmt: skip
+        return {"rows": rows, "settings": {"overrides": {"graph_energy": energy} if energy else {}}}
+
+    docs = [doc("addition", 50.0, 40.0), doc("shortest_path", 60.0, 20.0, energy="release")]
+    table = perf.compiled_table(docs)
+    assert table["graph energy"].tolist() == ["—", "—", "release", "release"]
+    lines = perf.compiled_prose(docs, {"addition": 23, "shortest_path": 33}).splitlines()
+    assert lines[0] == ("- **Addition**: 50.0 ms eager, 40.0 ms compiled (1.25× faster); target ≤ 23 ms: missed by "
+                        "1.7×. Peak memory 100 MB eager, 250 MB compiled.")  # fmt: skip
+    assert lines[1].startswith("- **Shortest path (the release's graph energy)**: 60.0 ms eager, 20.0 ms compiled")
+    assert "(3.00× faster); target ≤ 33 ms: met." in lines[1]
+    sentence = perf.compiled_targets(docs, {"shortest_path": 33})
+    assert sentence == ("With `compiled=True` (section \"Compiled\" below): shortest path (the release's graph energy) "
+                        "20.0 ms (target ≤ 33 ms: met).")  # fmt: skip
+    assert perf.compiled_targets(docs, {"matrix_inverse": 10}) == ""

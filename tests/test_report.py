@@ -392,6 +392,29 @@ def test_training_length_table_prose_and_figure():
     assert len(fig.axes[0].lines) == 4 * 2  # four errors, two seeds
 
 
+def test_compiled_table_and_verdict_place_each_compiled_run_in_the_range_of_the_eager_seeds():
+    def rec(task, seed, same, harder, compiled=False):
+        r = record(task, seed=seed, train={"compiled": compiled}, metrics=splits(same, harder))
+        r.provenance.update(train_wall_s=600.0, train_iters_per_s=10.0 if compiled else 5.0)
+        return r
+
+    eager = [rec("addition", s, v, 10 * v) for s, v in enumerate((1.0, 2.0, 3.0))] + [rec("shortest_path", 0, 0.5, 0.9)]
+    compiled = [rec("addition", 0, 2.5, 31.0, compiled=True)]
+    table = report.compiled_table(eager, compiled).set_index(["task", "training"])
+    assert table.loc[("Addition", "eager"), "same"] == 2.0 and table.loc[("Addition", "eager"), "same range"] == "1-3"
+    assert table.loc[("Addition", "compiled"), "seed list"] == "0" and table.loc[("Addition", "compiled"), "it/s"] == 10
+    assert ("Shortest path", "compiled") not in table.index  # no compiled run of that task
+    verdict = report.compiled_verdict(eager, compiled)
+    assert "addition seed 0, same: 2.5 (within the 3 eager seeds' 1-3)" in verdict
+    assert "addition seed 0, harder: 31 (outside the 3 eager seeds' 10-30)" in verdict
+    assert verdict.endswith(
+        "Outside the eager seeds' range: addition (harder); compare more seeds before trusting it there."
+    )
+    compiled[0].metrics["harder"]["mse"] = 12.0
+    assert report.compiled_verdict(eager, compiled).endswith("compiled training reaches the eager error.")
+    assert "nothing to compare" in report.compiled_verdict(eager, [])
+
+
 def test_retrained_note_names_only_models_whose_training_differs():
     base = record(train={"replay": True}, metrics=splits(0.02, 0.03), curves={"train_loss": [[50, 0.43]]})
     same = replace(base, experiment="compute")
