@@ -11,6 +11,8 @@ import pytest
 import torch
 from conftest import gen
 
+from irem import benchmark, experiments
+from irem.compiled import WARMUP as COMPILE_WARMUP
 from irem.config import TrainConfig
 from irem.methods import make_method
 from irem.tasks import make_task
@@ -73,3 +75,9 @@ def test_compiled_refuses_what_it_does_not_run(bad):
 def test_compiled_must_be_a_bool():
     with pytest.raises(ValueError, match="compiled"):
         TrainConfig(compiled="yes")
+
+
+def test_bench_refuses_to_time_the_compiling_iterations():
+    spec = experiments.get("continuous").spec("smoke", "addition", "irem", 0, {"compiled": True})
+    with pytest.raises(ValueError, match=f"compiled=True: warmup must be >= {COMPILE_WARMUP}"):
+        benchmark.bench(spec, torch.device("cpu"), iterations=1, warmup=COMPILE_WARMUP - 1, fresh_process=False)
