@@ -56,6 +56,13 @@ def traceable(x: Any) -> Any:
     return x
 
 
+def check_compiler(device: torch.device) -> None:
+    """Raise a ``ValueError`` when ``torch.compile`` has no C++ compiler to build CPU code with."""
+    if device.type == "cpu" and not any(shutil.which(cc) for cc in ("g++", "c++", "clang++")):
+        raise ValueError("compiled=True on a CPU needs a C++ compiler (g++) for torch.compile; install one "
+                         "(e.g. apt install g++) or set compiled=false")  # fmt: skip
+
+
 def func_descend(
     energy: EnergyFn, y: Tensor, z: Tensor | None, steps: int, step_size: float, truncate: bool
 ) -> tuple[Tensor, Tensor | None]:
@@ -121,10 +128,7 @@ class CompiledLoss:
     """
 
     def __init__(self, energy: nn.Module, steps: int, step_size: float, truncate: bool) -> None:
-        device = next(energy.parameters()).device
-        if device.type == "cpu" and not any(shutil.which(cc) for cc in ("g++", "c++", "clang++")):
-            raise ValueError("compiled=True on a CPU needs a C++ compiler (g++) for torch.compile; install one "
-                             "(e.g. apt install g++) or set compiled=false")  # fmt: skip
+        check_compiler(next(energy.parameters()).device)
         self.module = _Loss(energy)
         self.steps, self.step_size, self.truncate = steps, step_size, truncate
         self.compiled: Callable = torch.compile(_loss_and_grads, dynamic=True)
@@ -136,3 +140,34 @@ class CompiledLoss:
                                           None if z0 is None else z0.detach(), target, self.steps,
                                           self.step_size, self.truncate)  # fmt: skip
         return _WithGrads.apply(loss, tuple(grads[n] for n in names), *params), y, z
+
+
+def _energy_and_grads(energy: nn.Module, x, y: Tensor, z: Tensor | None) -> tuple[Tensor, tuple[Tensor, ...]]:
+    bind = getattr(energy, "bind", None)
+    fn = bind(x) if bind is not None else (lambda yy, zz: energy(x, yy, zz))
+
+    def total(yy: Tensor, zz: Tensor | None) -> tuple[Tensor, Tensor]:
+        e = fn(yy, zz)
+        return e.sum(), e
+
+    grads, e = grad(total, argnums=(0,) if z is None else (0, 1), has_aux=True)(y, z)
+    return e, grads
+
+
+class CompiledGradient:
+    """Energies of candidates and their gradients in (y, z) from one compiled function (``EvalConfig.compiled_eval``).
+
+    ``gradient(x, y, z)`` returns ``(E (P,), (dE/dy[, dE/dz]))`` for the problems ``x``, as
+    ``minimize.predict`` takes them; it runs under ``no_grad`` (evaluation trains nothing), so only
+    the gradient in the candidates is traced. Shapes are dynamic: graph batches of every size and
+    the last, smaller batch of a split reuse the compiled code.
+    """
+
+    def __init__(self, energy: nn.Module) -> None:
+        check_compiler(next(energy.parameters()).device)
+        self.energy = energy
+        self.compiled: Callable = torch.compile(_energy_and_grads, dynamic=True)
+
+    def __call__(self, x: Any, y: Tensor, z: Tensor | None) -> tuple[Tensor, tuple[Tensor, ...]]:
+        with torch.no_grad():
+            return self.compiled(self.energy, traceable(x), y, z)

@@ -76,7 +76,10 @@ class TrainConfig:
 class EvalConfig:
     """How to evaluate a trained method (Alg. 2 and the code release's protocol)."""
 
-    ADDED_LATER: ClassVar[dict[str, object]] = {"test_step_scaling": "none"}  # as for TrainConfig
+    ADDED_LATER: ClassVar[dict[str, object]] = {
+        "test_step_scaling": "none",
+        "compiled_eval": False,
+    }  # as for TrainConfig
 
     test_problems: int = 1000  # problems per difficulty
     test_steps: int = 80  # reasoning steps run at test time
@@ -84,6 +87,7 @@ class EvalConfig:
     # IREM on graphs: "edges" shrinks lambda by (n_train / n)^2 on graphs of n > n_train nodes (n_train = 10,
     # the largest training graph), as the training step overshoots on larger graphs (graph chapter)
     test_step_scaling: str = "none"
+    compiled_eval: bool = False  # IREM: each test-time step's energy and gradient from one torch.compile'd function
     halt_tol: float = 1e-3  # halting: relative energy decrease counted as none
     halt_patience: int = 3  # halting: consecutive steps without decrease
     eval_batch: int = 250  # problems per forward pass while evaluating
@@ -97,6 +101,7 @@ class EvalConfig:
         check_non_negative("test_step_size", self.test_step_size)
         check_non_negative("halt_tol", self.halt_tol)
         check_choice("test_step_scaling", self.test_step_scaling, STEP_SCALINGS)
+        check_choice("compiled_eval", self.compiled_eval, (True, False))
 
 
 def stored(config: TrainConfig | EvalConfig) -> dict:

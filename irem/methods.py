@@ -8,6 +8,7 @@ computation steps. The trainer and the evaluator only ever call this interface.
 from __future__ import annotations
 
 import contextlib
+from functools import partial
 from typing import ClassVar
 
 import torch
@@ -15,7 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from irem import minimize
-from irem.compiled import CompiledLoss
+from irem.compiled import CompiledGradient, CompiledLoss
 from irem.config import PRECISIONS, EvalConfig, TrainConfig
 from irem.minimize import Trajectory
 from irem.replay import ReplayBuffer
@@ -78,6 +79,7 @@ class IREM(Method):
         self.energy = task.network(self.name, config)
         self.buffer = ReplayBuffer(config.replay_capacity) if config.replay else None
         self._compiled: CompiledLoss | None = None  # built at the first step with config.compiled
+        self._compiled_gradient: CompiledGradient | None = None  # built at the first prediction with compiled_eval
 
     def _energy_of(self, x, fp32: bool = False) -> minimize.EnergyFn:
         """``E(x, .)`` for the problems ``x`` (energies cast to fp32 with ``fp32``).
@@ -151,6 +153,11 @@ class IREM(Method):
         if z0 is None and self.config.scratchpad:
             z0 = uniform_like(batch.y, generator, (len(batch), self.config.scratchpad))
         step_size = (options.test_step_size or self.config.step_size) * self._step_scale(batch, options)
+        gradient = None
+        if options.compiled_eval:  # the steps' energies and gradients from one compiled function (irem.compiled)
+            if self._compiled_gradient is None:
+                self._compiled_gradient = CompiledGradient(self.energy)
+            gradient = partial(self._compiled_gradient, batch.x)
         return minimize.predict(
             self._energy_of(batch.x),
             y0,
@@ -159,6 +166,7 @@ class IREM(Method):
             z=z0,
             halt_tol=options.halt_tol,
             halt_patience=options.halt_patience,
+            gradient=gradient,
         )
 
 

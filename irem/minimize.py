@@ -30,6 +30,7 @@ from torch import Tensor
 from irem.validate import check_non_negative, check_positive
 
 EnergyFn = Callable[[Tensor, Tensor | None], Tensor]
+GradientFn = Callable[[Tensor, Tensor | None], tuple[Tensor, tuple[Tensor, ...]]]  # (y, z) -> (E, grads in y[, z])
 
 
 def _step(
@@ -165,21 +166,29 @@ def predict(
     z: Tensor | None = None,
     halt_tol: float = 1e-3,
     halt_patience: int = 3,
+    gradient: GradientFn | None = None,
 ) -> Trajectory:
     """Test-time descent (Alg. 2): ``steps`` steps, all recorded, with per-problem halting.
 
     Every step is run for every problem so that error-vs-steps curves come from one pass;
     since a halted problem's answer is read at its own halting step, the result equals
-    stopping each problem there.
+    stopping each problem there. ``gradient(y, z) -> (energies, (dE/dy[, dE/dz]))``, when given,
+    replaces autograd for the steps (``irem.compiled.CompiledGradient``); ``energy`` still gives
+    the final candidate's energy.
     """
     check_non_negative("steps", steps, integer=True)
     check_positive("step_size", step_size)
     ys, zs, energies = [y.detach()], [] if z is None else [z.detach()], []
     with torch.enable_grad():
         for _ in range(steps):
-            y_in = y.detach().requires_grad_(True)
-            z_in = None if z is None else z.detach().requires_grad_(True)
-            y, z, e = _step(energy, y_in, z_in, step_size, create_graph=False)
+            if gradient is None:
+                y_in = y.detach().requires_grad_(True)
+                z_in = None if z is None else z.detach().requires_grad_(True)
+                y, z, e = _step(energy, y_in, z_in, step_size, create_graph=False)
+            else:
+                e, grads = gradient(y, z)
+                y = y - step_size * grads[0]
+                z = None if z is None else z - step_size * grads[1]
             y, z = y.detach(), None if z is None else z.detach()
             ys.append(y)
             energies.append(e.detach())
