@@ -13,7 +13,7 @@ from conftest import gen
 
 from irem import benchmark, experiments
 from irem.compiled import WARMUP as COMPILE_WARMUP
-from irem.config import TrainConfig
+from irem.config import EvalConfig, TrainConfig
 from irem.methods import make_method
 from irem.tasks import make_task
 from irem.train import train
@@ -54,6 +54,28 @@ def test_compiled_step_equals_the_eager_step(task_name, overrides):
         torch.testing.assert_close(stored_c, stored_e, rtol=1e-4, atol=1e-5)
     for name, g in grads_e.items():
         torch.testing.assert_close(grads_c[name], g, rtol=1e-3, atol=1e-5 * max(g.abs().max().item(), 1e-3))
+
+
+@pytest.mark.parametrize(
+    "task_name, overrides",
+    [
+        ("connected_components", dict(hidden=16, scratchpad=3, step_size=10.0)),  # graphs, with a scratchpad
+        ("matrix_inverse", dict(hidden=32)),
+    ],
+)
+def test_compiled_evaluation_follows_the_eager_descent(task_name, overrides):
+    task = make_task(task_name)
+    torch.manual_seed(0)
+    method = make_method("irem", task, TrainConfig(**overrides)).eval()
+    sizes = [3, 5, 4, 6] if task.name == "connected_components" else 5  # graphs of several sizes: dynamic shapes
+    batch = task.generate(sizes, gen(0)) if task.name == "connected_components" else task.sample(5, "same", gen(0))
+    eager = method.predict(batch, 6, gen(1), EvalConfig())
+    compiled = method.predict(batch, 6, gen(1), EvalConfig(compiled_eval=True))
+    torch.testing.assert_close(compiled.ys, eager.ys, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(compiled.zs, eager.zs, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(compiled.energies, eager.energies, rtol=1e-4, atol=1e-5)
+    assert torch.equal(compiled.halt_step, eager.halt_step)
+    assert eager.ys[-1].ne(eager.ys[0]).any()  # the descent moved: the comparison is not of two starts
 
 
 def test_compiled_training_runs_the_loop_and_learns():
