@@ -954,18 +954,24 @@ def compiled_verdict(eager: Sequence[Record], compiled: Sequence[Record]) -> str
         same_task = [r for r in eager if r.task == c.task]
         if not same_task:
             continue
+        twin = next((r for r in same_task if r.seed == c.seed), None)  # the eager run of the same seed
         for split in ("same", "harder"):
             values = [r.metrics[split]["mse"] for r in same_task]
             ours = c.metrics[split]["mse"]
             inside = min(values) <= ours <= max(values)
             outside += [] if inside else [f"{task_label(c.task).lower()} ({split})"]
+            same_seed = "" if twin is None else (
+                f"; eager seed {c.seed}: {twin.metrics[split]['mse']:.4g}, "
+                f"{abs(ours / twin.metrics[split]['mse'] - 1):.1%} apart")  # fmt: skip
             parts.append(f"{task_label(c.task).lower()} seed {c.seed}, {split}: {ours:.4g} "
                          f"({'within' if inside else 'outside'} the {len(values)} eager seeds' "
-                         f"{min(values):.4g}-{max(values):.4g})")  # fmt: skip
+                         f"{min(values):.4g}-{max(values):.4g}{same_seed})")  # fmt: skip
     if not parts:
         return "No compiled run shares a task with the eager runs: there is nothing to compare."
     verdict = ("Every compiled error lies within the range of the eager seeds: compiled training reaches the "
-               "eager error." if not outside else
+               "eager error. How far apart the same seed ends, trained both ways, measures how sensitive that training "
+               "is to float rounding alone."
+               if not outside else
                f"Outside the eager seeds' range: {', '.join(outside)}; compare more seeds before trusting it "
                "there.")  # fmt: skip
     return "Test MSE of the compiled runs: " + "; ".join(parts) + ". " + verdict
