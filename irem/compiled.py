@@ -1,4 +1,4 @@
-"""IREM's training loss and its parameter gradients from one ``torch.compile``'d function (``TrainConfig.compiled``).
+"""IREM's training step (``TrainConfig.compiled``) and test-time steps (``EvalConfig.compiled_eval``), compiled.
 
 Eagerly, a training step at the paper's settings runs every reasoning step as a few hundred
 separate operators, each a full pass over tensors of one row per edge (graphs) or per problem:
@@ -19,6 +19,11 @@ The results equal the eager path's to float rounding (the compiler reorders sums
 first step compiles (about a minute on one CPU core; inductor caches the code on disk, so later
 processes take less); the training loop sees an ordinary loss whose ``backward()`` hands each
 parameter the gradient computed with it.
+
+At test time only the candidates' gradient is needed, which ``torch.compile`` traces directly
+(:class:`CompiledGradient`); ``minimize.predict`` takes it in place of autograd. Where a descent
+does not settle (graphs larger than in training), the rounding differences grow from step to step,
+so errors there match the eager ones only approximately (``benchmarks/compiled_eval.py``).
 """
 
 from __future__ import annotations
