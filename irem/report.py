@@ -925,7 +925,7 @@ def precision_verdict(table: pd.DataFrame) -> str:
 
 
 def compiled_table(eager: Sequence[Record], compiled: Sequence[Record]) -> pd.DataFrame:
-    """Per task: the eager seeds' test MSE (mean, std, range) beside the compiled runs' (``TrainConfig.compiled``).
+    """Per task: the eager seeds' test MSE (mean, std) beside the compiled runs' (``TrainConfig.compiled``).
 
     One row per (task, training); the compiled rows name their seeds, since there are fewer of them.
     """
@@ -938,7 +938,7 @@ def compiled_table(eager: Sequence[Record], compiled: Sequence[Record]) -> pd.Da
             row = {"task": task_label(task), "training": training, "seeds": len(g), "seed list": seed_list(g)}
             for split in ("same", "harder"):
                 values = [r.metrics[split]["mse"] for r in g]
-                row |= _mean_and_std(split, values) | {f"{split} range": f"{min(values):.4g}-{max(values):.4g}"}
+                row |= _mean_and_std(split, values)  # the verdict gives each split's range
             row["training minutes"] = float(np.mean([r.provenance["train_wall_s"] / 60 for r in g]))
             row["it/s"] = float(np.mean([r.provenance["train_iters_per_s"] for r in g]))
             rows.append(row)

@@ -401,7 +401,9 @@ def test_compiled_table_and_verdict_place_each_compiled_run_in_the_range_of_the_
     eager = [rec("addition", s, v, 10 * v) for s, v in enumerate((1.0, 2.0, 3.0))] + [rec("shortest_path", 0, 0.5, 0.9)]
     compiled = [rec("addition", 0, 2.5, 31.0, compiled=True)]
     table = report.compiled_table(eager, compiled).set_index(["task", "training"])
-    assert table.loc[("Addition", "eager"), "same"] == 2.0 and table.loc[("Addition", "eager"), "same range"] == "1-3"
+    assert (
+        table.loc[("Addition", "eager"), "same"] == 2.0 and table.loc[("Addition", "eager"), "seed list"] == "0, 1, 2"
+    )
     assert table.loc[("Addition", "compiled"), "seed list"] == "0" and table.loc[("Addition", "compiled"), "it/s"] == 10
     assert ("Shortest path", "compiled") not in table.index  # no compiled run of that task
     verdict = report.compiled_verdict(eager, compiled)
