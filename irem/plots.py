@@ -38,14 +38,17 @@ def _legend_below(fig: Figure, ax, ncol: int = 4, handles: Sequence | None = Non
         fig.legend(handles, labels, loc="lower center", ncol=min(ncol, len(handles)), frameon=False,
                    bbox_to_anchor=(0.5, 0.0))  # fmt: skip
         rows = -(-len(handles) // min(ncol, len(handles)))
-        fig.tight_layout(rect=(0, 0.05 + 0.045 * rows, 1, 1))
+        # room for the legend in inches (a fraction of the height would leave tall figures a gap above it)
+        fig.tight_layout(rect=(0, min(0.3, (0.08 + 0.27 * rows) / fig.get_size_inches()[1]), 1, 1))
 
 
 def _cap_errors(ax) -> None:
-    """Keep an error axis below ``MSE_CEILING`` (diverging curves leave through the top edge)."""
+    """Keep an error axis below ``MSE_CEILING``; diverging curves leave through the top edge, which says so."""
     low, high = ax.get_ylim()
     if high > MSE_CEILING:
         ax.set_ylim(low, MSE_CEILING)
+        ax.text(0.98, 0.97, f"↑ above {MSE_CEILING:g}: off the axis", transform=ax.transAxes, ha="right", va="top",
+                fontsize=7, color="0.35")  # fmt: skip
 
 
 def _band(ax, records: Sequence[Record], path: Sequence[str], start: int = 0, **line) -> np.ndarray:

@@ -485,3 +485,20 @@ def test_restarts_summary_and_prose_read_the_last_step_of_one_and_of_the_most_re
         "Connected components at 30 nodes 0.4 → 0.43."
     )
     assert report.restarts_prose([record()]) == ""
+
+
+def test_capped_error_axes_say_that_curves_leave_through_the_top():
+    import matplotlib.pyplot as plt
+
+    from irem import plots
+
+    fig, (diverging, settled) = plt.subplots(1, 2)
+    diverging.plot([0, 1], [1.0, 100.0])
+    settled.plot([0, 1], [1.0, 2.0])
+    for ax in (diverging, settled):
+        ax.set_yscale("log")
+        plots._cap_errors(ax)
+    assert diverging.get_ylim()[1] == plots.MSE_CEILING
+    assert [t.get_text() for t in diverging.texts] == ["↑ above 10: off the axis"]
+    assert settled.get_ylim()[1] < plots.MSE_CEILING and not settled.texts
+    plt.close(fig)
