@@ -952,6 +952,8 @@ def compiled_verdict(eager: Sequence[Record], compiled: Sequence[Record]) -> str
     the spread is the eager seeds' alone). It also gives how far apart the same seed ends, trained
     both ways: a measure of how much that training depends on float rounding alone.
     """
+    if not eager or not compiled:
+        return "No compiled run is stored beside eager ones yet: there is nothing to compare."
     table = compiled_table(eager, compiled)
     tasks = [t for t in dict.fromkeys(table["task"]) if set(table[table.task == t].training) == {"eager", "compiled"}]
     if not tasks:

@@ -416,6 +416,7 @@ def test_compiled_table_and_verdict_place_each_compiled_run_in_the_range_of_the_
     compiled[0].metrics["harder"]["mse"] = 12.0
     assert "compiled training reaches the eager error." in report.compiled_verdict(eager, compiled)
     assert "nothing to compare" in report.compiled_verdict(eager, [])
+    assert "nothing to compare" in report.compiled_verdict([], [])  # the smoke profile stores no paper records
 
 
 def test_retrained_note_names_only_models_whose_training_differs():
