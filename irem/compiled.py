@@ -38,6 +38,7 @@ from torch import Tensor, nn
 from torch.func import functional_call, grad
 
 from irem.minimize import EnergyFn
+from irem.models import bound_energy
 
 # iterations that compile: the first batch (no replay yet), then the first with replayed problems (twice the
 # rows, past a size the first compilation guarded); later batches of any size reuse the second
@@ -95,9 +96,7 @@ class _Loss(nn.Module):
         self.energy = energy
 
     def forward(self, x, y0, z0, target, steps: int, step_size: float, truncate: bool):
-        bind = getattr(self.energy, "bind", None)
-        energy = bind(x) if bind is not None else (lambda yy, zz: self.energy(x, yy, zz))
-        y, z = func_descend(energy, y0, z0, steps, step_size, truncate)
+        y, z = func_descend(bound_energy(self.energy, x), y0, z0, steps, step_size, truncate)
         return torch.nn.functional.mse_loss(y, target), y, z
 
 
@@ -148,8 +147,7 @@ class CompiledLoss:
 
 
 def _energy_and_grads(energy: nn.Module, x, y: Tensor, z: Tensor | None) -> tuple[Tensor, tuple[Tensor, ...]]:
-    bind = getattr(energy, "bind", None)
-    fn = bind(x) if bind is not None else (lambda yy, zz: energy(x, yy, zz))
+    fn = bound_energy(energy, x)
 
     def total(yy: Tensor, zz: Tensor | None) -> tuple[Tensor, Tensor]:
         e = fn(yy, zz)

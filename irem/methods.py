@@ -19,6 +19,7 @@ from irem import minimize
 from irem.compiled import CompiledGradient, CompiledLoss
 from irem.config import PRECISIONS, EvalConfig, TrainConfig
 from irem.minimize import Trajectory
+from irem.models import bound_energy
 from irem.replay import ReplayBuffer
 from irem.tasks import Batch, Task
 from irem.validate import check_choice, register
@@ -82,13 +83,8 @@ class IREM(Method):
         self._compiled_gradient: CompiledGradient | None = None  # built at the first prediction with compiled_eval
 
     def _energy_of(self, x, fp32: bool = False) -> minimize.EnergyFn:
-        """``E(x, .)`` for the problems ``x`` (energies cast to fp32 with ``fp32``).
-
-        It is the network's ``bind(x)`` when it has one: work that depends on ``x`` only is then
-        done once per descent, not once per step.
-        """
-        bind = getattr(self.energy, "bind", None)
-        energy = bind(x) if bind is not None else (lambda yy, zz: self.energy(x, yy, zz))
+        """``E(x, .)`` for the problems ``x`` (``models.bound_energy``; energies cast to fp32 with ``fp32``)."""
+        energy = bound_energy(self.energy, x)
         return (lambda yy, zz: energy(yy, zz).float()) if fp32 else energy
 
     def _start(self, batch: Batch, generator: torch.Generator) -> tuple[Tensor, Tensor | None]:

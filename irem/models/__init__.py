@@ -7,11 +7,23 @@ task is the task's choice (``Task.network``), so this package knows nothing of t
 
 from __future__ import annotations
 
-from torch import nn
+from collections.abc import Callable
+
+from torch import Tensor, nn
 
 from irem.models.conv import DnCNN, EnergyConv
 from irem.models.gnn import EnergyGNN, FeedforwardGNN, RecurrentGNN, StepGNN
 from irem.models.mlp import EnergyMLP, FeedforwardMLP, PonderStep, RecurrentNet, StepMLP
+
+
+def bound_energy(energy: nn.Module, x) -> Callable[[Tensor, Tensor | None], Tensor]:
+    """``E(x, .)``: the energy network's energy of candidates ``(y, z)`` on the fixed problems ``x``.
+
+    It is the network's ``bind(x)`` when it has one: work that depends on ``x`` only is then done
+    once per descent, not once per step.
+    """
+    bind = getattr(energy, "bind", None)
+    return bind(x) if bind is not None else (lambda y, z: energy(x, y, z))
 
 
 def parameter_count(module: nn.Module) -> int:
@@ -21,5 +33,5 @@ def parameter_count(module: nn.Module) -> int:
 
 __all__ = [
     "DnCNN", "EnergyConv", "EnergyGNN", "EnergyMLP", "FeedforwardGNN", "FeedforwardMLP", "PonderStep",
-    "RecurrentGNN", "RecurrentNet", "StepGNN", "StepMLP", "parameter_count",
+    "RecurrentGNN", "RecurrentNet", "StepGNN", "StepMLP", "bound_energy", "parameter_count",
 ]  # fmt: skip
