@@ -19,7 +19,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from irem.benchmark import table
 from irem.methods import method_label
-from irem.tasks import task_label
+from irem.tasks import GRAPH_TASKS, task_label
 
 PRECISION_STYLES = {"fp32": "-", "bf16": "--"}
 VARY_LABELS = {"batch_size": "batch size (fresh problems; replay adds as many)", "steps": "reasoning steps N",
@@ -306,7 +306,7 @@ def compiled_table(docs: Sequence[dict]) -> pd.DataFrame:
     for doc in docs:
         t = results_table(doc)
         energy = doc["settings"].get("overrides", {}).get("graph_energy", "ours")
-        graph = t["task"].isin([task_label(n) for n in ("edge_copy", "connected_components", "shortest_path")])
+        graph = t["task"].isin([task_label(n) for n in GRAPH_TASKS])
         parts.append(t.assign(**{"graph energy": [energy if g else "—" for g in graph]}))
     out = pd.concat(parts, ignore_index=True)
     # every row is fp32 IREM: the columns that tell the rows apart, their cost, and what limits it
@@ -322,7 +322,7 @@ def _compiled_pairs(docs: Sequence[dict], method: str = "irem"):
         energy = doc["settings"].get("overrides", {}).get("graph_energy")
         for task, sel in df[df["method"] == method].groupby("task", sort=False):
             by = sel.set_index("compiled")
-            graph = task in ("edge_copy", "connected_components", "shortest_path")
+            graph = task in GRAPH_TASKS
             owner = "the release's" if energy == "release" else "our"
             yield task, task_label(task) + (f" ({owner} graph energy)" if graph else ""), by.loc[False], by.loc[True]
 

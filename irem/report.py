@@ -890,17 +890,21 @@ def _speed_spread(records: Sequence[Record]) -> float:
 # --- precision -----------------------------------------------------------------------------------
 
 
+def _variant_row(records: Sequence[Record]) -> dict:
+    """Seeds, test MSE on both splits (mean and std over seeds) and mean training minutes of one training variant."""
+    return {"seeds": len(records),
+            **_mean_and_std("same", [r.metrics["same"]["mse"] for r in records]),
+            **_mean_and_std("harder", [r.metrics["harder"]["mse"] for r in records]),
+            "training minutes": float(np.mean([r.provenance["train_wall_s"] / 60 for r in records]))}  # fmt: skip
+
+
 def precision_table(records: Sequence[Record]) -> pd.DataFrame:
     """Test MSE (mean and std over seeds) and training time of one configuration in each ``precision``."""
     rows = []
     for precision in ("fp32", "bf16"):
         g = [r for r in records if r.train["precision"] == precision]
         if g:
-            minutes = float(np.mean([r.provenance["train_wall_s"] / 60 for r in g]))
-            rows.append({"precision": precision, "seeds": len(g),
-                         **_mean_and_std("same", [r.metrics["same"]["mse"] for r in g]),
-                         **_mean_and_std("harder", [r.metrics["harder"]["mse"] for r in g]),
-                         "training minutes": minutes})  # fmt: skip
+            rows.append({"precision": precision, **_variant_row(g)})
     return pd.DataFrame(rows)
 
 
@@ -927,21 +931,16 @@ def precision_verdict(table: pd.DataFrame) -> str:
 def compiled_table(eager: Sequence[Record], compiled: Sequence[Record]) -> pd.DataFrame:
     """Per task: the eager seeds' test MSE (mean, std) beside the compiled runs' (``TrainConfig.compiled``).
 
-    One row per (task, training); the compiled rows name their seeds, since there are fewer of them.
+    One row per (task, training), with the seeds it has and their mean training speed.
     """
     rows = []
     for task in dict.fromkeys(r.task for r in [*eager, *compiled]):
         for training, recs in (("eager", eager), ("compiled", compiled)):
-            g = sorted((r for r in recs if r.task == task), key=lambda r: r.seed)
-            if not g:
-                continue
-            row = {"task": task_label(task), "training": training, "seeds": len(g), "seed list": seed_list(g)}
-            for split in ("same", "harder"):
-                values = [r.metrics[split]["mse"] for r in g]
-                row |= _mean_and_std(split, values)  # the verdict gives each split's range
-            row["training minutes"] = float(np.mean([r.provenance["train_wall_s"] / 60 for r in g]))
-            row["it/s"] = float(np.mean([r.provenance["train_iters_per_s"] for r in g]))
-            rows.append(row)
+            g = [r for r in recs if r.task == task]
+            if g:
+                speed = float(np.mean([r.provenance["train_iters_per_s"] for r in g]))
+                rows.append({"task": task_label(task), "training": training, "seed list": seed_list(g),
+                             **_variant_row(g), "it/s": speed})  # fmt: skip
     return pd.DataFrame(rows)
 
 
