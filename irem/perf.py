@@ -383,3 +383,73 @@ def compiled_eval(doc: dict) -> tuple[pd.DataFrame, str]:
         "descent does not settle, such differences grow from step to step, as any change of rounding would make them."
     )
     return pd.DataFrame(rows), sentence
+
+
+BOOK_TARGET_HOURS = 8.0  # the whole book at the paper profile, 3 seeds, on 2 CPU cores (the performance issue)
+
+
+def _book_runs(doc: dict) -> pd.DataFrame:
+    """``benchmarks/book_cost.py``'s rows, with each run's hours: training timed alone, evaluation alone where known."""
+    df = pd.DataFrame(doc["rows"]).astype({"eval_s": float, "eval_s_alone": float})
+    # evaluation alone: scaled by the run's own training slowdown where it trained, else as recorded (an upper bound)
+    return df.assign(train_h=df["train_s"] / 3600, eval_h=df["eval_s_alone"].fillna(df["eval_s"]) / 3600,
+                     eval_recorded_h=df["eval_s"] / 3600)  # fmt: skip
+
+
+def book_cost(doc: dict, cores: int = 2, target_hours: float = BOOK_TARGET_HOURS) -> tuple[pd.DataFrame, str]:
+    """The whole book's paper-profile runs, per experiment, in hours on this CPU; and a sentence against the target.
+
+    Hours are core-hours: one run on one core. ``cores`` runs at a time, longest first, take the
+    wall time of ``plan.makespan``. An evaluation with no record to read (NaN) counts 0 and is named.
+    """
+    from irem.experiments.plan import makespan  # irem.experiments imports irem.benchmark, as this module does
+
+    df = _book_runs(doc)
+    columns = {"runs": ("seed", "size"), "runs that train": ("trains", "sum"), "training (h)": ("train_h", "sum"),
+               "evaluation (h)": ("eval_h", "sum"),
+               "evaluation as recorded (h)": ("eval_recorded_h", "sum")}  # fmt: skip
+    table = df.groupby("experiment", sort=False).agg(**columns).reset_index()
+    wall = makespan((df["train_h"] + df["eval_h"].fillna(0)).tolist(), cores)
+    verdict = (f"the target of {target_hours:g} hours is met" if wall <= target_hours
+               else f"{wall / target_hours:.1f}× the target of {target_hours:g} hours")  # fmt: skip
+    sentence = (
+        f"All {len(df)} runs of the book at the paper profile with 3 seeds: {df['train_h'].sum():.1f} hours of "
+        f"training ({doc['settings']['training_configs']} training configurations, each timed alone on one thread) "
+        f"and {df['eval_h'].sum():.1f} hours of evaluation ({df['eval_recorded_h'].sum():.1f} as recorded on the "
+        f"shared machine). With one run on each of {cores} cores, longest first, that is {wall:.1f} hours: {verdict}."
+    )
+    unknown = df[df["eval_source"] == "none"]  # runs with neither a record nor one at another seed
+    for experiment, g in unknown.groupby("experiment", sort=False):
+        per_seed, ms = g.groupby("method")["train_h"].max(), g.groupby("method")["ms_per_iter"].first()
+        costs = " and ".join(f"{per_seed[m]:.1f} hours for {method_label(m)} ({ms[m] / 1000:.1f} s per iteration)"
+                             for m in per_seed.sort_values(ascending=False).index)  # fmt: skip
+        sentence += (f" {experiment.capitalize()} has no paper-profile record, so its evaluation is not counted; "
+                     f"training one seed alone takes {costs}.")  # fmt: skip
+    if len(unknown):
+        rest = df[~df["experiment"].isin(unknown["experiment"])]
+        wall_rest = makespan((rest["train_h"] + rest["eval_h"]).tolist(), cores)
+        hours = (rest["train_h"] + rest["eval_h"]).groupby(rest["experiment"]).sum().sort_values(ascending=False)
+        verdict = f"{wall_rest / target_hours:.1f}× the target" if wall_rest > target_hours else "within the target"
+        sentence += (f" Without {', '.join(unknown['experiment'].unique())}, the other {len(rest)} runs take "
+                     f"{wall_rest:.1f} hours on {cores} cores ({verdict}); the largest parts, in core-hours: "
+                     + ", ".join(f"{name} {h:.1f}" for name, h in hours.head(3).items()) + ".")  # fmt: skip
+    return table, sentence
+
+
+def paper_cost_note(doc: dict, experiment: str) -> str:
+    """A Markdown note for a chapter shown below the paper profile: what one paper-profile seed costs on this CPU."""
+    df = _book_runs(doc)
+    g = df[df["experiment"] == experiment]
+    if g.empty:
+        return ""
+    per_seed = g.groupby("method")["train_h"].max()
+    ms = g.groupby("method")["ms_per_iter"].first()
+    iterations = int(g["iterations"].max())
+    costs = "; ".join(f"{method_label(m)}: {ms[m] / 1000:.2f} s per iteration, {per_seed[m]:.1f} hours"
+                      for m in per_seed.sort_values(ascending=False).index)  # fmt: skip
+    return (
+        f":::{{note}}\nThis chapter is not at the paper profile: no paper-profile `{experiment}` record is stored. "
+        f"Training one seed at the paper's settings ({iterations:,} iterations) takes, on this CPU with one thread "
+        f"(`benchmarks/book_cost.py`, `data/bench/book_cost.json`): {costs}. "
+        f"`irem reproduce {experiment} --profile paper --device cuda` makes those runs on a GPU.\n:::\n"
+    )

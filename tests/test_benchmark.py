@@ -226,3 +226,57 @@ def test_compiled_eval_table_and_sentence_pair_eager_and_compiled_per_size():
     assert table.loc[1, "MSE after 80 steps: compiled"] == 4.4
     assert "On 250 shortest path graphs per size, compiled evaluation takes 3.0× to 5.0× less CPU time" in sentence
     assert "differ from the eager ones by up to 10%" in sentence
+
+
+def _book_row(experiment, method, seed, train_s, eval_s, alone=None, source="record", trains=True, ms=100.0):
+    return {"experiment": experiment, "task": "addition", "method": method, "seed": seed, "trains": trains,
+            "iterations": 10_000, "ms_per_iter": ms, "train_s": train_s, "eval_s": eval_s, "eval_s_alone": alone,
+            "eval_source": source}  # fmt: skip
+
+
+def test_book_cost_sums_each_experiment_and_reads_the_two_core_wall_time_against_the_target():
+    h = 3600.0
+    rows = [_book_row("continuous", "irem", s, 2 * h, 0.5 * h, alone=0.25 * h) for s in range(3)]
+    rows += [_book_row("difficulty", "irem", s, 0.0, 1 * h, trains=False) for s in range(3)]  # alone unknown: recorded
+    doc = {"rows": rows, "settings": {"training_configs": 2}}
+    table, sentence = perf.book_cost(doc, cores=2, target_hours=8)
+    first = table.iloc[0]
+    assert first["runs"] == 3 and first["training (h)"] == 6 and first["evaluation (h)"] == 0.75
+    assert first["evaluation as recorded (h)"] == 1.5 and table.iloc[1]["evaluation (h)"] == 3
+    # runs of 2.25, 2.25, 2.25, 1, 1, 1 hours on 2 cores, longest first: 2.25 + 2.25 + 1 + ... ends at 5.25
+    assert "6.0 hours of training (2 training configurations" in sentence and "3.8 hours of evaluation" in sentence
+    assert "that is 5.2 hours: the target of 8 hours is met." in sentence and "no paper-profile record" not in sentence
+    assert "that is 5.2 hours: 2.6× the target of 2 hours." in perf.book_cost(doc, target_hours=2)[1]
+
+
+def test_book_cost_names_an_experiment_without_records_and_the_hours_of_the_rest():
+    h = 3600.0
+    rows = [_book_row("graph", "irem", s, 1 * h, 0.0, alone=0.0) for s in range(2)]
+    rows += [_book_row("denoising", m, 0, t * h, None, source="none", ms=ms)
+             for m, t, ms in (("feedforward", 2.0, 800.0), ("irem", 30.0, 11_000.0))]  # fmt: skip
+    _, sentence = perf.book_cost({"rows": rows, "settings": {"training_configs": 4}}, target_hours=8)
+    assert "that is 30.0 hours: 3.8× the target of 8 hours." in sentence
+    assert ("Denoising has no paper-profile record, so its evaluation is not counted; training one seed alone takes "
+            "30.0 hours for IREM (11.0 s per iteration) and 2.0 hours for Feedforward (0.8 s per iteration).") in sentence
+    assert "Without denoising, the other 2 runs take 1.0 hours on 2 cores (within the target)" in sentence
+    note = perf.paper_cost_note({"rows": rows}, "denoising")
+    assert "no paper-profile `denoising` record is stored" in note and "IREM: 11.00 s per iteration, 30.0 hours" in note
+    assert "`irem reproduce denoising --profile paper --device cuda`" in note
+    assert perf.paper_cost_note({"rows": rows}, "scratchpad") == ""
+
+
+def test_book_cost_script_plans_every_paper_run_of_the_book(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("book_cost", "benchmarks/book_cost.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    from irem.experiments import plan
+
+    specs = script.plan_specs(list(experiments.REGISTRY))
+    expected = sum(len(plan.plan(name, profile="paper", seeds=3, device="cpu", runs_dir=tmp_path))
+                   for name in experiments.REGISTRY)  # fmt: skip
+    assert len(specs) == expected and {s.profile for s in specs} == {"paper"}
+    assert {s.seed for s in specs} == {0, 1, 2}
+    seconds, alone, source = script.evaluation_seconds(specs[0], str(tmp_path), 10.0)
+    assert source == "none" and seconds != seconds and alone != alone  # nothing stored: NaN, named
