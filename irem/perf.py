@@ -432,7 +432,8 @@ def book_cost(doc: dict, cores: int = 2, target_hours: float = BOOK_TARGET_HOURS
         verdict = f"{wall_rest / target_hours:.1f}× the target" if wall_rest > target_hours else "within the target"
         sentence += (f" Without {', '.join(unknown['experiment'].unique())}, the other {len(rest)} runs take "
                      f"{wall_rest:.1f} hours on {cores} cores ({verdict}); the largest parts, in core-hours: "
-                     + ", ".join(f"{name} {h:.1f}" for name, h in hours.head(3).items()) + ".")  # fmt: skip
+                     + ", ".join(f"{name} {h:.1f}" for name, h in hours.head(3).items()) + ". "
+                     f"{rest['eval_h'].sum() / hours.sum():.0%} of their core-hours are evaluation.")  # fmt: skip
     return table, sentence
 
 

@@ -259,6 +259,7 @@ def test_book_cost_names_an_experiment_without_records_and_the_hours_of_the_rest
     assert ("Denoising has no paper-profile record, so its evaluation is not counted; training one seed alone takes "
             "30.0 hours for IREM (11.0 s per iteration) and 2.0 hours for Feedforward (0.8 s per iteration).") in sentence
     assert "Without denoising, the other 2 runs take 1.0 hours on 2 cores (within the target)" in sentence
+    assert "0% of their core-hours are evaluation." in sentence
     note = perf.paper_cost_note({"rows": rows}, "denoising")
     assert "no paper-profile `denoising` record is stored" in note and "IREM: 11.00 s per iteration, 30.0 hours" in note
     assert "`irem reproduce denoising --profile paper --device cuda`" in note
