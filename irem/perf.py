@@ -454,3 +454,17 @@ def paper_cost_note(doc: dict, experiment: str) -> str:
         f"(`benchmarks/book_cost.py`, `data/bench/book_cost.json`): {costs}. "
         f"`irem reproduce {experiment} --profile paper --device cuda` makes those runs on a GPU.\n:::\n"
     )
+
+
+def experiment_cost(doc: dict, experiment: str, cores: int = 2) -> str:
+    """A sentence: what ``experiment``'s paper-profile runs cost on this CPU, from ``benchmarks/book_cost.py``."""
+    from irem.experiments.plan import makespan
+
+    g = _book_runs(doc).query("experiment == @experiment")
+    if g.empty:
+        return ""
+    wall = makespan((g["train_h"] + g["eval_h"].fillna(0)).tolist(), cores)
+    return (f"At the paper's settings this chapter's {len(g)} runs take {g['train_h'].sum():.1f} hours of training on "
+            f"this CPU (each configuration timed alone on one thread) and {g['eval_h'].sum():.1f} hours of evaluation "
+            f"(from the records): {wall:.1f} hours with one run on each of {cores} cores, longest first "
+            "(`benchmarks/book_cost.py`; the whole book's cost is in the Performance chapter).")  # fmt: skip

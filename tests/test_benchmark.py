@@ -264,6 +264,9 @@ def test_book_cost_names_an_experiment_without_records_and_the_hours_of_the_rest
     assert "no paper-profile `denoising` record is stored" in note and "IREM: 11.00 s per iteration, 30.0 hours" in note
     assert "`irem reproduce denoising --profile paper --device cuda`" in note
     assert perf.paper_cost_note({"rows": rows}, "scratchpad") == ""
+    cost = perf.experiment_cost({"rows": rows}, "graph")
+    assert cost.startswith("At the paper's settings this chapter's 2 runs take 2.0 hours of training on this CPU")
+    assert "1.0 hours with one run on each of 2 cores" in cost and perf.experiment_cost({"rows": rows}, "compute") == ""
 
 
 def test_book_cost_script_plans_every_paper_run_of_the_book(tmp_path):
