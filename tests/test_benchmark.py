@@ -257,8 +257,10 @@ def test_book_cost_names_an_experiment_without_records_and_the_hours_of_the_rest
     _, sentence = perf.book_cost({"rows": rows, "settings": {"training_configs": 4}}, target_hours=8)
     assert "that is 30.0 hours: 3.8× the target of 8 hours." in sentence
     assert "Denoising has no paper-profile record, so its evaluation is not counted;" in sentence
-    assert ("training one seed alone takes 30.0 hours for IREM (11.0 s per iteration) and 2.0 hours for Feedforward "
-            "(0.8 s per iteration).") in sentence
+    assert (
+        "training one seed alone takes 30.0 hours for IREM (11.0 s per iteration) and 2.0 hours for Feedforward "
+        "(0.8 s per iteration)."
+    ) in sentence
     assert "Without denoising, the other 2 runs take 1.0 hours on 2 cores (within the target)" in sentence
     assert "0% of their core-hours are evaluation." in sentence
     note = perf.paper_cost_note({"rows": rows}, "denoising")
