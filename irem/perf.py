@@ -419,19 +419,23 @@ def book_cost(doc: dict, cores: int = 2, target_hours: float = BOOK_TARGET_HOURS
         f"shared machine). With one run on each of {cores} cores, longest first, that is {wall:.1f} hours: {verdict}."
     )
     unknown = df[df["eval_source"] == "none"]  # runs with neither a record nor one at another seed
+    whole = [e for e, g in unknown.groupby("experiment", sort=False) if len(g) == (df["experiment"] == e).sum()]
     for experiment, g in unknown.groupby("experiment", sort=False):
         per_seed, ms = g.groupby("method")["train_h"].max(), g.groupby("method")["ms_per_iter"].first()
         costs = " and ".join(f"{per_seed[m]:.1f} hours for {method_label(m)} ({ms[m] / 1000:.1f} s per iteration)"
                              for m in per_seed.sort_values(ascending=False).index)  # fmt: skip
-        sentence += (f" {experiment.capitalize()} has no paper-profile record, so its evaluation is not counted; "
-                     f"training one seed alone takes {costs}.")  # fmt: skip
+        one = experiment in whole or len(g) == 1
+        which = experiment.capitalize() if experiment in whole else f"{len(g)} run{'' if one else 's'} of {experiment}"
+        sentence += (f" {which} {'has' if one else 'have'} no paper-profile record, so {'its' if one else 'their'} "
+                     f"evaluation is not counted; training one seed alone takes {costs}.")  # fmt: skip
     if len(unknown):
-        rest = df[~df["experiment"].isin(unknown["experiment"])]
+        rest = df[df["eval_source"] != "none"]
         wall_rest = makespan((rest["train_h"] + rest["eval_h"]).tolist(), cores)
         hours = (rest["train_h"] + rest["eval_h"]).groupby(rest["experiment"]).sum().sort_values(ascending=False)
         verdict = f"{wall_rest / target_hours:.1f}× the target" if wall_rest > target_hours else "within the target"
-        sentence += (f" Without {', '.join(unknown['experiment'].unique())}, the other {len(rest)} runs take "
-                     f"{wall_rest:.1f} hours on {cores} cores ({verdict}); the largest parts, in core-hours: "
+        without = ", ".join(whole) if len(whole) == unknown["experiment"].nunique() else "those runs"
+        sentence += (f" Without {without}, the other {len(rest)} runs take {wall_rest:.1f} hours on {cores} cores "
+                     f"({verdict}); the largest parts, in core-hours: "
                      + ", ".join(f"{name} {h:.1f}" for name, h in hours.head(3).items()) + ". "
                      f"{rest['eval_h'].sum() / hours.sum():.0%} of their core-hours are evaluation.")  # fmt: skip
     return table, sentence

@@ -263,6 +263,11 @@ def test_book_cost_names_an_experiment_without_records_and_the_hours_of_the_rest
     ) in sentence
     assert "Without denoising, the other 2 runs take 1.0 hours on 2 cores (within the target)" in sentence
     assert "0% of their core-hours are evaluation." in sentence
+    rows.append(_book_row("graph", "recurrent", 0, 1 * h, None, source="none", ms=50.0))  # one run of graph unknown
+    partial = perf.book_cost({"rows": rows, "settings": {"training_configs": 5}})[1]
+    assert "1 run of graph has no paper-profile record, so its evaluation is not counted" in partial
+    assert "Without those runs, the other 2 runs take" in partial
+    rows.pop()
     note = perf.paper_cost_note({"rows": rows}, "denoising")
     assert "no paper-profile `denoising` record is stored" in note and "IREM: 11.00 s per iteration, 30.0 hours" in note
     assert "`irem reproduce denoising --profile paper --device cuda`" in note
