@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from irem.benchmark import table
+from irem.experiments.plan import makespan
 from irem.methods import method_label
 from irem.tasks import GRAPH_TASKS, task_label
 
@@ -396,14 +397,18 @@ def _book_runs(doc: dict) -> pd.DataFrame:
                      eval_recorded_h=df["eval_s"] / 3600)  # fmt: skip
 
 
+def _per_seed(runs: pd.DataFrame) -> list[tuple[str, float, float]]:
+    """(method label, seconds per training iteration, hours of training for one seed) per method, costliest first."""
+    by = runs.groupby("method").agg(ms=("ms_per_iter", "first"), hours=("train_h", "max"))
+    return [(method_label(m), r.ms / 1000, r.hours) for m, r in by.sort_values("hours", ascending=False).iterrows()]
+
+
 def book_cost(doc: dict, cores: int = 2, target_hours: float = BOOK_TARGET_HOURS) -> tuple[pd.DataFrame, str]:
     """The whole book's paper-profile runs, per experiment, in hours on this CPU; and a sentence against the target.
 
     Hours are core-hours: one run on one core. ``cores`` runs at a time, longest first, take the
     wall time of ``plan.makespan``. An evaluation with no record to read (NaN) counts 0 and is named.
     """
-    from irem.experiments.plan import makespan  # irem.experiments imports irem.benchmark, as this module does
-
     df = _book_runs(doc)
     columns = {"runs": ("seed", "size"), "runs that train": ("trains", "sum"), "training (h)": ("train_h", "sum"),
                "evaluation (h)": ("eval_h", "sum"),
@@ -421,9 +426,7 @@ def book_cost(doc: dict, cores: int = 2, target_hours: float = BOOK_TARGET_HOURS
     unknown = df[df["eval_source"] == "none"]  # runs with neither a record nor one at another seed
     whole = [e for e, g in unknown.groupby("experiment", sort=False) if len(g) == (df["experiment"] == e).sum()]
     for experiment, g in unknown.groupby("experiment", sort=False):
-        per_seed, ms = g.groupby("method")["train_h"].max(), g.groupby("method")["ms_per_iter"].first()
-        costs = " and ".join(f"{per_seed[m]:.1f} hours for {method_label(m)} ({ms[m] / 1000:.1f} s per iteration)"
-                             for m in per_seed.sort_values(ascending=False).index)  # fmt: skip
+        costs = " and ".join(f"{h:.1f} hours for {m} ({s:.1f} s per iteration)" for m, s, h in _per_seed(g))
         one = experiment in whole or len(g) == 1
         which = experiment.capitalize() if experiment in whole else f"{len(g)} run{'' if one else 's'} of {experiment}"
         sentence += (f" {which} {'has' if one else 'have'} no paper-profile record, so {'its' if one else 'their'} "
@@ -447,11 +450,8 @@ def paper_cost_note(doc: dict, experiment: str) -> str:
     g = df[df["experiment"] == experiment]
     if g.empty:
         return ""
-    per_seed = g.groupby("method")["train_h"].max()
-    ms = g.groupby("method")["ms_per_iter"].first()
     iterations = int(g["iterations"].max())
-    costs = "; ".join(f"{method_label(m)}: {ms[m] / 1000:.2f} s per iteration, {per_seed[m]:.1f} hours"
-                      for m in per_seed.sort_values(ascending=False).index)  # fmt: skip
+    costs = "; ".join(f"{m}: {s:.2f} s per iteration, {h:.1f} hours" for m, s, h in _per_seed(g))
     return (
         f":::{{note}}\nThis chapter is not at the paper profile: no paper-profile `{experiment}` record is stored. "
         f"Training one seed at the paper's settings ({iterations:,} iterations) takes, on this CPU with one thread "
@@ -462,8 +462,6 @@ def paper_cost_note(doc: dict, experiment: str) -> str:
 
 def experiment_cost(doc: dict, experiment: str, cores: int = 2) -> str:
     """A sentence: what ``experiment``'s paper-profile runs cost on this CPU, from ``benchmarks/book_cost.py``."""
-    from irem.experiments.plan import makespan
-
     g = _book_runs(doc).query("experiment == @experiment")
     if g.empty:
         return ""
