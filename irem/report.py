@@ -1237,7 +1237,7 @@ def verdicts(results: dict) -> pd.DataFrame:
         if scaled is not None:  # the graph chapter's fix, beyond the paper; the verdict stays the chapter's
             s_ours, s_verdict = fig2_verdict(scaled.records, max(FIG2_NODES), graph_tasks)
             ours += (f"; with the test-time step size scaled by edges (beyond the paper; {scaled.profile}): "
-                     f"{s_ours.split(': ', 1)[1]}, {s_verdict}")  # fmt: skip
+                     f"{s_ours.split(': ', 1)[1]}; by this row's rule, {s_verdict}")  # fmt: skip
         add(
             "Fig. 2: on graphs larger than in training, more steps lower IREM's error, below the recurrent baseline's",
             "falls with steps; below the recurrent baseline",

@@ -206,5 +206,6 @@ def test_summary_adds_figure_2_with_the_scaled_step_beside_the_chapters_verdict(
     rows = report.verdicts({"graph": graph, report.SCALED_GRAPH: scaled}).set_index("claim of the paper")
     fig2 = rows.filter(like="Fig. 2", axis=0)
     assert "with the test-time step size scaled by edges (beyond the paper; smoke): edge copy" in fig2.ours.iloc[0]
+    assert fig2.ours.iloc[0].rsplit("; by this row's rule, ", 1)[1] in ("reproduced", "partly", "not reproduced")
     alone = report.verdicts({"graph": graph}).set_index("claim of the paper").filter(like="Fig. 2", axis=0)
     assert fig2.verdict.iloc[0] == alone.verdict.iloc[0]  # the verdict stays the chapter's
