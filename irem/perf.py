@@ -414,6 +414,8 @@ def book_cost(doc: dict, cores: int = 2, target_hours: float = BOOK_TARGET_HOURS
                "evaluation (h)": ("eval_h", "sum"),
                "evaluation as recorded (h)": ("eval_recorded_h", "sum")}  # fmt: skip
     table = df.groupby("experiment", sort=False).agg(**columns).reset_index()
+    counted = df.groupby("experiment", sort=False)["eval_h"].count().to_numpy()
+    table.loc[counted == 0, ["evaluation (h)", "evaluation as recorded (h)"]] = float("nan")  # nothing to read
     wall = makespan((df["train_h"] + df["eval_h"].fillna(0)).tolist(), cores)
     verdict = (f"the target of {target_hours:g} hours is met" if wall <= target_hours
                else f"{wall / target_hours:.1f}× the target of {target_hours:g} hours")  # fmt: skip

@@ -254,7 +254,8 @@ def test_book_cost_names_an_experiment_without_records_and_the_hours_of_the_rest
     rows = [_book_row("graph", "irem", s, 1 * h, 0.0, alone=0.0) for s in range(2)]
     rows += [_book_row("denoising", m, 0, t * h, None, source="none", ms=ms)
              for m, t, ms in (("feedforward", 2.0, 800.0), ("irem", 30.0, 11_000.0))]  # fmt: skip
-    _, sentence = perf.book_cost({"rows": rows, "settings": {"training_configs": 4}}, target_hours=8)
+    table, sentence = perf.book_cost({"rows": rows, "settings": {"training_configs": 4}}, target_hours=8)
+    assert table.set_index("experiment")["evaluation (h)"].isna().tolist() == [False, True]  # none to read: NaN
     assert "that is 30.0 hours: 3.8× the target of 8 hours." in sentence
     assert "Denoising has no paper-profile record, so its evaluation is not counted;" in sentence
     assert (
