@@ -351,7 +351,8 @@ def scratchpad_trajectories(records: Sequence[Record], task: str) -> Figure:
 def restarts(records: Sequence[Record]) -> Figure:
     """Test MSE against reasoning steps when each problem keeps the lowest-energy of k descents.
 
-    One panel per (task, graph size), one line per number of restarts k.
+    One panel per (task, graph size), one line per number of restarts k: the mean over seeds,
+    shaded from the lowest seed to the highest.
     """
     recs = [r for r in records if "restarts" in r.curves]
     tasks = list(dict.fromkeys(r.task for r in recs))
@@ -364,8 +365,7 @@ def restarts(records: Sequence[Record]) -> Figure:
             ax = axes[i][j]
             counts = list(group_[0].curves["restarts"][n])
             for color, k in zip(sns.color_palette("mako_r", len(counts) + 1)[1:], counts):
-                curve = mean_curve(group_, "restarts", n, k)
-                ax.plot(np.arange(len(curve)), curve, color=color, label=f"k = {k} restart{'s' if k != '1' else ''}")
+                _band(ax, group_, ("restarts", n, k), color=color, label=f"k = {k} restart{'s' if k != '1' else ''}")
             ax.set(yscale="log", title=f"{task_label(task)}, {n} nodes")
             ax.title.set_fontsize(9)
             _cap_errors(ax)

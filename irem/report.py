@@ -99,6 +99,13 @@ def seed_list(records: Sequence[Record]) -> str:
     return ", ".join(map(str, sorted({r.seed for r in records})))
 
 
+def seeds_by_task(records: Sequence[Record]) -> str:
+    """The training seeds each task's records hold: ``"seeds: edge copy 0, 1; shortest path 0"``."""
+    tasks = dict.fromkeys(r.task for r in records)
+    return "seeds: " + "; ".join(f"{task_label(t).lower()} {seed_list([r for r in records if r.task == t])}"
+                                 for t in tasks)  # fmt: skip
+
+
 def _provenance(result) -> dict[str, str]:
     """Who made a result's records: seeds, devices, torch versions, commits and wall time, as text."""
     recs = result.records

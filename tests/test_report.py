@@ -2,6 +2,7 @@
 
 import math
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -504,3 +505,8 @@ def test_capped_error_axes_say_that_curves_leave_through_the_top():
     assert [t.get_text() for t in diverging.texts] == ["↑ above 10: off the axis"]
     assert settled.get_ylim()[1] < plots.MSE_CEILING and not settled.texts
     plt.close(fig)
+
+
+def test_seeds_by_task_names_each_tasks_stored_seeds_in_order():
+    recs = [SimpleNamespace(task=t, seed=s) for t, s in (("edge_copy", 1), ("shortest_path", 0), ("edge_copy", 0))]
+    assert report.seeds_by_task(recs) == "seeds: edge copy 0, 1; shortest path 0"
