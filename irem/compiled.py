@@ -37,7 +37,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call, grad
 
-from irem.minimize import EnergyFn
+from irem.minimize import EnergyFn, step_from
 from irem.models import bound_energy
 
 # iterations that compile: the first batch (no replay yet), then the first with replayed problems (twice the
@@ -82,9 +82,7 @@ def func_descend(
         tracked = not truncate or i == steps - 1
         with contextlib.nullcontext() if tracked else torch.no_grad():
             grads = step_grad(y, z)
-        y = y - step_size * grads[0]
-        if z is not None:
-            z = z - step_size * grads[1]
+        y, z = step_from(y, z, grads, step_size)
     return y, z
 
 

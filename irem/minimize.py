@@ -21,7 +21,7 @@ may have more rows than problems (graphs: one row per edge); the loop never need
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -33,17 +33,25 @@ EnergyFn = Callable[[Tensor, Tensor | None], Tensor]
 GradientFn = Callable[[Tensor, Tensor | None], tuple[Tensor, tuple[Tensor, ...]]]  # (y, z) -> (E, grads in y[, z])
 
 
+def step_from(y: Tensor, z: Tensor | None, grads: Sequence[Tensor], step_size: float) -> tuple[Tensor, Tensor | None]:
+    """(y, z) moved one gradient step: ``y - step_size * dE/dy``, and the same for the scratchpad ``z``."""
+    return y - step_size * grads[0], None if z is None else z - step_size * grads[1]
+
+
+def _energy_and_grads(
+    energy: EnergyFn, y: Tensor, z: Tensor | None, create_graph: bool
+) -> tuple[Tensor, tuple[Tensor, ...]]:
+    """The energies (P,) at (y, z) and their sum's gradient in y (and z), by autograd."""
+    e = energy(y, z)
+    return e, torch.autograd.grad(e.sum(), (y,) if z is None else (y, z), create_graph=create_graph)
+
+
 def _step(
     energy: EnergyFn, y: Tensor, z: Tensor | None, step_size: float, create_graph: bool
 ) -> tuple[Tensor, Tensor | None, Tensor]:
     """One gradient step on (y, z); returns the new (y, z) and the energies at the old."""
-    e = energy(y, z)  # (P,)
-    inputs = (y,) if z is None else (y, z)
-    grads = torch.autograd.grad(e.sum(), inputs, create_graph=create_graph)
-    y = y - step_size * grads[0]
-    if z is not None:
-        z = z - step_size * grads[1]
-    return y, z, e
+    e, grads = _energy_and_grads(energy, y, z, create_graph)
+    return *step_from(y, z, grads, step_size), e
 
 
 def descend(
@@ -178,17 +186,17 @@ def predict(
     """
     check_non_negative("steps", steps, integer=True)
     check_positive("step_size", step_size)
+    if gradient is None:  # autograd, on leaves cut from the previous step
+
+        def gradient(yy: Tensor, zz: Tensor | None) -> tuple[Tensor, tuple[Tensor, ...]]:
+            leaves = yy.detach().requires_grad_(True), None if zz is None else zz.detach().requires_grad_(True)
+            return _energy_and_grads(energy, *leaves, create_graph=False)
+
     ys, zs, energies = [y.detach()], [] if z is None else [z.detach()], []
     with torch.enable_grad():
         for _ in range(steps):
-            if gradient is None:
-                y_in = y.detach().requires_grad_(True)
-                z_in = None if z is None else z.detach().requires_grad_(True)
-                y, z, e = _step(energy, y_in, z_in, step_size, create_graph=False)
-            else:
-                e, grads = gradient(y, z)
-                y = y - step_size * grads[0]
-                z = None if z is None else z - step_size * grads[1]
+            e, grads = gradient(y, z)
+            y, z = step_from(y, z, grads, step_size)
             y, z = y.detach(), None if z is None else z.detach()
             ys.append(y)
             energies.append(e.detach())
