@@ -91,6 +91,15 @@ def _seed_spread(a: Mapping, b: Mapping, name: str) -> float:
     return a[f"{name} (std)"] + b[f"{name} (std)"]
 
 
+def _split_changes(variant: Mapping, base: Mapping) -> list[tuple[str, float, float, bool]]:
+    """Per split of two :func:`_variant_row` rows: (split, mean difference, seed spread, beyond the spread)."""
+    out = []
+    for split in ("same", "harder"):
+        diff, spread = variant[split] - base[split], _seed_spread(variant, base, split)
+        out.append((split, diff, spread, abs(diff) > spread))
+    return out
+
+
 # --- provenance ----------------------------------------------------------------------------------
 
 
@@ -922,12 +931,10 @@ def precision_verdict(table: pd.DataFrame) -> str:
         return "Only one precision is stored; there is nothing to compare yet."
     parts, beyond = [], []
     bf16, fp32 = by.loc["bf16"], by.loc["fp32"]
-    for split in ("same", "harder"):
-        diff = bf16[split] - fp32[split]
-        spread = _seed_spread(bf16, fp32, split)
-        beyond += [split] if abs(diff) > spread else []
+    for split, diff, spread, out in _split_changes(bf16, fp32):
+        beyond += [split] if out else []
         parts.append(f"{split} {diff:+.2g} ({diff / fp32[split]:+.0%}; "
-                     f"{'beyond' if split in beyond else 'within'} the seeds' spread of {spread:.2g})")  # fmt: skip
+                     f"{'beyond' if out else 'within'} the seeds' spread of {spread:.2g})")  # fmt: skip
     seeds = f"{bf16['seeds']} and {fp32['seeds']} seeds"
     verdict = (f"bf16 changes the error beyond the spread between seeds ({', '.join(beyond)}): keep fp32 here."
                if beyond else "Both differences are within the spread between seeds: here bf16 trains to the "
@@ -968,14 +975,12 @@ def compiled_verdict(eager: Sequence[Record], compiled: Sequence[Record]) -> str
     for task in tasks:
         by = table[table.task == task].set_index("training")
         e, c = by.loc["eager"], by.loc["compiled"]
-        for split in ("same", "harder"):
-            diff, spread = c[split] - e[split], _seed_spread(c, e, split)
-            word = "beyond" if abs(diff) > spread else "within"
-            beyond += [f"{task.lower()} ({split})"] if word == "beyond" else []
+        for split, diff, spread, out in _split_changes(c, e):
+            beyond += [f"{task.lower()} ({split})"] if out else []
             parts.append(f"{task.lower()} {split}: {c[split]:.4g} against {e[split]:.4g} ({diff / e[split]:+.0%}; "
-                         f"{word} the seeds' spread of {spread:.2g})")  # fmt: skip
-        twins = [(r, t) for r in compiled for t in eager if task_label(r.task) == task and r.task == t.task
-                 and r.seed == t.seed]  # fmt: skip
+                         f"{'beyond' if out else 'within'} the seeds' spread of {spread:.2g})")  # fmt: skip
+        twins = [(r, t) for r in compiled for t in eager
+                 if task_label(r.task) == task and (r.task, r.seed) == (t.task, t.seed)]  # fmt: skip
         gaps = [abs(r.metrics[s]["mse"] / t.metrics[s]["mse"] - 1) for r, t in twins for s in ("same", "harder")]
         if gaps:
             paired.append(f"{task.lower()} {min(gaps):.1%} to {max(gaps):.1%}")
