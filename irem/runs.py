@@ -19,7 +19,7 @@ import platform
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -270,6 +270,31 @@ def device_name(device: torch.device) -> str:
     return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
 
 
+def state_dict_sha256(state_dict: Mapping[str, torch.Tensor]) -> str:
+    """The content hash of a model's weights: sha256 over each entry's name, dtype, shape and bytes, in name order.
+
+    Two models have the same hash exactly when they hold the same numbers, wherever they were
+    saved; a record names the hash of the weights it evaluated (``provenance.weights_sha256``).
+    """
+    digest = hashlib.sha256()
+    for name in sorted(state_dict):
+        tensor = state_dict[name].detach().to("cpu").contiguous()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux, else what ``platform`` knows)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def weights_dir(runs_dir: str | Path) -> Path:
     """Where trained weights are cached: beside the records.
 
@@ -332,6 +357,8 @@ def provenance(
         "numpy": _version("numpy"),
         "python": sys.version.split()[0],
         "device": device_name(device),
+        "cpu": cpu_model(),  # timings depend on it: which CPU, and which vector instructions torch uses there
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "started_at": started_at.isoformat(timespec="seconds"),
         "wall_s": round(wall_s, 2),
         "train_wall_s": round(train_wall_s, 2),

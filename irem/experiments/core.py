@@ -254,7 +254,12 @@ def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: P
         method.eval()
         if checkpoint is not None:
             checkpoint.unlink(missing_ok=True)  # left by a run killed after caching its weights
-        return task, method, log, {**saved["git"], "weights": "reused"}
+        return (
+            task,
+            method,
+            log,
+            {**saved["git"], "weights": "reused", "sha256": runs.state_dict_sha256(saved["state_dict"])},
+        )
     if retrain and checkpoint is not None:
         checkpoint.unlink(missing_ok=True)  # retrain: from the start
     git = runs.loaded_code_state() if git is None else git
@@ -272,7 +277,7 @@ def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: P
         runs.atomic_torch_save({"state_dict": method.state_dict(), "log": asdict(log), "git": git}, cache)
     if checkpoint is not None:
         checkpoint.unlink(missing_ok=True)  # the cached weights supersede it
-    return task, method, log, {**git, "weights": "trained"}
+    return task, method, log, {**git, "weights": "trained", "sha256": runs.state_dict_sha256(method.state_dict())}
 
 
 def run_spec(spec: RunSpec, device: torch.device, runs_dir: str | Path, *, progress: bool = True,
@@ -308,6 +313,7 @@ def run_spec(spec: RunSpec, device: torch.device, runs_dir: str | Path, *, progr
             **runs.provenance(device, started, git, wall, log.iters_per_s, log.wall_s),
             # the model may come from the weight cache: who trained it, at which commit
             "weights": trained_at["weights"],
+            "weights_sha256": trained_at["sha256"],  # the content of the weights evaluated (one model per run)
             "train_git_commit": trained_at["git_commit"],
             "train_dirty": trained_at["dirty"],
             "resumed_from_iteration": log.resumed_from,  # training went on from a checkpoint there
