@@ -22,9 +22,10 @@ from dataclasses import replace
 import torch
 
 from irem import runs
-from irem.benchmark import bench, write_json
 from irem.experiments import REGISTRY, get, plan
-from irem.experiments.core import checked_grid
+from irem.experiments.results import checked_grid
+from irem.measure import bench
+from irem.performance.bench import write_json
 
 SEEDS = 3
 

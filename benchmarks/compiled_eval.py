@@ -15,9 +15,9 @@ import time
 import torch
 
 from irem import runs
-from irem.benchmark import write_json
 from irem.config import EvalConfig
-from irem.experiments import core
+from irem.experiments import experiment
+from irem.performance.bench import write_json
 
 STEPS = (5, 10, 40, 80)  # errors reported after these many steps
 
@@ -49,7 +49,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--json", help="also write the rows, with provenance, here")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    spec = core.get("graph").spec("paper", args.task, "irem", args.seed)
+    spec = experiment.get("graph").spec("paper", args.task, "irem", args.seed)
     weights = runs.weights_dir(args.runs_dir) / spec.weights_file()
     if not weights.exists():
         sys.exit(f"{weights}: no cached weights; train them first with "

@@ -21,8 +21,8 @@ import time
 import torch
 from torch.func import functional_call, grad, stack_module_state, vmap
 
-from irem.benchmark import write_json
 from irem.models.mlp import EnergyMLP
+from irem.performance.bench import write_json
 
 B, XD, YD, HIDDEN, LAM, N = 256, 800, 400, 512, 100.0, 5  # B: 128 fresh problems + 128 replayed
 

@@ -32,9 +32,11 @@ from pathlib import Path
 
 import torch
 
-from irem import benchmark, runs
+from irem import runs
 from irem.experiments import sweep
-from irem.experiments.core import get, run_spec
+from irem.experiments.experiment import get
+from irem.experiments.running import run_spec
+from irem.performance import bench
 from irem.runs import RunSpec
 
 
@@ -98,7 +100,7 @@ def main() -> None:
         settings = {"command": "OMP_NUM_THREADS=1 python " + " ".join(sys.argv), "jobs": args.jobs,
                     "runs": len(specs), "specs": "continuous, quick profile, addition and matrix completion, "
                     "every method, seed 0", "iterations": args.iterations, "smoke_runs": [n, 2 * n]}  # fmt: skip
-        doc = {"provenance": benchmark.provenance(torch.device("cpu")), "settings": settings, "rows": rows,
+        doc = {"provenance": bench.provenance(torch.device("cpu")), "settings": settings, "rows": rows,
                "summary": summary}  # fmt: skip
         runs.write_json_atomic(doc, Path(args.json))
         print(f"wrote {args.json}", file=sys.stderr)

@@ -23,11 +23,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from irem import benchmark, experiments, runs
+from irem import experiments, measure, runs
 from irem.config import EvalConfig, TrainConfig
 from irem.experiments import plan
 from irem.experiments.sweep import SweepFailed
 from irem.methods import METHODS
+from irem.performance import bench
 from irem.profiles import PROFILES
 from irem.tasks import TASKS
 from irem.train import TrainingDiverged
@@ -217,7 +218,7 @@ def _show(paths: list[Path], as_json: bool) -> None:
 
 
 def _bench(args: argparse.Namespace) -> None:
-    """Time each (task, method) in a fresh process (``irem.benchmark.bench``) and print a table."""
+    """Time each (task, method) in a fresh process (``irem.measure.bench``) and print a table."""
     device = experiments.resolve_device(args.device)
     iterations = int(check_positive("iterations", args.iterations, integer=True))
     overrides = dict(parse_override(s) for s in args.set or [])
@@ -230,15 +231,15 @@ def _bench(args: argparse.Namespace) -> None:
         vary = (name, values)
     options = dict(iterations=iterations, warmup=args.warmup, flop_iterations=args.flop_iterations,
                    peak=not args.no_peak, profile_iterations=args.profile_iterations)  # fmt: skip
-    rows = benchmark.bench_rows(args.tasks, args.methods, args.profile, device, overrides, vary, **options)
-    where = runs.device_name(device) if device.type == "cuda" else f"{benchmark.cpu_name()}, one thread"
+    rows = bench.bench_rows(args.tasks, args.methods, args.profile, device, overrides, vary, **options)
+    where = runs.device_name(device) if device.type == "cuda" else f"{measure.cpu_name()}, one thread"
     print(f"{where}, profile {args.profile}: {args.warmup} warm-up, {iterations} timed (median), "
           f"{args.flop_iterations} FLOP-counted and {args.profile_iterations} profiled iterations each")  # fmt: skip
     print("mm peak: torch.mm alone at the shapes of the model's matrix multiplies (FLOP-weighted)")
     print("time: share of the profiled iterations in matrix multiplies / gathers and scatters / other operators / "
           "outside operators (Python, autograd engine, profiler overhead)")  # fmt: skip
-    print(f"memory: {benchmark.MEMORY_KINDS[device.type]}")
-    print(benchmark.table(rows).to_string(index=False))
+    print(f"memory: {measure.MEMORY_KINDS[device.type]}")
+    print(bench.table(rows).to_string(index=False))
     if args.json is not None:
         words = ["irem bench --tasks", *args.tasks, "--methods", *args.methods, "--profile", args.profile, "--device",
                  args.device, "--iterations", str(iterations), "--warmup", str(args.warmup), "--flop-iterations",
@@ -248,7 +249,7 @@ def _bench(args: argparse.Namespace) -> None:
                  "--json", str(args.json)]  # fmt: skip
         command = " ".join(words)
         settings = {"command": command, "profile": args.profile, "overrides": overrides, **options, "vary": args.vary}
-        print(f"wrote {benchmark.write_json(args.json, rows, device, settings)}")
+        print(f"wrote {bench.write_json(args.json, rows, device, settings)}")
 
 
 def main(argv: list[str] | None = None) -> int:

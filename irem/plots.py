@@ -17,89 +17,9 @@ from matplotlib.figure import Figure
 
 from irem.config import EvalConfig
 from irem.methods import METHODS, method_label
-from irem.report import curve_spread, difficulty_levels, group, mean_curve
+from irem.report import difficulty_levels, group, mean_curve
 from irem.runs import Record
 from irem.tasks import make_task, task_label
-
-SPLIT_STYLES = {"same": "-", "harder": "--"}
-# text that stays readable when a figure is scaled down to the page's width
-plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "legend.fontsize": 9,
-                     "xtick.labelsize": 9, "ytick.labelsize": 9})  # fmt: skip
-MSE_CEILING = 10.0  # error axes stop here: a curve above it has diverged, and would squash every other one
-
-
-def _legend_below(fig: Figure, ax, ncol: int = 4, handles: Sequence | None = None) -> None:
-    """One legend for the figure, below its panels (never over the data): ``ax``'s labelled artists, or ``handles``."""
-    if handles is None:
-        handles, labels = ax.get_legend_handles_labels()
-    else:
-        labels = [h.get_label() for h in handles]
-    if handles:
-        fig.legend(handles, labels, loc="lower center", ncol=min(ncol, len(handles)), frameon=False,
-                   bbox_to_anchor=(0.5, 0.0))  # fmt: skip
-        rows = -(-len(handles) // min(ncol, len(handles)))
-        # room for the legend in inches (a fraction of the height would leave tall figures a gap above it)
-        fig.tight_layout(rect=(0, min(0.3, (0.08 + 0.27 * rows) / fig.get_size_inches()[1]), 1, 1))
-
-
-def _cap_errors(ax) -> None:
-    """Keep an error axis below ``MSE_CEILING``; diverging curves leave through the top edge, which says so."""
-    low, high = ax.get_ylim()
-    if high > MSE_CEILING:
-        ax.set_ylim(low, MSE_CEILING)
-        ax.text(0.98, 0.97, f"↑ above {MSE_CEILING:g}: off the axis", transform=ax.transAxes, ha="right", va="top",
-                fontsize=7, color="0.35")  # fmt: skip
-
-
-def _band(ax, records: Sequence[Record], path: Sequence[str], start: int = 0, **line) -> np.ndarray:
-    """Plot the mean curve over ``records`` at ``curves[path...]``, shaded from the lowest to the highest seed.
-
-    The curve's first point is drawn at x = ``start``. Returns the mean curve. With one record there is no shade.
-    """
-    mean, low, high = curve_spread(records, *path)
-    steps = np.arange(start, start + len(mean))
-    ax.plot(steps, mean, **line)
-    if len(records) > 1:
-        ax.fill_between(steps, low, high, color=line.get("color"), alpha=0.18, lw=0)
-    return mean
-
-
-def method_colors() -> dict[str, str]:
-    """A fixed colour per method, the same in every figure (colour-blind safe, no two alike)."""
-    return {name: cls.color for name, cls in METHODS.items()}
-
-
-def mse_vs_steps(records: Sequence[Record], split_labels: dict[str, str] | None = None) -> Figure:
-    """Fig. 3: test MSE against reasoning steps, per task, same (solid) and harder (dashed).
-
-    Methods without test-time steps are drawn as flat lines; a dot marks where halting at
-    the energy minimum stops on average (mean halting step, MSE at halting).
-    ``split_labels`` names the splits in the legend (graphs: ``ExperimentResult.split_labels``).
-    """
-    split_labels = split_labels or {}
-    groups = group(records)
-    tasks = list(dict.fromkeys(r.task for r in records))
-    colors = method_colors()
-    fig, axes = plt.subplots(1, len(tasks), figsize=(3.6 * len(tasks), 4.0), squeeze=False)
-    for ax, task in zip(axes[0], tasks):
-        for (t, method), recs in groups.items():
-            if t != task:
-                continue
-            for split, style in SPLIT_STYLES.items():
-                curve = mean_curve(recs, "mse_by_step", split)
-                label = f"{method_label(method)} ({split_labels.get(split, split)})"
-                if len(curve) == 2:  # one-shot method: flat line over the step axis
-                    ax.axhline(curve[-1], color=colors[method], ls=style, label=label)
-                    continue
-                _band(ax, recs, ("mse_by_step", split), color=colors[method], ls=style, label=label)
-                halt = np.mean([r.metrics[split]["mean_halt_step"] for r in recs])
-                mse = np.mean([r.metrics[split]["mse"] for r in recs])
-                ax.plot([halt], [mse], "o", color=colors[method], ms=5)
-        ax.set(yscale="log", xlabel="reasoning steps", ylabel="test MSE", title=task_label(task))
-        _cap_errors(ax)
-        ax.grid(alpha=0.3)
-    _legend_below(fig, axes[0][0], ncol=5)
-    return fig
 
 
 def per_element_error(record: Record, side: int = 20) -> Figure:
@@ -142,36 +62,12 @@ def energy_landscape(records: Sequence[Record], split: str = "same") -> Figure:
     return fig
 
 
-def train_loss(records: Sequence[Record]) -> Figure:
-    """Training loss against iterations: one panel per task, one line per method (mean over seeds).
-
-    Each method's own training loss: the MSE of the answer for most, but the expected loss plus a
-    KL term for PonderNet and a one-step denoising error for the iterative feedforward baseline, so
-    compare the shapes of the curves, not their heights across methods.
-    """
-    groups = group(records)
-    tasks = list(dict.fromkeys(r.task for r in records))
-    colors = method_colors()
-    fig, axes = plt.subplots(1, len(tasks), figsize=(4.4 * len(tasks), 3.6), squeeze=False)
-    for ax, task in zip(axes[0], tasks):
-        for (t, method), recs in groups.items():
-            if t != task:
-                continue
-            its = [p[0] for p in recs[0].curves["train_loss"]]
-            loss = np.mean([[p[1] for p in r.curves["train_loss"]][: len(its)] for r in recs], axis=0)
-            ax.plot(its, loss, color=colors[method], label=method_label(method))
-        ax.set(yscale="log", xlabel="iteration", ylabel="training loss", title=task_label(task))
-        ax.grid(alpha=0.3)
-    _legend_below(fig, axes[0][0], ncol=5)
-    return fig
-
-
 def composition_error(records: Sequence[Record]) -> Figure:
     """Fig. 7: MSE after k nested additions, per method (mean over seeds, shaded from the lowest to the highest)."""
     colors = method_colors()
     fig, ax = plt.subplots(figsize=(5, 3.4))
     for (_, method), recs in group(records).items():
-        _band(ax, recs, ("composition_mse",), start=1, color=colors[method], marker=".", label=method_label(method))
+        band(ax, recs, ("composition_mse",), start=1, color=colors[method], marker=".", label=method_label(method))
     ax.set(yscale="log", xlabel="composed addition operations", ylabel="test MSE")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.grid(alpha=0.3)
@@ -218,17 +114,17 @@ def mse_vs_steps_by_size(records: Sequence[Record]) -> Figure:
         sizes = list(recs_tm[0].curves["mse_by_step_by_nodes"]) if recs_tm else []
         palette = sns.color_palette("viridis", len(sizes))
         for color, n in zip(palette, sizes):
-            _band(ax, recs_tm, ("mse_by_step_by_nodes", n), color=color, label=f"{n} nodes")
+            band(ax, recs_tm, ("mse_by_step_by_nodes", n), color=color, label=f"{n} nodes")
         # a baseline that diverges on large graphs would squash every other line
         ax.set(yscale="log", title=f"{task_label(task)}: {method_label(method)}")
-        _cap_errors(ax)
+        cap_errors(ax)
         ax.title.set_fontsize(9)
         ax.grid(alpha=0.3)
         if i == rows - 1:
             ax.set_xlabel("reasoning steps")
         if j == 0:
             ax.set_ylabel("test MSE")
-    _legend_below(fig, axes[0][0], ncol=6)
+    legend_below(fig, axes[0][0], ncol=6)
     return fig
 
 
@@ -268,7 +164,7 @@ def psnr_vs_steps(records: Sequence[Record]) -> Figure:
     fig, axes = plt.subplots(1, len(sigmas), figsize=(3.2 * len(sigmas), 3.0), squeeze=False, sharey=False)
     for ax, s in zip(axes[0], sigmas):
         if irem:
-            _band(ax, irem, ("psnr_by_step", s), color=colors["irem"], label="IREM")
+            band(ax, irem, ("psnr_by_step", s), color=colors["irem"], label="IREM")
         if dncnn:
             ax.axhline(np.mean([r.metrics[s]["psnr"] for r in dncnn]), color=colors["feedforward"], ls="--",
                        label="DnCNN")  # fmt: skip
@@ -278,7 +174,7 @@ def psnr_vs_steps(records: Sequence[Record]) -> Figure:
         ax.set(xlim=(0, None), xlabel="reasoning steps", title=f"σ = {s}{unseen}")
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("PSNR (dB)")
-    _legend_below(fig, axes[0][0])
+    legend_below(fig, axes[0][0])
     return fig
 
 
@@ -312,7 +208,7 @@ def test_step_sizes(records: Sequence[Record]) -> Figure:
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.3), sharey=True)
     for ax, split in zip(axes, ("same", "harder")):
         for color, lam in zip(palette, sweep):
-            _band(ax, records, ("test_step_size", lam, split, "mse_by_step"), color=color,
+            band(ax, records, ("test_step_size", lam, split, "mse_by_step"), color=color,
                   label=f"test λ = {float(lam):g}")  # fmt: skip
             halt = np.mean([r.curves["test_step_size"][lam][split]["mean_halt_step"] for r in records])
             ax.plot([halt], [np.mean([r.curves["test_step_size"][lam][split]["mse"] for r in records])], "o",
@@ -365,16 +261,16 @@ def restarts(records: Sequence[Record]) -> Figure:
             ax = axes[i][j]
             counts = list(group_[0].curves["restarts"][n])
             for color, k in zip(sns.color_palette("mako_r", len(counts) + 1)[1:], counts):
-                _band(ax, group_, ("restarts", n, k), color=color, label=f"k = {k} restart{'s' if k != '1' else ''}")
+                band(ax, group_, ("restarts", n, k), color=color, label=f"k = {k} restart{'s' if k != '1' else ''}")
             ax.set(yscale="log", title=f"{task_label(task)}, {n} nodes")
             ax.title.set_fontsize(9)
-            _cap_errors(ax)
+            cap_errors(ax)
             ax.grid(alpha=0.3)
             if i == len(tasks) - 1:
                 ax.set_xlabel("reasoning steps")
             if j == 0:
                 ax.set_ylabel("test MSE")
-    _legend_below(fig, axes[0][0])
+    legend_below(fig, axes[0][0])
     return fig
 
 
@@ -448,5 +344,17 @@ def training_length(table) -> Figure:
     axes[0][0].set_ylabel("test MSE")
     handles = [Line2D([], [], color=c, label=col) for col, c in colors.items()]
     handles += [Line2D([], [], color="gray", marker=m, linestyle="none", label=f"seed {s}") for s, m in markers.items()]
-    _legend_below(fig, axes[0][0], ncol=3, handles=handles)
+    legend_below(fig, axes[0][0], ncol=3, handles=handles)
     return fig
+
+
+from irem.book.figures import (  # noqa: E402, F401 (moved)
+    MSE_CEILING,
+    SPLIT_STYLES,
+    band,
+    cap_errors,
+    legend_below,
+    method_colors,
+    mse_vs_steps,
+    train_loss,
+)

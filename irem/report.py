@@ -8,11 +8,10 @@ so every number in the book's prose is computed here, from records, and tested.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -26,232 +25,13 @@ from irem.methods import method_label
 from irem.runs import Record
 from irem.tasks import task_label
 
-PROFILE_NOTES = {
-    "paper": "the **paper** profile (the paper's settings of App. C: 10,000 iterations, 5 steps, λ = 100)",
-    "quick": "the **quick** profile (fewer training iterations than the paper, so a CPU can rerun it in minutes)",
-    "smoke": "the **smoke** profile (a few iterations of tiny models: a test that every code path runs, not a result)",
-}
-# every table of the book: compact, cells apart, "0.0004 ± 0.0002" on one line
-TABLE_STYLES = [
-    {"selector": "", "props": [("font-size", "0.85em"), ("border-collapse", "collapse")]},
-    {"selector": "th", "props": [("padding", "0.3em 0.6em"), ("border-bottom", "1px solid #aaa")]},
-    {"selector": "td", "props": [("padding", "0.2em 0.6em"), ("white-space", "nowrap"), ("text-align", "right")]},
-]
-
-
 # --- records -------------------------------------------------------------------------------------
-
-
-def group(records: Sequence[Record]) -> dict[tuple[str, str], list[Record]]:
-    """Records by (task, method), in order of first appearance."""
-    groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
-    for r in records:
-        groups[(r.task, r.method)].append(r)
-    return groups
-
-
-def curve_spread(records: Sequence[Record], *path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean, lowest and highest over records of the curve at ``curves[path[0]][path[1]]...``.
-
-    ``null`` is NaN; curves of different lengths are cut to the shortest. With one record the
-    three are the same curve; with several seeds, low and high bound the band a figure shades.
-    """
-    curves = []
-    for r in records:
-        curve = r.curves
-        for key in path:
-            curve = curve[key]
-        curves.append(np.asarray([np.nan if v is None else v for v in curve], dtype=float))
-    n = min(len(c) for c in curves)
-    stacked = np.stack([c[:n] for c in curves])
-    return stacked.mean(axis=0), stacked.min(axis=0), stacked.max(axis=0)
-
-
-def mean_curve(records: Sequence[Record], *path: str) -> np.ndarray:
-    """The mean over records of the curve at ``curves[path[0]][path[1]]...`` (see :func:`curve_spread`)."""
-    return curve_spread(records, *path)[0]
-
-
-def _mean(records: Sequence[Record], get: Callable[[Record], float]) -> float:
-    return float(np.mean([get(r) for r in records])) if records else float("nan")
-
-
-def _std(values: Sequence[float]) -> float:
-    """The sample standard deviation over seeds (0 for one seed, as pandas' ``std().fillna(0)``)."""
-    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
-
-
-def _mean_and_std(name: str, values: Sequence[float]) -> dict[str, float]:
-    """``{name: mean, "name (std)": std}`` over seeds: the pair :func:`merge_std` shows as "mean ± std"."""
-    return {name: float(np.mean(values)), f"{name} (std)": _std(values)}
-
-
-def _seed_spread(a: Mapping, b: Mapping, name: str) -> float:
-    """The spread two rows of a :func:`_mean_and_std` table allow ``name`` to differ by: their stds summed."""
-    return a[f"{name} (std)"] + b[f"{name} (std)"]
-
-
-def _split_changes(variant: Mapping, base: Mapping) -> list[tuple[str, float, float, bool]]:
-    """Per split of two :func:`_variant_row` rows: (split, mean difference, seed spread, beyond the spread)."""
-    out = []
-    for split in ("same", "harder"):
-        diff, spread = variant[split] - base[split], _seed_spread(variant, base, split)
-        out.append((split, diff, spread, abs(diff) > spread))
-    return out
 
 
 # --- provenance ----------------------------------------------------------------------------------
 
 
-def seed_list(records: Sequence[Record]) -> str:
-    """The training seeds of ``records``, ascending: ``"0, 1, 2"``."""
-    return ", ".join(map(str, sorted({r.seed for r in records})))
-
-
-def seeds_by_task(records: Sequence[Record]) -> str:
-    """The training seeds each task's records hold: ``"seeds: edge copy 0, 1; shortest path 0"``."""
-    tasks = dict.fromkeys(r.task for r in records)
-    return "seeds: " + "; ".join(f"{task_label(t).lower()} {seed_list([r for r in records if r.task == t])}"
-                                 for t in tasks)  # fmt: skip
-
-
-def _provenance(result) -> dict[str, str]:
-    """Who made a result's records: seeds, devices, torch versions, commits and wall time, as text."""
-    recs = result.records
-    return {
-        "seeds": seed_list(recs),
-        "devices": "; ".join(sorted({r.provenance["device"] for r in recs})),
-        "torch": ", ".join(sorted({r.provenance["torch"] for r in recs})),
-        "commits": ", ".join(sorted({r.provenance["git_commit"][:10] for r in recs})),
-        "minutes": f"{sum(r.provenance['wall_s'] for r in recs) / 60:.1f}",
-        # a model whose cached weights were reused (composition reuses addition) keeps its training log
-        "train_minutes": f"{sum(r.provenance['train_wall_s'] for r in recs) / 60:.1f}",
-    }
-
-
-def provenance_note(result) -> str:
-    """A Markdown admonition saying which profile, seeds, devices and commits made a result."""
-    p = _provenance(result)
-    return (
-        ":::{note}\n"
-        f"This page shows {PROFILE_NOTES.get(result.profile, result.profile)}: {len(result.records)} run record(s) "
-        f"({_basis(result)}, of the {result.seeds} seed(s) asked for), "
-        f"seed(s) {p['seeds']}, made on {p['devices']} with torch {p['torch']} at commit(s) {p['commits']}; "
-        f"the models trained for {p['train_minutes']} minutes in all, and writing the records took {p['minutes']} "
-        "minutes (less where trained weights were reused).\n"
-        ":::\n"
-    )
-
-
-def provenance_table(results: dict[str, object]) -> pd.DataFrame:
-    """One row per experiment (``{name: ExperimentResult}``): the profile shown and who made its records."""
-    rows = []
-    for name, result in results.items():
-        p = _provenance(result)
-        rows.append({"experiment": name, "profile": result.profile, "records": len(result.records), "seeds": p["seeds"],
-                     "devices": p["devices"], "torch": p["torch"], "commits": p["commits"],
-                     "training minutes": p["train_minutes"], "record minutes": p["minutes"]})  # fmt: skip
-    return pd.DataFrame(rows)
-
-
-def budget_note(result, paper_iterations: int = 10_000) -> str:
-    """A sentence on how long a result's runs trained, against the paper's budget."""
-    its = sorted({r.train["iterations"] for r in result.records})
-    text = f"These runs trained for {' / '.join(f'{i:,}' for i in its)} iterations (the paper: {paper_iterations:,})."
-    if max(its) < paper_iterations:
-        text += (" A baseline far above its paper number here may not have converged; the `paper` profile"
-                 " is the fair comparison.")  # fmt: skip
-    return text
-
-
 # --- Table 1 and its kin: ours beside the paper --------------------------------------------------
-
-
-def _rank(value: float, others: pd.Series) -> int:
-    """1 + the number of ``others`` with a lower error (1 is the best)."""
-    return 1 + int((others < value).sum())
-
-
-def ranks(table: pd.DataFrame, method: str = "irem", split_labels: dict[str, str] | None = None) -> pd.DataFrame:
-    """Where ``method`` ranks among the methods of each (task, split), by our error and by the paper's.
-
-    Rank 1 is the lowest error. Reading the two rank columns side by side tells whether the
-    paper's ordering is reproduced.
-    """
-    labels = split_labels or {}
-    rows = []
-    for (task, split), g in table.groupby(["task", "split"], sort=False):
-        mine = g[g.method == method]
-        if mine.empty:
-            continue
-        r = mine.iloc[0]
-        others = g[g.method != method]
-        our_rank = f"{_rank(r.ours, others.ours)} of {len(g)}"
-        paper_rank = "—" if pd.isna(r.paper) else f"{_rank(r.paper, others.paper)} of {len(g)}"
-        best_other = others.loc[others.ours.idxmin(), "method"] if len(others) else None
-        rows.append({
-            "task": task_label(task), "split": labels.get(split, split),
-            f"{method_label(method)}: ours": f"{r.ours:.4f}", "rank (ours)": our_rank,
-            "best other method (ours)": method_label(best_other) if best_other else "—",
-            "paper": "—" if pd.isna(r.paper) else f"{r.paper:.4f}", "rank (paper)": paper_rank,
-        })  # fmt: skip
-    return pd.DataFrame(rows)
-
-
-def _mean_std(mean: float, std: float, seeds: int, digits: int = 4) -> str:
-    """``"mean ± std"``, or ``"mean"`` alone from one seed."""
-    return f"{mean:.{digits}f}" + (f" ± {std:.{digits}f}" if seeds > 1 else "")
-
-
-def merge_std(table: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
-    """Each column ``c`` with a twin ``"c (std)"`` as text ``"mean ± std"`` (``"mean"`` on rows of one seed).
-
-    The row's seed count is its ``seeds`` column; the ``(std)`` columns are dropped.
-    """
-    out = table.copy()
-    for col in [c for c in table.columns if f"{c} (std)" in table.columns]:
-        out[col] = [_mean_std(m, s, n, digits) for m, s, n in zip(table[col], table[f"{col} (std)"], table["seeds"])]
-    return out.drop(columns=[c for c in table.columns if c.endswith(" (std)")])
-
-
-def styled(table: pd.DataFrame, formats: dict | None = None, precision: int = 4) -> Styler:
-    """A table for the book: no index, cells apart and on one line, the paper's columns in grey.
-
-    ``formats`` maps columns to format strings; other numbers get ``precision`` decimals.
-    """
-    table = table.reset_index(drop=True)  # a concatenation repeats index labels, which Styler refuses
-    paper_cols = [c for c in table.columns if "paper" in str(c)]
-    text_cols = [c for c in table.columns if table[c].dtype == object]
-    style = table.style.hide(axis="index").set_table_styles(TABLE_STYLES)
-    style = style.set_properties(subset=paper_cols, **{"color": "#666"})
-    style = style.set_properties(subset=text_cols, **{"text-align": "left"})
-    style = style.format(precision=precision, na_rep="—")
-    # a dict formatter without a subset would reset every other column to pandas' default precision
-    return style.format(formats, na_rep="—", subset=list(formats)) if formats else style
-
-
-def wide_table(table: pd.DataFrame, split_labels: dict[str, str] | None = None) -> pd.DataFrame:
-    """One row per (task, method); ours and the paper's side by side for each split.
-
-    ``split_labels`` renames splits in the column names (graphs: ``{"same": "10 nodes"}``).
-    """
-    labels = split_labels or {}
-    rows = []
-    for (task, method), g in table.groupby(["task", "method"], sort=False):
-        row = {"task": task_label(task), "method": method_label(method)}
-        for _, r in g.iterrows():
-            split = labels.get(r.split, r.split)
-            row[f"{split}: ours"] = _mean_std(r.ours, r.ours_std, r.seeds)
-            row[f"{split}: paper"] = "—" if pd.isna(r.paper) else f"{r.paper:.4f}"
-            row[f"{split}: label variance"] = f"{r.label_variance:.4f}"
-        row["seeds"] = int(g.seeds.min())
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def styled_table(table: pd.DataFrame, split_labels: dict[str, str] | None = None) -> Styler:
-    """``wide_table`` styled for the book (no index, the paper's columns in grey)."""
-    return styled(wide_table(table, split_labels))
 
 
 def styled_composition_table(table: pd.DataFrame, ks: tuple[int, ...] = (2, 5, 10)) -> Styler:
@@ -264,78 +44,11 @@ def styled_composition_table(table: pd.DataFrame, ks: tuple[int, ...] = (2, 5, 1
             if r.empty:
                 continue
             r = r.iloc[0]
-            row[f"{k} ops: ours"] = _mean_std(r.ours, r.ours_std, r.seeds)
+            row[f"{k} ops: ours"] = mean_std(r.ours, r.ours_std, r.seeds)
             row[f"{k} ops: paper"] = "—" if pd.isna(r.paper) else f"{r.paper:.4f}"
         row["seeds"] = int(g.seeds.min())
         rows.append(row)
     return styled(pd.DataFrame(rows))
-
-
-def standing(table: pd.DataFrame, method: str = "irem") -> str:
-    """A Markdown list, per task: ``method`` against the paper and against the other methods."""
-    lines = []
-    for task, g in table.groupby("task", sort=False):
-        mine = g[g.method == method]
-        if mine.empty:
-            continue
-        parts = []
-        for _, r in mine.iterrows():
-            ratio = r.ours / r.paper if r.paper and not pd.isna(r.paper) else float("nan")
-            others = g[(g.split == r.split) & (g.method != method)]
-            rank = _rank(r.ours, others.ours)
-            verdict = ("at or below the paper's" if ratio <= 1.0 else "within 10 % of the paper's" if ratio <= 1.1
-                       else f"{ratio:.1f}× the paper's")  # fmt: skip
-            parts.append(
-                f"{r.split}: {_mean_std(r.ours, r.ours_std, r.seeds)} vs the paper's {r.paper:.4f} ({verdict}; "
-                f"{r.ours / r.label_variance:.2g} of the label variance; rank {rank} of {len(others) + 1} methods"
-                f"{_nearest_gap(r, others)})"
-            )
-        lines.append(f"- **{task_label(task)}**, {method_label(method)}: " + "; ".join(parts))
-    return "\n".join(lines)
-
-
-def _nearest_gap(row: pd.Series, others: pd.DataFrame) -> str:
-    """Whether ``row``'s error is apart from the nearest other method's by more than their seeds' spread.
-
-    "Apart" when the gap exceeds the sum of the two standard deviations over seeds; empty text
-    where either has a single seed (no spread known).
-    """
-    if others.empty or row.seeds < 2:
-        return ""
-    near = others.iloc[int((others.ours - row.ours).abs().argmin())]
-    if near.seeds < 2:
-        return ""
-    apart = abs(row.ours - near.ours) > row.ours_std + near.ours_std
-    return (f"; the nearest, {method_label(near.method)} at {near.ours:.4f}, is "
-            f"{'beyond' if apart else 'within'} the two methods' seed standard deviations summed")  # fmt: skip
-
-
-def tasks_where_worse(table: pd.DataFrame, method: str, than: str, split: str) -> list[str]:
-    """The tasks (labels) on which ``method``'s error on ``split`` is above ``than``'s."""
-
-    def ours(task: str, m: str) -> float:
-        row = table[(table.task == task) & (table.method == m) & (table.split == split)]
-        return float(row.ours.iloc[0]) if len(row) else float("nan")
-
-    return [task_label(t) for t in dict.fromkeys(table.task) if ours(t, method) > ours(t, than)]
-
-
-def parameter_spread(records: Sequence[Record], task: str) -> dict:
-    """The fewest and most trainable parameters among the methods on ``task``, and their ratio."""
-    counts = {r.method: r.parameters for r in records if r.task == task}
-    low, high = min(counts, key=counts.get), max(counts, key=counts.get)
-    return {"params_task": task_label(task), "params_low": f"{counts[low]:,}", "params_low_method": method_label(low),
-            "params_high": f"{counts[high]:,}", "params_high_method": method_label(high),
-            "params_ratio": counts[high] / counts[low]}  # fmt: skip
-
-
-def parameter_table(records: Sequence[Record]) -> pd.DataFrame:
-    """Trainable parameters of each method on each task (from the run records)."""
-    counts = {(r.task, r.method): r.parameters for r in records}
-    df = pd.Series(counts).unstack(0)
-    df.index = [method_label(m) for m in df.index]
-    df.columns = [task_label(t) for t in df.columns]
-    return df.map(lambda n: f"{n:,}")
 
 
 # --- recipes -------------------------------------------------------------------------------------
@@ -458,7 +171,7 @@ def denoising_table(records: Sequence[Record]) -> pd.DataFrame:
     sigmas = sorted({int(s) for r in records for s in r.metrics})
 
     def row(method: str, recs: Sequence[Record], get) -> dict:
-        by_sigma = [_mean_and_std(f"σ={s}", [get(r.metrics[str(s)]) for r in recs]) for s in sigmas]
+        by_sigma = [mean_and_std(f"σ={s}", [get(r.metrics[str(s)]) for r in recs]) for s in sigmas]
         return {"method": method, "seeds": len(recs), **{k: v for d in by_sigma for k, v in d.items()}}
 
     rows = [row("noisy input", records[:1], lambda m: m["psnr_noisy"])]
@@ -499,7 +212,7 @@ def denoising_summary(records: Sequence[Record]) -> dict:
     by_steps = [r.metrics[str(sigma)]["psnr_by_steps"] for r in records if r.method == "irem"]
     gains = [s.get("100", math.nan) - s.get("5", math.nan) for s in by_steps]
     return {"sigma_max": sigma, "irem_5": irem_5, "irem_100": irem_100, "dncnn": dncnn,
-            "steps_gain": irem_100 - irem_5, "gain_std": _std(gains), "seeds": len(gains),
+            "steps_gain": irem_100 - irem_5, "gain_std": sample_std(gains), "seeds": len(gains),
             "vs_dncnn": "above" if irem_100 > dncnn else "below",
             "gap": abs(irem_100 - dncnn), "from_clean": from_clean,
             "steps": next((r.config["eval"]["test_steps"] for r in records if r.method == "irem"), 0)}  # fmt: skip
@@ -613,20 +326,20 @@ def table2(records: Sequence[Record]) -> pd.DataFrame:
         return r.train["replay"], r.train["truncate"]
 
     full = [r for r in recs if variant(r) == (True, True)]
-    full_speed = _mean(full, lambda r: r.training_cost["iters_per_s"])
-    full_mem = _mean(full, lambda r: r.training_cost["peak_memory_mb"])
+    full_speed = mean_of(full, lambda r: r.training_cost["iters_per_s"])
+    full_mem = mean_of(full, lambda r: r.training_cost["peak_memory_mb"])
     rows = []
     for replay, truncate in TABLE2_VARIANTS:
         g = [r for r in recs if variant(r) == (replay, truncate)]
         if not g:
             continue
-        speed = _mean(g, lambda r: r.training_cost["iters_per_s"])
-        memory = _mean(g, lambda r: r.training_cost["peak_memory_mb"])
+        speed = mean_of(g, lambda r: r.training_cost["iters_per_s"])
+        memory = mean_of(g, lambda r: r.training_cost["peak_memory_mb"])
         p = paper.TABLE2[(replay, truncate)]
         rows.append({
             "replay buffer": "yes" if replay else "no", "truncated gradient": "yes" if truncate else "no",
-            **_mean_and_std("MSE 10 nodes", [r.metrics["same"]["mse"] for r in g]),
-            **_mean_and_std("MSE 15 nodes", [r.metrics["harder"]["mse"] for r in g]), "paper MSE": p[0],
+            **mean_and_std("MSE 10 nodes", [r.metrics["same"]["mse"] for r in g]),
+            **mean_and_std("MSE 15 nodes", [r.metrics["harder"]["mse"] for r in g]), "paper MSE": p[0],
             "it/s": speed, "speed": speed / full_speed, "paper speed": p[1],
             "peak MB": memory, "memory": memory / full_mem if full_mem else math.nan, "paper memory": p[2],
             "seeds": len(g),
@@ -659,7 +372,7 @@ def table2_summary(records: Sequence[Record], seed_records: Sequence[Record] = (
         out.update(mem_ratio=float(no_truncation["memory"]), speed_ratio=float(no_truncation["speed"]))
     full_method = [*seed_records, *(r for r in records if r.task == "shortest_path" and r.training_cost is not None
                                     and (r.train["replay"], r.train["truncate"]) == (True, True))]  # fmt: skip
-    full = {_trained_model(r): r for r in full_method}  # one model shown in two chapters counts once
+    full = {trained_model(r): r for r in full_method}  # one model shown in two chapters counts once
     if len(full) > 1:
         out["t2_seeds"] = len(full)
     for size, split, col in (("", "same", "MSE 10 nodes"), ("15", "harder", "MSE 15 nodes")):
@@ -680,15 +393,6 @@ def table2_summary(records: Sequence[Record], seed_records: Sequence[Record] = (
     return out
 
 
-def _trained_model(r: Record) -> tuple:
-    """Which trained model made ``r``: its seed and its logged training loss.
-
-    The same model shown in two chapters has the same curve; the same seed retrained elsewhere differs
-    by float rounding, and so does its curve.
-    """
-    return r.seed, json.dumps(r.curves.get("train_loss"))
-
-
 def table3(records: Sequence[Record]) -> pd.DataFrame:
     """Table 3: IREM on addition trained with each step size lambda, ours (mean, std over seeds) beside the paper's."""
     recs = [r for r in records if r.task == "addition"]
@@ -698,8 +402,8 @@ def table3(records: Sequence[Record]) -> pd.DataFrame:
         p = paper.TABLE3.get(lam, (float("nan"), float("nan")))
         row: dict = {"λ": lam}
         for i, split in enumerate(("same", "harder")):
-            row |= _mean_and_std(f"{split}: ours", [r.metrics[split]["mse"] for r in g]) | {f"{split}: paper": p[i]}
-        rows.append(row | {"halting step (same)": _mean(g, lambda r: r.metrics["same"]["mean_halt_step"]),
+            row |= mean_and_std(f"{split}: ours", [r.metrics[split]["mse"] for r in g]) | {f"{split}: paper": p[i]}
+        rows.append(row | {"halting step (same)": mean_of(g, lambda r: r.metrics["same"]["mean_halt_step"]),
                            "seeds": len(g)})  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -708,11 +412,11 @@ def _seed_ratio(records: Sequence[Record]) -> tuple[float, int]:
     """The largest max/min of the error (same split) across seeds of one step size, and the most seeds of one.
 
     NaN where no step size has two seeds. One model stored twice (in two chapters) counts once; a
-    retraining of a seed (another training curve: see :func:`_trained_model`) counts as another model.
+    retraining of a seed (another training curve: see :func:`trained_model`) counts as another model.
     """
     by_lam: dict[float, dict[tuple, float]] = defaultdict(dict)
     for r in records:
-        by_lam[r.train["step_size"]][_trained_model(r)] = r.metrics["same"]["mse"]
+        by_lam[r.train["step_size"]][trained_model(r)] = r.metrics["same"]["mse"]
     ratios = [max(m.values()) / min(m.values()) for m in by_lam.values() if len(m) > 1]
     return (max(ratios) if ratios else float("nan")), max((len(m) for m in by_lam.values()), default=0)
 
@@ -783,7 +487,7 @@ def halting_table(records: Sequence[Record]) -> pd.DataFrame:
             for key in keys:
                 value = value[key]
             values.append(value)
-        return _mean_std(float(np.mean(values)), _std(values), len(values), digits)
+        return mean_std(float(np.mean(values)), sample_std(values), len(values), digits)
 
     rows = []
     for split, m in records[0].metrics.items():
@@ -806,17 +510,17 @@ def scratchpad_table(records: Sequence[Record]) -> pd.DataFrame:
     rows = []
     for task in dict.fromkeys(r.task for r in records):
         recs = [r for r in records if r.task == task]
-        base_speed = _mean([r for r in recs if r.train["scratchpad"] == 0], lambda r: r.training_cost["iters_per_s"])
+        base_speed = mean_of([r for r in recs if r.train["scratchpad"] == 0], lambda r: r.training_cost["iters_per_s"])
         for d in sorted({r.train["scratchpad"] for r in recs}):
             g = [r for r in recs if r.train["scratchpad"] == d]
-            speed = _mean(g, lambda r: r.training_cost["iters_per_s"])
+            speed = mean_of(g, lambda r: r.training_cost["iters_per_s"])
             rows.append({
                 "task": task_label(task), "scratchpad D": d,
-                **_mean_and_std("same", [r.metrics["same"]["mse"] for r in g]),
-                **_mean_and_std("harder", [r.metrics["harder"]["mse"] for r in g]),
+                **mean_and_std("same", [r.metrics["same"]["mse"] for r in g]),
+                **mean_and_std("harder", [r.metrics["harder"]["mse"] for r in g]),
                 "label variance (same)": g[0].metrics["same"]["label_variance"],
                 "label variance (harder)": g[0].metrics["harder"]["label_variance"],
-                "halting step (same)": _mean(g, lambda r: r.metrics["same"].get("mean_halt_step", float("nan"))),
+                "halting step (same)": mean_of(g, lambda r: r.metrics["same"].get("mean_halt_step", float("nan"))),
                 "it/s": speed, "speed vs no scratchpad": speed / base_speed, "seeds": len(g),
                 "profile": g[0].profile,  # the book shows each task at its own most complete profile
             })  # fmt: skip
@@ -847,7 +551,7 @@ def scratchpad_verdict(records: Sequence[Record]) -> str:
         for _, row in g[g["scratchpad D"] > 0].iterrows():
             spread = ""
             if min(row["seeds"], b["seeds"]) > 1:
-                beyond = sum(abs(row[k] - b[k]) > _seed_spread(row, b, k) for k in ("same", "harder"))
+                beyond = sum(abs(row[k] - b[k]) > seed_spread(row, b, k) for k in ("same", "harder"))
                 spread = f" (beyond the seed spread on {beyond} of 2)"
             single |= min(row["seeds"], b["seeds"]) < 2
             parts.append(f"D = {row['scratchpad D']}: same {row['same'] / b['same']:.2f}×, harder "
@@ -909,8 +613,8 @@ def _speed_spread(records: Sequence[Record]) -> float:
 def _variant_row(records: Sequence[Record]) -> dict:
     """Seeds, test MSE on both splits (mean and std over seeds) and mean training minutes of one training variant."""
     return {"seeds": len(records),
-            **_mean_and_std("same", [r.metrics["same"]["mse"] for r in records]),
-            **_mean_and_std("harder", [r.metrics["harder"]["mse"] for r in records]),
+            **mean_and_std("same", [r.metrics["same"]["mse"] for r in records]),
+            **mean_and_std("harder", [r.metrics["harder"]["mse"] for r in records]),
             "training minutes": float(np.mean([r.provenance["train_wall_s"] / 60 for r in records]))}  # fmt: skip
 
 
@@ -931,7 +635,7 @@ def precision_verdict(table: pd.DataFrame) -> str:
         return "Only one precision is stored; there is nothing to compare yet."
     parts, beyond = [], []
     bf16, fp32 = by.loc["bf16"], by.loc["fp32"]
-    for split, diff, spread, out in _split_changes(bf16, fp32):
+    for split, diff, spread, out in split_changes(bf16, fp32):
         beyond += [split] if out else []
         parts.append(f"{split} {diff:+.2g} ({diff / fp32[split]:+.0%}; "
                      f"{'beyond' if out else 'within'} the seeds' spread of {spread:.2g})")  # fmt: skip
@@ -975,7 +679,7 @@ def compiled_verdict(eager: Sequence[Record], compiled: Sequence[Record]) -> str
     for task in tasks:
         by = table[table.task == task].set_index("training")
         e, c = by.loc["eager"], by.loc["compiled"]
-        for split, diff, spread, out in _split_changes(c, e):
+        for split, diff, spread, out in split_changes(c, e):
             beyond += [f"{task.lower()} ({split})"] if out else []
             parts.append(f"{task.lower()} {split}: {c[split]:.4g} against {e[split]:.4g} ({diff / e[split]:+.0%}; "
                          f"{'beyond' if out else 'within'} the seeds' spread of {spread:.2g})")  # fmt: skip
@@ -999,28 +703,6 @@ def compiled_verdict(eager: Sequence[Record], compiled: Sequence[Record]) -> str
 
 # --- verdicts: does each claim of the paper hold in our records? ------------------------------------
 
-REPRODUCED, PARTLY, NOT_REPRODUCED, NOT_RUN = "reproduced", "partly", "not reproduced", "not run"
-
-
-def _grade(hits: int, total: int) -> str:
-    """All of a claim's cases hold: reproduced; some: partly; none: not reproduced."""
-    return NOT_RUN if total == 0 else REPRODUCED if hits == total else PARTLY if hits else NOT_REPRODUCED
-
-
-def _basis(result) -> str:
-    """The profile and seed count a verdict rests on, flagging what falls short of the paper's protocol."""
-    per_run = [len({r.seed for r in recs}) for recs in group(result.records).values()]
-    low, high = min(per_run), max(per_run)
-    seeds = f"{low} seed{'s' if high > 1 else ''}" if low == high else f"{low}-{high} seeds"
-    caveat = " (fewer iterations than the paper)" if result.profile != "paper" else ""
-    return f"{result.profile}, {seeds}{caveat}"
-
-
-def _task_part(result, task: str):
-    """``result`` restricted to one task's records, at their own profile (a claim resting on one table)."""
-    records = [r for r in result.records if r.task == task]
-    return replace(result, records=records, profile=records[0].profile) if records else result
-
 
 def table1_verdict(table: pd.DataFrame, method: str = "irem") -> tuple[str, str, str]:
     """(paper, ours, verdict) for "``method`` has the lowest error on every row, at the paper's numbers"."""
@@ -1031,7 +713,7 @@ def table1_verdict(table: pd.DataFrame, method: str = "irem") -> tuple[str, str,
     n = len(rows)
     ours = f"lowest error on {first} of {n} rows; within 10 % of the paper's number (or below) on {close} of {n}"
     paper = f"lowest error on {int((rows['rank (paper)'].str.startswith('1 of')).sum())} of {n} rows"
-    return paper, ours, _grade(first + close, 2 * n)  # reproduced: both on every row; partly: either anywhere
+    return paper, ours, grade(first + close, 2 * n)  # reproduced: both on every row; partly: either anywhere
 
 
 def fig2_verdict(records: Sequence[Record], nodes: int, tasks: Sequence[str]) -> tuple[str, str]:
@@ -1050,7 +732,7 @@ def fig2_verdict(records: Sequence[Record], nodes: int, tasks: Sequence[str]) ->
     head = f"step 5 → {ends[0][3] if ends else 0}" if one else "step 5 → the last"
     parts = [f"{task_label(t).lower()} {step5:.3g} → {last:.3g}{'' if one else f' after {steps}'} "
              f"(recurrent {other:.3g})" for t, step5, last, steps, other in ends]  # fmt: skip
-    return f"IREM at {nodes} nodes, {head}: " + "; ".join(parts), _grade(holds, len(parts))
+    return f"IREM at {nodes} nodes, {head}: " + "; ".join(parts), grade(holds, len(parts))
 
 
 def training_length_note(longer: Sequence[Record], shorter: Sequence[Record], nodes: int, tasks: Sequence[str]) -> str:
@@ -1076,7 +758,7 @@ def training_length_note(longer: Sequence[Record], shorter: Sequence[Record], no
         if not all(irem):
             continue
         large = [fig2_ends(r, nodes)[1] for r in irem]
-        same = [_mean(r, lambda x: x.metrics["same"]["mse"]) for r in irem]
+        same = [mean_of(r, lambda x: x.metrics["same"]["mse"]) for r in irem]
         rises, falls = rises + (large[1] > large[0]), falls + (same[1] < same[0])
         baseline = (f"; the recurrent baseline at {nodes} nodes {fig2_ends(rec[0], nodes)[1]:.3g} → "
                     f"{fig2_ends(rec[1], nodes)[1]:.3g}" if all(rec) else "")  # fmt: skip
@@ -1170,7 +852,7 @@ def harder_steps_verdict(records: Sequence[Record], method: str = "irem", at: in
         early, last, steps = float(c[at]), float(c[-1]), len(c) - 1
         holds += last < 0.9 * early
         parts.append(f"{task_label(t).lower()} {early:.3g} → {last:.3g}")
-    return f"harder problems, step {at} → {steps}: " + "; ".join(parts), _grade(holds, len(parts))
+    return f"harder problems, step {at} → {steps}: " + "; ".join(parts), grade(holds, len(parts))
 
 
 def fig4_verdict(record: Record) -> tuple[str, str]:
@@ -1178,7 +860,7 @@ def fig4_verdict(record: Record) -> tuple[str, str]:
     err = np.asarray(record.curves["example_error"]["sq_error"], dtype=float).mean(-1)
     last = record.curves["example_error"]["steps"][-1]
     ours = f"mean squared error {err[0]:.3g} at step 0 → {err[-1]:.2g} at step {last}"
-    return ours, _grade(int(err[-1] < 0.01 * err[0]), 1)
+    return ours, grade(int(err[-1] < 0.01 * err[0]), 1)
 
 
 def energy_rank_correlation(record: Record, split: str = "same") -> float:
@@ -1224,7 +906,7 @@ def verdicts(results: dict) -> pd.DataFrame:
 
     def add(claim: str, paper: str, ours: str, verdict: str, result, rule: str) -> None:
         rows.append({"claim of the paper": claim, "paper": paper, "ours": ours, "verdict": verdict,
-                     "rests on": _basis(result) if result is not None else "—", "rule": rule})  # fmt: skip
+                     "rests on": basis(result) if result is not None else "—", "rule": rule})  # fmt: skip
 
     graph, cont = results.get("graph"), results.get("continuous")
     rule1 = (
@@ -1286,7 +968,7 @@ def verdicts(results: dict) -> pd.DataFrame:
                 "Fig. 5: the energy rises with the distance from the solution",
                 "rises (addition, matrix completion)",
                 "; ".join(f"{task_label(t).lower()}: Spearman ρ = {v:.2f}" for t, v in rho.items()),
-                _grade(sum(v > 0.9 for v in rho.values()), len(rho)),
+                grade(sum(v > 0.9 for v in rho.values()), len(rho)),
                 cont,
                 "rank correlation above 0.9 on each task",
             )
@@ -1308,7 +990,7 @@ def verdicts(results: dict) -> pd.DataFrame:
             add("Table 2: truncation cuts training memory; the replay buffer lowers the error",
                 "memory 2.95× without truncation; replay 0.0491 → 0.0287",
                 f"memory {mem:.2f}× without truncation; replay lowers the error{beyond} at {sum(lowers)} of 2 sizes "
-                "(without truncation)", _grade(int(mem > 2) + sum(lowers), 3), _task_part(abl, "shortest_path"),
+                "(without truncation)", grade(int(mem > 2) + sum(lowers), 3), task_part(abl, "shortest_path"),
                 "memory above 2× without truncation, and replay lowering the error at 10 and at 15 nodes (beyond "
                 "the spread between the full method's trained models where it has several)")  # fmt: skip
         profile = next((r.profile for r in abl.records if r.task == "addition"), None)
@@ -1322,7 +1004,7 @@ def verdicts(results: dict) -> pd.DataFrame:
             add("Table 3: IREM is insensitive to the training step size λ from 10 to 1000",
                 "0.0003-0.0004 (same) for every λ",
                 f"{t3['t3_same_min']:.5f}-{t3['t3_same_max']:.5f} (a {spread:.1f}× spread{between})",
-                REPRODUCED if spread <= bar else PARTLY if spread <= 3 else NOT_REPRODUCED, _task_part(abl, "addition"),
+                REPRODUCED if spread <= bar else PARTLY if spread <= 3 else NOT_REPRODUCED, task_part(abl, "addition"),
                 "largest over smallest error: up to 1.5×, or up to the spread between trained models of one λ, "
                 "reproduced; up to 3× partly")  # fmt: skip
     comp = results.get("composition")
@@ -1344,7 +1026,7 @@ def verdicts(results: dict) -> pd.DataFrame:
         add(f"Table 5 / Fig. 8: at unseen noise (σ = {s['sigma_max']}) IREM beats DnCNN, and more steps help",
             "23.43 vs 17.90 dB (BSD68); 100 steps help", f"IREM {s['irem_100']:.2f} dB after 100 steps vs DnCNN "
             f"{s['dncnn']:.2f}; 5 → 100 steps {s['steps_gain']:+.2f}{spread} dB (skimage images)",
-            _grade(holds, 2), den,
+            grade(holds, 2), den,
             "IREM above DnCNN, and a gain of at least 0.5 dB from 5 to 100 steps")  # fmt: skip
     pad = results.get("scratchpad")
     if pad is not None:
@@ -1357,20 +1039,9 @@ def verdicts(results: dict) -> pd.DataFrame:
                                           and (best["harder"] < 0.9 * base["harder"].iloc[0]).any())))  # fmt: skip
         add("App. B: a scratchpad improves reasoning", "stated without numbers",
             f"lowers the error (by more than 10 %, both splits) on {sum(h for _, h in helped)} of {len(helped)} tasks"
-            + "".join(f"; {task}" for task, h in helped if h), _grade(sum(h for _, h in helped), len(helped)), pad,
+            + "".join(f"; {task}" for task, h in helped if h), grade(sum(h for _, h in helped), len(helped)), pad,
             "some scratchpad size lowers both errors by more than 10 % on each task")  # fmt: skip
     return pd.DataFrame(rows)
-
-
-def styled_verdicts(table: pd.DataFrame) -> Styler:
-    """The verdict table, coloured by verdict; cells wrap (they hold sentences)."""
-    colors = {REPRODUCED: "#d9f2d9", PARTLY: "#fff2cc", NOT_REPRODUCED: "#f8d7da", NOT_RUN: "#eeeeee"}
-    style = table.style.hide(axis="index").set_table_styles(
-        [{"selector": "", "props": [("font-size", "0.85em")]},
-         {"selector": "th, td", "props": [("padding", "0.3em 0.5em"), ("text-align", "left"),
-                                          ("vertical-align", "top")]}]
-    )  # fmt: skip
-    return style.map(lambda v: f"background-color: {colors[v]}" if v in colors else "", subset=["verdict"])
 
 
 def profile_table() -> pd.DataFrame:
@@ -1426,9 +1097,9 @@ def irem_variants(variants: Mapping[str, Sequence[Record]], nodes: int, column: 
                 continue
             step5, last, steps = fig2_ends(g, nodes)
             rows.append({"task": task_label(task), column: name, "parameters": g[0].parameters,
-                         "final training loss": _mean(g, lambda r: r.curves["train_loss"][-1][1]),
-                         "10 nodes": _mean(g, lambda r: r.metrics["same"]["mse"]),
-                         "15 nodes": _mean(g, lambda r: r.metrics["harder"]["mse"]),
+                         "final training loss": mean_of(g, lambda r: r.curves["train_loss"][-1][1]),
+                         "10 nodes": mean_of(g, lambda r: r.metrics["same"]["mse"]),
+                         "15 nodes": mean_of(g, lambda r: r.metrics["harder"]["mse"]),
                          f"{nodes} nodes, step 5": step5, f"{nodes} nodes, step {steps}": last,
                          "seeds": len(g)})  # fmt: skip
     return pd.DataFrame(rows).sort_values("task", kind="stable").reset_index(drop=True)
@@ -1662,40 +1333,43 @@ def energy_verdict(comparison: pd.DataFrame) -> dict:
     return {"energy_rows": ours.loc[both].size, "release_lower": lower, "energy_default": TrainConfig.graph_energy}
 
 
-def retrained_note(records: Sequence[Record], reference: Sequence[Record], where: str) -> str:
-    """A sentence on the models of ``records`` that retrain a model of ``reference`` with another outcome.
-
-    A retraining has the same task, method, seed, profile and training config but another training
-    curve: float rounding differed (another CPU or code version). Each one's test errors are given
-    beside the reference model's; empty when every model is the reference's own.
-    """
-    parts = []
-    for r in records:
-        twins = [x for x in reference if (x.task, x.method, x.seed, x.profile) == (r.task, r.method, r.seed, r.profile)
-                 and x.config["train"] == r.config["train"]]  # fmt: skip
-        if not twins or any(_trained_model(x) == _trained_model(r) for x in twins):
-            continue
-        x = twins[0]
-        errors = "; ".join(f"{split}: {r.metrics[split]['mse']:.4f} against {x.metrics[split]['mse']:.4f}"
-                           for split in r.metrics if split in x.metrics and "mse" in r.metrics[split])  # fmt: skip
-        parts.append(f"{task_label(r.task)}, seed {r.seed} ({errors})")
-    if not parts:
-        return ""
-    return (
-        f"Some models here are retrainings, with the same settings and seed, of the models of {where}: float "
-        "rounding differed (another CPU or code version), so they are other draws of the same training, and "
-        "their test errors differ from those: " + "; ".join(parts) + "."
-    )
-
-
-def not_run_note(experiment: str) -> str:
-    """A Markdown note for a page section whose experiment has no stored records yet, with the command."""
-    return (f":::{{note}}\nNot run yet: no stored `{experiment}` records (quick or paper profile) for this section. "
-            f"`irem reproduce {experiment} --profile quick` makes them.\n:::\n")  # fmt: skip
-
-
-def missing_comparison_note(experiment: str, profile: str, methods: Sequence[str], why: str) -> str:
-    """A Markdown note for a comparison whose records at ``profile`` are not all stored (the book never trains)."""
-    return (f":::{{note}}\n{why} needs the stored `{experiment}` records of {', '.join(methods)} at the {profile} "
-            f"profile, and some are missing: `irem reproduce {experiment} --profile {profile} --methods "
-            f"{' '.join(methods)}` makes them.\n:::\n")  # fmt: skip
+from irem.book.claims import NOT_REPRODUCED, NOT_RUN, PARTLY, REPRODUCED, grade, styled_verdicts, task_part  # noqa: E402, F401 (moved)
+from irem.book.notes import (  # noqa: E402, F401 (moved)
+    PROFILE_NOTES,
+    basis,
+    budget_note,
+    missing_comparison_note,
+    not_run_note,
+    provenance_note,
+    provenance_table,
+    provenance_text,
+    retrained_note,
+    seed_list,
+    seeds_by_task,
+    trained_model,
+)
+from irem.book.stats import (  # noqa: E402, F401 (moved)
+    curve_spread,
+    group,
+    mean_and_std,
+    mean_curve,
+    mean_of,
+    sample_std,
+    seed_spread,
+    split_changes,
+)
+from irem.book.tables import (  # noqa: E402, F401 (moved)
+    TABLE_STYLES,
+    _nearest_gap,
+    mean_std,
+    merge_std,
+    parameter_spread,
+    parameter_table,
+    rank_of,
+    ranks,
+    standing,
+    styled,
+    styled_table,
+    tasks_where_worse,
+    wide_table,
+)

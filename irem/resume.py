@@ -2,7 +2,7 @@
 
 Training resumes from checkpoints (:mod:`irem.train`); evaluation can also take an hour on a CPU
 (16 restarts of 80 steps on 30-node graphs, in the compute experiment), so :func:`run_spec
-<irem.experiments.core.run_spec>` evaluates inside :func:`resumable`, and the evaluation
+<irem.experiments.running.run_spec>` evaluates inside :func:`resumable`, and the evaluation
 functions wrap their costly parts in :func:`stage`. A stage is known by its position and its
 label: evaluation is deterministic, so a rerun reaches the same stages in the same order. Each
 finished stage's result is saved with the state of the random generator after it; a rerun gets

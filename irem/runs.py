@@ -50,7 +50,7 @@ class RunSpec:
     version: int = 1  # of the experiment's evaluation: bumped when what it measures changes
     task_version: int = 1  # of the task's problems: bumped when how they are drawn changes
     # iterations at which training also caches the weights as those of this run trained for that many
-    # iterations (``core.check_snapshots``); not part of the config: it does not change this run
+    # iterations (``running.check_snapshots``); not part of the config: it does not change this run
     snapshots: tuple[int, ...] = ()
 
     def config(self) -> dict:

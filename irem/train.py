@@ -157,7 +157,7 @@ def train(
         generator: the source of training problems and of the method's noise.
         progress: show a tqdm progress bar.
         on_log: called as ``on_log(iteration, mean_loss)`` every ``config.log_every``.
-        on_step: called as ``on_step(iteration)`` after every optimiser step (``irem.benchmark``
+        on_step: called as ``on_step(iteration)`` after every optimiser step (``irem.measure``
             times the real training step through it).
         checkpoint: where to save the training state (and resume from, when the file exists).
             The caller deletes it once the trained model is stored.

@@ -6,7 +6,7 @@ import pytest
 import torch
 from conftest import gen
 
-from irem import benchmark, evaluate, experiments, plots, report
+from irem import evaluate, experiments, measure, plots, report
 from irem.config import EvalConfig, TrainConfig
 from irem.methods import make_method
 from irem.tasks import make_task
@@ -27,7 +27,7 @@ def test_variant_experiments_start_from_each_tasks_own_defaults():
 
 def test_training_cost_reports_speed_and_memory():
     spec = experiments.get("ablations").spec("smoke", "shortest_path", "irem", 0)
-    cost = benchmark.training_cost(spec, torch.device("cpu"), iterations=3, fresh_process=False)
+    cost = measure.training_cost(spec, torch.device("cpu"), iterations=3, fresh_process=False)
     assert cost["iters_per_s"] > 0 and cost["peak_memory_mb"] >= 0 and "resident" in cost["memory_measure"]
 
 

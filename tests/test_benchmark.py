@@ -3,7 +3,8 @@ import json
 import pytest
 import torch
 
-from irem import benchmark, cli, experiments, perf
+from irem import cli, experiments, measure
+from irem.performance import analysis as perf
 
 
 def _feedforward_flops(batch: int, sizes: list[int]) -> int:
@@ -17,7 +18,7 @@ def test_flop_counter_counts_through_autograd_grad():
     # FlopCounterMode's module tracker breaks torch.autograd.grad; ours counts it
     net = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.SiLU(), torch.nn.Linear(5, 1))
     y = torch.randn(4, 6, requires_grad=True)
-    with benchmark.flop_counter() as counter, benchmark.MatmulShapes() as shapes:
+    with measure.flop_counter() as counter, measure.MatmulShapes() as shapes:
         (g,) = torch.autograd.grad(net(y).sum(), y, create_graph=True)
         g.sum().backward()
     assert counter.get_total_flops() == shapes.flops() > 2 * 4 * (6 * 5 + 5 * 1)
@@ -26,7 +27,7 @@ def test_flop_counter_counts_through_autograd_grad():
 
 def test_bench_counts_the_flops_of_a_whole_iteration():
     spec = experiments.get("continuous").spec("smoke", "addition", "feedforward", 0, {})
-    r = benchmark.bench(spec, torch.device("cpu"), iterations=3, warmup=1, flop_iterations=2, fresh_process=False)
+    r = measure.bench(spec, torch.device("cpu"), iterations=3, warmup=1, flop_iterations=2, fresh_process=False)
     h, b = spec.train.hidden, spec.train.batch_size
     assert r["gflop_per_iter"] * 1e9 == pytest.approx(_feedforward_flops(b, [800, h, h, h, 400]))
     assert r["ms_per_iter"] > 0 and r["cpu_ms_per_iter"] > 0 and r["timed_iterations"] == 3
@@ -42,7 +43,7 @@ def test_each_truncated_reasoning_step_costs_a_forward_and_a_gradient_in_y_only(
     flops = {}
     for steps in (1, 3):
         spec = experiments.get("continuous").spec("smoke", "addition", "irem", 0, {"steps": steps, "replay": False})
-        r = benchmark.bench(spec, torch.device("cpu"), iterations=1, warmup=0, flop_iterations=1, peak=False,
+        r = measure.bench(spec, torch.device("cpu"), iterations=1, warmup=0, flop_iterations=1, peak=False,
                             fresh_process=False)  # fmt: skip
         flops[steps] = r["gflop_per_iter"] * 1e9
     b, y, h = spec.train.batch_size, 400, spec.train.hidden
@@ -54,10 +55,10 @@ def test_each_truncated_reasoning_step_costs_a_forward_and_a_gradient_in_y_only(
 
 def test_time_shares_split_the_profiled_time_by_operator_kind():
     spec = experiments.get("graph").spec("smoke", "shortest_path", "irem", 0, {})
-    r = benchmark.bench(spec, torch.device("cpu"), iterations=1, warmup=0, flop_iterations=0, profile_iterations=2,
+    r = measure.bench(spec, torch.device("cpu"), iterations=1, warmup=0, flop_iterations=0, profile_iterations=2,
                         fresh_process=False)  # fmt: skip
     shares = r["time_shares"]
-    assert list(shares) == list(benchmark.TIME_KINDS) and r["profile_iterations"] == 2
+    assert list(shares) == list(measure.TIME_KINDS) and r["profile_iterations"] == 2
     assert all(0 <= v <= 1 for v in shares.values()) and sum(shares.values()) == pytest.approx(1, abs=0.02)
     assert shares["matrix multiply"] > 0 and shares["gather / scatter"] > 0  # a GNN does both
 
@@ -66,13 +67,13 @@ def test_time_shares_sorts_events_by_name():
     event = lambda key, us: type("Event", (), {"key": key, "self_cpu_time_total": us})()  # noqa: E731
     events = [event("aten::mm", 2e5), event("aten::index_select", 1e5), event("aten::relu", 3e5),
               event("autograd::engine::evaluate_function: MmBackward0", 9e5)]  # fmt: skip
-    shares = benchmark.time_shares(events, wall_s=1.0)
+    shares = measure.time_shares(events, wall_s=1.0)
     assert shares == pytest.approx({"matrix multiply": 0.2, "gather / scatter": 0.1, "other operators": 0.3,
                                     "outside operators": 0.4})  # fmt: skip
 
 
 def test_matmul_peak_times_each_shape():
-    peak = benchmark.matmul_peak([((1, 8, 16, 4), 3), ((2, 4, 8, 4), 1)], torch.float32, "cpu", min_time_s=0.001)
+    peak = measure.matmul_peak([((1, 8, 16, 4), 3), ((2, 4, 8, 4), 1)], torch.float32, "cpu", min_time_s=0.001)
     assert [s["shape"] for s in peak["by_shape"]] == [[1, 8, 16, 4], [2, 4, 8, 4]]
     assert peak["gflops"] > 0
 
@@ -80,7 +81,7 @@ def test_matmul_peak_times_each_shape():
 def test_fixed_nodes_trains_on_graphs_of_one_size():
     spec = experiments.get("graph").spec("smoke", "shortest_path", "irem", 0, {})
     task, _ = spec.build(torch.device("cpu"))
-    batch = benchmark.FixedNodes(task, 4).sample(3, task.train_split, torch.Generator().manual_seed(0))
+    batch = measure.FixedNodes(task, 4).sample(3, task.train_split, torch.Generator().manual_seed(0))
     assert batch.nodes.tolist() == [4, 4, 4] and batch.y.shape == (3 * 16, 1)
 
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 from conftest import gen
 
-from irem import benchmark, experiments
+from irem import experiments, measure
 from irem.compiled import WARMUP as COMPILE_WARMUP
 from irem.config import EvalConfig, TrainConfig
 from irem.methods import make_method
@@ -102,4 +102,4 @@ def test_compiled_must_be_a_bool():
 def test_bench_refuses_to_time_the_compiling_iterations():
     spec = experiments.get("continuous").spec("smoke", "addition", "irem", 0, {"compiled": True})
     with pytest.raises(ValueError, match=f"compiled=True: warmup must be >= {COMPILE_WARMUP}"):
-        benchmark.bench(spec, torch.device("cpu"), iterations=1, warmup=COMPILE_WARMUP - 1, fresh_process=False)
+        measure.bench(spec, torch.device("cpu"), iterations=1, warmup=COMPILE_WARMUP - 1, fresh_process=False)

@@ -131,12 +131,12 @@ def test_budget_note_flags_runs_shorter_than_the_papers(smoke):
 
 
 def test_stored_by_task_shows_each_task_at_its_own_profile(monkeypatch):
-    from irem.experiments import core
+    from irem.experiments import results
 
     ablations = experiments.get("ablations")
-    stored = {"shortest_path": core.ExperimentResult(ablations, "quick", ["sp"], 1),
-              "addition": core.ExperimentResult(ablations, "paper", ["add"], 1)}  # fmt: skip
-    monkeypatch.setattr(core, "stored", lambda name, tasks, **kw: stored[tasks[0]])
+    stored = {"shortest_path": results.ExperimentResult(ablations, "quick", ["sp"], 1),
+              "addition": results.ExperimentResult(ablations, "paper", ["add"], 1)}  # fmt: skip
+    monkeypatch.setattr(results, "stored", lambda name, tasks, **kw: stored[tasks[0]])
     result = experiments.stored_by_task("ablations", profile="best")
     assert result.profile == "quick (shortest_path), paper (addition)" and result.records == ["sp", "add"]
     stored["shortest_path"] = None  # a task with nothing stored is left out; one profile is named plainly
@@ -144,9 +144,9 @@ def test_stored_by_task_shows_each_task_at_its_own_profile(monkeypatch):
     stored["addition"] = None
     assert experiments.stored_by_task("ablations") is None
     graph = experiments.get("graph")
-    by_task = {t: core.ExperimentResult(graph, "paper" if t == "shortest_path" else "quick", [t], 1)
+    by_task = {t: results.ExperimentResult(graph, "paper" if t == "shortest_path" else "quick", [t], 1)
                for t in graph.tasks}  # fmt: skip
-    monkeypatch.setattr(core, "stored", lambda name, tasks, **kw: by_task[tasks[0]])
+    monkeypatch.setattr(results, "stored", lambda name, tasks, **kw: by_task[tasks[0]])
     grouped = "quick (edge_copy, connected_components), paper (shortest_path)"
     assert experiments.stored_by_task("graph").profile == grouped
 

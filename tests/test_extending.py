@@ -5,7 +5,7 @@ import torch
 
 from irem import experiments, tasks
 from irem.cli import main
-from irem.experiments.core import evaluate_splits
+from irem.experiments.running import evaluate_splits
 from irem.models.mlp import EnergyMLP, FeedforwardMLP
 from irem.runs import Record
 from irem.tasks.base import pick_network

@@ -147,7 +147,7 @@ def test_graphed_training_on_the_gpu_learns_as_the_eager_loop_does():
 
 def test_bench_refuses_what_it_cannot_measure_on_a_captured_step():
     from irem import experiments
-    from irem.benchmark import bench
+    from irem.measure import bench
 
     spec = experiments.get("continuous").spec("smoke", "addition", "irem", 0, {"cuda_graph": True})
     with pytest.raises(ValueError, match="needs a CUDA device"):

@@ -156,7 +156,7 @@ def test_bound_energy_matches_the_one_matrix_form(z_dim):
 
 
 def test_truncated_steps_compute_no_parameter_gradients_and_no_unused_columns():
-    from irem.benchmark import MatmulShapes
+    from irem.measure import MatmulShapes
     from irem.models.mlp import EnergyMLP
 
     x_dim, y_dim, hidden, b = 6, 4, 16, 5

@@ -24,7 +24,7 @@ import torch
 
 from irem import experiments, runs
 from irem.cli import main
-from irem.experiments import core
+from irem.experiments import running
 from irem.train import TrainingDiverged, replay_buffers, train
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,7 +47,7 @@ def train_calls(monkeypatch) -> list:
         calls.append(args[2])
         return train(*args, **kwargs)
 
-    monkeypatch.setattr(core, "train", spy)
+    monkeypatch.setattr(running, "train", spy)
     return calls
 
 
@@ -58,7 +58,7 @@ def no_training(monkeypatch):
     def fail(*args, **kwargs):
         pytest.fail("trained although the arguments were bad")
 
-    monkeypatch.setattr(core, "train", fail)
+    monkeypatch.setattr(running, "train", fail)
 
 
 def run_cli(capsys, *argv) -> tuple[int, str, str]:
@@ -273,7 +273,7 @@ def _interrupted_train(spec: runs.RunSpec, checkpoint: Path, at: int) -> None:
 
     task, method = spec.build(torch.device("cpu"))
     with pytest.raises(_Killed):
-        train(method, task, spec.train, core.generator(torch.device("cpu"), spec.seed), progress=False,
+        train(method, task, spec.train, running.generator(torch.device("cpu"), spec.seed), progress=False,
               on_step=die, checkpoint=checkpoint, checkpoint_every_s=0)  # fmt: skip
 
 
@@ -291,13 +291,13 @@ def test_resumed_training_is_bitwise_the_uninterrupted_training(tmp_path, task, 
     spec = experiment.spec("smoke", task, method, 0, {"iterations": 40, "log_every": 7, **overrides})
     dev = torch.device("cpu")
     t, whole = spec.build(dev)
-    gen = core.generator(dev, spec.seed)
+    gen = running.generator(dev, spec.seed)
     log = train(whole, t, spec.train, gen, progress=False)
 
     checkpoint = tmp_path / "ckpt.pt"
     _interrupted_train(spec, checkpoint, at=17)  # the last checkpoint is after iteration 16
     t, resumed = spec.build(dev)
-    gen_resumed = core.generator(dev, spec.seed)
+    gen_resumed = running.generator(dev, spec.seed)
     log_resumed = train(resumed, t, spec.train, gen_resumed, progress=False, checkpoint=checkpoint)
 
     assert log_resumed.resumed_from == 16 and log.resumed_from is None
@@ -388,14 +388,14 @@ def test_a_checkpoint_of_another_config_is_refused_and_one_from_before_a_field_w
     other = experiments.get("continuous").spec("smoke", "addition", "irem", 0, {"iterations": 10, "lr": 1e-3})
     t, method = other.build(torch.device("cpu"))
     with pytest.raises(ValueError, match=r"cannot be resumed .*another training config \(differs in \['lr'\]\)"):
-        train(method, t, other.train, core.generator(torch.device("cpu"), 0), progress=False, checkpoint=checkpoint)
+        train(method, t, other.train, running.generator(torch.device("cpu"), 0), progress=False, checkpoint=checkpoint)
     if not TrainConfig.ADDED_LATER:
         return
     state = torch.load(checkpoint, weights_only=True)  # as code from before the later fields saved it
     state["config"] = {k: v for k, v in state["config"].items() if k not in TrainConfig.ADDED_LATER}
     torch.save(state, checkpoint)
     t, method = spec.build(torch.device("cpu"))
-    log = train(method, t, spec.train, core.generator(torch.device("cpu"), 0), progress=False, checkpoint=checkpoint)
+    log = train(method, t, spec.train, running.generator(torch.device("cpu"), 0), progress=False, checkpoint=checkpoint)
     assert log.resumed_from == 4
 
 
@@ -569,6 +569,6 @@ def test_diverged_training_removes_its_checkpoint(tmp_path):
     spec = experiments.get("continuous").spec("smoke", "addition", "feedforward", 0, {"iterations": 20, "lr": 1e10})
     checkpoint = checkpoint_file(tmp_path, spec)
     with pytest.raises(TrainingDiverged):
-        core._trained(spec, torch.device("cpu"), False, runs.weights_dir(tmp_path), False,
+        running._trained(spec, torch.device("cpu"), False, runs.weights_dir(tmp_path), False,
                       runs.checkpoints_dir(tmp_path), 0.0)  # fmt: skip
     assert not checkpoint.exists()  # it would diverge again on resume

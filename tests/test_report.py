@@ -307,8 +307,8 @@ def test_evaluate_batch_against_a_hand_computed_case():
 
 
 def test_grades_and_the_claim_verdicts():
-    assert [report._grade(h, 3) for h in (3, 1, 0)] == ["reproduced", "partly", "not reproduced"]
-    assert report._grade(0, 0) == "not run"
+    assert [report.grade(h, 3) for h in (3, 1, 0)] == ["reproduced", "partly", "not reproduced"]
+    assert report.grade(0, 0) == "not run"
     # Fig. 3: the harder error falls on one task of two
     falls = {"mse_by_step": {"harder": [1.0] * 11 + [0.5] * 70}}
     flat = {"mse_by_step": {"harder": [1.0] * 81}}
@@ -500,7 +500,7 @@ def test_capped_error_axes_say_that_curves_leave_through_the_top():
     settled.plot([0, 1], [1.0, 2.0])
     for ax in (diverging, settled):
         ax.set_yscale("log")
-        plots._cap_errors(ax)
+        plots.cap_errors(ax)
     assert diverging.get_ylim()[1] == plots.MSE_CEILING
     assert [t.get_text() for t in diverging.texts] == ["↑ above 10: off the axis"]
     assert settled.get_ylim()[1] < plots.MSE_CEILING and not settled.texts

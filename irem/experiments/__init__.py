@@ -1,40 +1,39 @@
-"""The paper's experiments, one module each, in one registry.
+"""The paper's experiments, one chapter each, in one registry.
 
-``run(name, ...)`` runs (or loads) every run of a registered experiment and returns its
-records with the table the book shows, the paper's numbers beside ours. The notebooks and the
-CLI call it and loop over ``REGISTRY``; no experiment logic lives anywhere else.
+A chapter is a module or package of this package that builds an
+:class:`~irem.experiments.experiment.Experiment` and passes it to
+:func:`~irem.experiments.experiment.register`; importing this package imports every one of them,
+so a new chapter needs no list to be edited (a user's own can register from anywhere).
 
-A new experiment is one module that builds an :class:`~irem.experiments.core.Experiment` and
-passes it to :func:`~irem.experiments.core.register`; import it here to make it part of the
-package (a user's own can register from anywhere).
+``run(name, ...)`` runs (or loads) every run of a registered experiment and returns its records
+with the table the book shows, the paper's numbers beside ours. The notebooks and the CLI call it
+and loop over ``REGISTRY``.
 """
 
 from __future__ import annotations
 
+import pkgutil
 from importlib import import_module
 
-from irem.experiments.core import (
-    REGISTRY,
-    TEST_SEED,
-    Experiment,
+from irem.experiments.experiment import REGISTRY, TEST_SEED, Experiment, get, home_of, register
+from irem.experiments.results import (
     ExperimentResult,
     best_profile,
-    get,
-    home_of,
-    register,
-    resolve_device,
     run,
-    run_all,
-    run_spec,
     stored,
     stored_beside,
     stored_by_task,
     stored_records_at,
 )  # fmt: skip
+from irem.experiments.running import resolve_device, run_all, run_spec
 
-# the experiments of the package, registered in this order (the order of `irem reproduce all`)
-for _module in ("continuous", "composition", "graph", "denoising", "ablations", "scratchpad", "compute", "difficulty"):
-    import_module(f"irem.experiments.{_module}")
+for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+    import_module(f"{__name__}.{_info.name}")
+# the order of `irem reproduce all`: the experiments whose tasks are their own first, so that an
+# experiment that reuses their trained models (composition, the ablations, ...) finds them cached
+_order = sorted(REGISTRY.values(), key=lambda e: (not e.home or e.borrows_defaults, e.name))
+REGISTRY.clear()
+REGISTRY.update((e.name, e) for e in _order)
 
 __all__ = [
     "REGISTRY", "TEST_SEED", "Experiment", "ExperimentResult", "best_profile", "get", "home_of", "register",

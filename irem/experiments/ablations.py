@@ -15,7 +15,8 @@ import torch
 from irem import evaluate
 from irem.config import TrainConfig
 from irem.experiments import paper
-from irem.experiments.core import TEST_SEED, Experiment, evaluate_splits, register
+from irem.experiments.experiment import TEST_SEED, Experiment, register
+from irem.experiments.running import evaluate_splits
 from irem.methods import Method
 from irem.runs import RunSpec
 from irem.tasks import Task

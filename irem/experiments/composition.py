@@ -11,7 +11,8 @@ import torch
 from irem import evaluate
 from irem.experiments import paper
 from irem.experiments.continuous import QUICK
-from irem.experiments.core import TEST_SEED, Experiment, generator, register
+from irem.experiments.experiment import TEST_SEED, Experiment, register
+from irem.experiments.running import generator
 from irem.methods import METHODS, Method
 from irem.profiles import SMOKE
 from irem.runs import RunSpec

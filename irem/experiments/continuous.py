@@ -10,7 +10,8 @@ import torch
 
 from irem import evaluate
 from irem.experiments import paper
-from irem.experiments.core import TEST_SEED, Experiment, evaluate_splits, generator, register
+from irem.experiments.experiment import TEST_SEED, Experiment, register
+from irem.experiments.running import evaluate_splits, generator
 from irem.methods import METHODS, Method
 from irem.profiles import SMOKE
 from irem.runs import RunSpec

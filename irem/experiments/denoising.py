@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from irem import evaluate
-from irem.experiments.core import TEST_SEED, Experiment, register
+from irem.experiments.experiment import TEST_SEED, Experiment, register
 from irem.methods import Method
 from irem.runs import RunSpec
 from irem.tasks import Denoising

@@ -14,8 +14,9 @@ from __future__ import annotations
 import torch
 
 from irem import evaluate
-from irem.experiments.core import TEST_SEED, Experiment, evaluate_splits, generator, register
+from irem.experiments.experiment import TEST_SEED, Experiment, register
 from irem.experiments.graph import size_problems
+from irem.experiments.running import evaluate_splits, generator
 from irem.methods import Method
 from irem.runs import RunSpec
 from irem.tasks import GRAPH_TASKS, GraphTask, Task

@@ -1,7 +1,7 @@
 """The paper's numbers, as data: every table the book sets ours beside.
 
 Copied from the paper (Du et al., ICML 2022); never computed. ``by_split`` turns a table into
-the ``(task, method, split) -> value`` mapping an :class:`~irem.experiments.core.Experiment`
+the ``(task, method, split) -> value`` mapping an :class:`~irem.experiments.experiment.Experiment`
 looks its numbers up in.
 """
 

@@ -18,7 +18,9 @@ from pathlib import Path
 import pandas as pd
 
 from irem import runs
-from irem.experiments.core import checked_grid, get, resolve_device
+from irem.experiments.experiment import get
+from irem.experiments.results import checked_grid
+from irem.experiments.running import resolve_device
 from irem.profiles import PROFILES
 from irem.runs import Record, RunSpec
 from irem.validate import check_bool, check_choice, check_positive

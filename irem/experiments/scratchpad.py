@@ -11,7 +11,8 @@ from collections.abc import Sequence
 import torch
 
 from irem import evaluate
-from irem.experiments.core import TEST_SEED, Experiment, evaluate_splits, generator, register
+from irem.experiments.experiment import TEST_SEED, Experiment, register
+from irem.experiments.running import evaluate_splits, generator
 from irem.methods import Method
 from irem.runs import RunSpec
 from irem.tasks import Task

@@ -1,7 +1,7 @@
 """Many runs at once on Dask: a local cluster by default, any cluster by address.
 
 :func:`run_sweep` submits every run spec whose record is missing as one task to a
-``dask.distributed`` client. A worker trains and evaluates the spec (``core.run_spec``) and
+``dask.distributed`` client. A worker trains and evaluates the spec (``running.run_spec``) and
 returns its record as data; this process alone writes the records into the runs directory,
 atomically, as they complete. Workers therefore need no shared filesystem, a sweep stopped
 half-way keeps every finished record, and rerunning it submits only what is missing.
@@ -43,7 +43,7 @@ import torch
 from tqdm.auto import tqdm
 
 from irem import runs
-from irem.experiments import core, plan
+from irem.experiments import plan, running
 from irem.runs import Record, RunSpec
 from irem.validate import check_positive
 
@@ -113,7 +113,7 @@ def check_target(jobs: int, scheduler: str | None, scheduler_file: str | os.Path
 
 def check_device(device: str | torch.device) -> str:
     """A device name for workers elsewhere (checked here, resolved on the worker: ``auto`` is its GPU)."""
-    return "auto" if str(device) == "auto" else str(core.parse_device(device))
+    return "auto" if str(device) == "auto" else str(running.parse_device(device))
 
 
 def worker_envs(jobs: int, device: torch.device) -> tuple[list[dict[str, str]], str]:
@@ -206,9 +206,9 @@ def train_and_evaluate(spec: RunSpec, device: str, runs_dir: str | None, threads
             from distributed import get_worker
 
             runs_dir = str(Path(get_worker().local_directory) / "irem-runs")
-        dev = core.resolve_device(device)
+        dev = running.resolve_device(device)
         try:
-            record = core.run_spec(spec, dev, runs_dir, progress=False, retrain=retrain)
+            record = running.run_spec(spec, dev, runs_dir, progress=False, retrain=retrain)
         except AssertionError as e:  # measuring the training cost starts a process
             if "daemonic" not in str(e):
                 raise
@@ -276,7 +276,7 @@ def run_sweep(
     started = time.perf_counter()
     check_target(jobs, scheduler, scheduler_file)
     remote = scheduler is not None or scheduler_file is not None
-    device = check_device(device) if remote else core.resolve_device(device)
+    device = check_device(device) if remote else running.resolve_device(device)
     runs.check_runs_dir(runs_dir, writable=True)
     paths = {runs.record_path(runs_dir, s): s for s in specs}  # duplicates run once
     records = {} if retrain else {p: Record.load(p) for p in paths if p.exists()}

@@ -1,7 +1,7 @@
 """The book's view of training cost: stored ``irem bench`` results read back, tabulated and drawn.
 
 ``irem bench --json data/bench/NAME.json`` writes one file per command: its rows (one per task,
-method and varied value; see ``irem.benchmark.bench``), the settings and command that produced
+method and varied value; see ``irem.measure.bench``), the settings and command that produced
 them, and provenance (commit, device, torch, date). The performance chapter reads those files,
 never measures live: timings on a shared machine are only comparable within one run.
 """
@@ -17,9 +17,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from irem.benchmark import table
 from irem.experiments.plan import makespan
 from irem.methods import method_label
+from irem.performance.bench import table
 from irem.tasks import GRAPH_TASKS, task_label
 
 PRECISION_STYLES = {"fp32": "-", "bf16": "--"}

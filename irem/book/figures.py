@@ -1,0 +1,126 @@
+"""Figure helpers every chapter uses: one colour per method, seed bands, legends below the panels.
+
+Figures are drawn from run records (never from live models); each chapter's own figures live in
+its folder and build on these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from irem.book.stats import curve_spread, group, mean_curve
+from irem.methods import METHODS, method_label
+from irem.runs import Record
+from irem.tasks import task_label
+
+# text that stays readable when a figure is scaled down to the page's width
+plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "legend.fontsize": 9,
+                     "xtick.labelsize": 9, "ytick.labelsize": 9})  # fmt: skip
+
+
+SPLIT_STYLES = {"same": "-", "harder": "--"}
+
+
+MSE_CEILING = 10.0  # error axes stop here: a curve above it has diverged, and would squash every other one
+
+
+def legend_below(fig: Figure, ax, ncol: int = 4, handles: Sequence | None = None) -> None:
+    """One legend for the figure, below its panels (never over the data): ``ax``'s labelled artists, or ``handles``."""
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    else:
+        labels = [h.get_label() for h in handles]
+    if handles:
+        fig.legend(handles, labels, loc="lower center", ncol=min(ncol, len(handles)), frameon=False,
+                   bbox_to_anchor=(0.5, 0.0))  # fmt: skip
+        rows = -(-len(handles) // min(ncol, len(handles)))
+        # room for the legend in inches (a fraction of the height would leave tall figures a gap above it)
+        fig.tight_layout(rect=(0, min(0.3, (0.08 + 0.27 * rows) / fig.get_size_inches()[1]), 1, 1))
+
+
+def cap_errors(ax) -> None:
+    """Keep an error axis below ``MSE_CEILING``; diverging curves leave through the top edge, which says so."""
+    low, high = ax.get_ylim()
+    if high > MSE_CEILING:
+        ax.set_ylim(low, MSE_CEILING)
+        ax.text(0.98, 0.97, f"↑ above {MSE_CEILING:g}: off the axis", transform=ax.transAxes, ha="right", va="top",
+                fontsize=7, color="0.35")  # fmt: skip
+
+
+def band(ax, records: Sequence[Record], path: Sequence[str], start: int = 0, **line) -> np.ndarray:
+    """Plot the mean curve over ``records`` at ``curves[path...]``, shaded from the lowest to the highest seed.
+
+    The curve's first point is drawn at x = ``start``. Returns the mean curve. With one record there is no shade.
+    """
+    mean, low, high = curve_spread(records, *path)
+    steps = np.arange(start, start + len(mean))
+    ax.plot(steps, mean, **line)
+    if len(records) > 1:
+        ax.fill_between(steps, low, high, color=line.get("color"), alpha=0.18, lw=0)
+    return mean
+
+
+def method_colors() -> dict[str, str]:
+    """A fixed colour per method, the same in every figure (colour-blind safe, no two alike)."""
+    return {name: cls.color for name, cls in METHODS.items()}
+
+
+def mse_vs_steps(records: Sequence[Record], split_labels: dict[str, str] | None = None) -> Figure:
+    """Fig. 3: test MSE against reasoning steps, per task, same (solid) and harder (dashed).
+
+    Methods without test-time steps are drawn as flat lines; a dot marks where halting at
+    the energy minimum stops on average (mean halting step, MSE at halting).
+    ``split_labels`` names the splits in the legend (graphs: ``ExperimentResult.split_labels``).
+    """
+    split_labels = split_labels or {}
+    groups = group(records)
+    tasks = list(dict.fromkeys(r.task for r in records))
+    colors = method_colors()
+    fig, axes = plt.subplots(1, len(tasks), figsize=(3.6 * len(tasks), 4.0), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        for (t, method), recs in groups.items():
+            if t != task:
+                continue
+            for split, style in SPLIT_STYLES.items():
+                curve = mean_curve(recs, "mse_by_step", split)
+                label = f"{method_label(method)} ({split_labels.get(split, split)})"
+                if len(curve) == 2:  # one-shot method: flat line over the step axis
+                    ax.axhline(curve[-1], color=colors[method], ls=style, label=label)
+                    continue
+                band(ax, recs, ("mse_by_step", split), color=colors[method], ls=style, label=label)
+                halt = np.mean([r.metrics[split]["mean_halt_step"] for r in recs])
+                mse = np.mean([r.metrics[split]["mse"] for r in recs])
+                ax.plot([halt], [mse], "o", color=colors[method], ms=5)
+        ax.set(yscale="log", xlabel="reasoning steps", ylabel="test MSE", title=task_label(task))
+        cap_errors(ax)
+        ax.grid(alpha=0.3)
+    legend_below(fig, axes[0][0], ncol=5)
+    return fig
+
+
+def train_loss(records: Sequence[Record]) -> Figure:
+    """Training loss against iterations: one panel per task, one line per method (mean over seeds).
+
+    Each method's own training loss: the MSE of the answer for most, but the expected loss plus a
+    KL term for PonderNet and a one-step denoising error for the iterative feedforward baseline, so
+    compare the shapes of the curves, not their heights across methods.
+    """
+    groups = group(records)
+    tasks = list(dict.fromkeys(r.task for r in records))
+    colors = method_colors()
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.4 * len(tasks), 3.6), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        for (t, method), recs in groups.items():
+            if t != task:
+                continue
+            its = [p[0] for p in recs[0].curves["train_loss"]]
+            loss = np.mean([[p[1] for p in r.curves["train_loss"]][: len(its)] for r in recs], axis=0)
+            ax.plot(its, loss, color=colors[method], label=method_label(method))
+        ax.set(yscale="log", xlabel="iteration", ylabel="training loss", title=task_label(task))
+        ax.grid(alpha=0.3)
+    legend_below(fig, axes[0][0], ncol=5)
+    return fig

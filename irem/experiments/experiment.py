@@ -1,0 +1,142 @@
+"""An experiment's declaration and the registry of experiments.
+
+An :class:`Experiment` declares what it runs (tasks, methods, per-profile defaults, the paper's
+numbers) and how it scores a trained model (``evaluate``); :func:`register` adds it to
+``REGISTRY``, checking that everything it names exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import torch
+
+from irem.config import EvalConfig, TrainConfig, split_overrides
+from irem.methods import METHODS, Method
+from irem.profiles import PROFILES
+from irem.runs import RunSpec
+from irem.tasks import TASKS, Task
+from irem.validate import check_choice, check_seed
+
+TEST_SEED = 12345  # test problems are the same for every method and training seed
+
+
+Evaluate = Callable[[Method, Task, RunSpec, torch.device], tuple[dict, dict]]
+
+
+Grid = Callable[..., list[tuple[str, str, dict]]]  # (tasks, methods, **options) -> [(task, method, changes)]
+
+
+def product_grid(tasks: Sequence[str], methods: Sequence[str]) -> list[tuple[str, str, dict]]:
+    """Every method on every task, with the experiment's own settings."""
+    return [(t, m, {}) for t in tasks for m in methods]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment of the paper: what it trains, with which defaults, and how it scores.
+
+    Attributes:
+        name: its name in the CLI, the records' folder and the notebooks.
+        title: a line for ``--help`` and the CLI's table header.
+        tasks, methods: what it runs by default (and all it accepts).
+        evaluate: ``(method, task, spec, device) -> (metrics, curves)`` for one trained model;
+            ``metrics`` maps each test split to a dict with at least ``mse``.
+        profiles: profile -> TrainConfig / EvalConfig values over the paper's defaults.
+        task_options: profile -> options for the task's constructor.
+        paper: ``(task, method, split) -> the paper's number`` (see ``irem.experiments.paper``).
+        grid: the runs of ``(tasks, methods, **options)``; default every method on every task.
+            Variant experiments (ablations, scratchpad) list IREM with config changes.
+        borrows_defaults: train each task as its own experiment does (variants), so a variant
+            with no changes is that experiment's run and shares its cached weights.
+        home: this experiment is its tasks' own (where ``irem train --task`` puts a run, and
+            whose defaults variants borrow); composition, which reuses the continuous
+            experiment's addition, is not. A task has exactly one home.
+        measures_cost: also record the training speed and peak memory (fresh process).
+        split_labels: how the book names the test splits (graphs: ``{"same": "10 nodes"}``).
+        seeds: training seeds the notebooks and ``run`` use by default.
+        version: of ``evaluate``; bump it when what it measures changes, so that stored records
+            of the old evaluation get other names and are not reused.
+    """
+
+    name: str
+    title: str
+    tasks: tuple[str, ...]
+    methods: tuple[str, ...]
+    evaluate: Evaluate
+    profiles: Mapping[str, Mapping] = field(default_factory=dict)
+    task_options: Mapping[str, Mapping] = field(default_factory=dict)
+    paper: Mapping[tuple[str, str, str], float] = field(default_factory=dict)
+    grid: Grid = product_grid
+    borrows_defaults: bool = False
+    home: bool = True
+    measures_cost: bool = False
+    split_labels: Mapping[str, str] = field(default_factory=dict)
+    seeds: int = 3
+    version: int = 1
+
+    def defaults(self, profile: str, task: str) -> tuple[dict, dict]:
+        """Config values and task options of ``task`` under ``profile`` (before overrides)."""
+        check_choice("profile", profile, PROFILES)
+        owner = get(home_of(task)) if self.borrows_defaults else self
+        return dict(owner.profiles.get(profile, {})), dict(owner.task_options.get(profile, {}))
+
+    def spec(self, profile: str, task: str, method: str, seed: int, overrides: Mapping | None = None,
+             task_options: Mapping | None = None) -> RunSpec:  # fmt: skip
+        """The run spec of one (task, method, seed) under ``profile``, with ``overrides`` and ``task_options``."""
+        check_choice("task", task, self.tasks)
+        check_choice("method", method, self.methods)
+        check_seed(seed)
+        values, options = self.defaults(profile, task)
+        train_cfg, eval_cfg = split_overrides({**values, **(overrides or {})})
+        task_version = getattr(TASKS[task], "version", 1)  # optional: a user's task need not version its problems
+        return RunSpec(self.name, task, method, seed, profile, TrainConfig(**train_cfg), EvalConfig(**eval_cfg),
+                       {**options, **(task_options or {})}, self.version, task_version)  # fmt: skip
+
+    def specs(self, profile: str, tasks, methods, seeds: Sequence[int], overrides=None, task_options=None,
+              **options) -> list[RunSpec]:  # fmt: skip
+        """Every run of the grid, for each seed."""
+        return [self.spec(profile, t, m, s, {**(overrides or {}), **changes}, task_options)
+                for t, m, changes in self.grid(tasks, methods, **options) for s in seeds]  # fmt: skip
+
+
+REGISTRY: dict[str, Experiment] = {}
+
+
+def register(experiment: Experiment) -> Experiment:
+    """Add ``experiment`` to the registry, checking that everything it names exists."""
+    e = experiment
+    for t in e.tasks:
+        check_choice(f"{e.name}: task", t, TASKS)
+    for m in e.methods:
+        check_choice(f"{e.name}: method", m, METHODS)
+    for profile, values in e.profiles.items():
+        check_choice(f"{e.name}: profile", profile, PROFILES)
+        split_overrides(dict(values))  # an unknown config field fails here, not at run time
+    for t, m, _ in e.paper:
+        check_choice(f"{e.name}: paper table task", t, e.tasks)
+        check_choice(f"{e.name}: paper table method", m, e.methods)
+    if e.name in REGISTRY and REGISTRY[e.name] is not e:
+        raise ValueError(f"an experiment named {e.name!r} is registered already")
+    if e.home and not e.borrows_defaults:
+        for other in REGISTRY.values():
+            shared = set(e.tasks) & set(other.tasks) if other.home and not other.borrows_defaults else set()
+            if shared and other.name != e.name:
+                raise ValueError(f"{e.name}: task(s) {sorted(shared)} have a home already ({other.name}); "
+                                 "pass home=False")  # fmt: skip
+    REGISTRY[e.name] = e
+    return e
+
+
+def get(name: str) -> Experiment:
+    """The registered experiment called ``name``."""
+    check_choice("experiment", name, REGISTRY)
+    return REGISTRY[name]
+
+
+def home_of(task: str) -> str:
+    """The experiment a task belongs to (its ``home``)."""
+    homes = {t: e.name for e in REGISTRY.values() if e.home and not e.borrows_defaults for t in e.tasks}
+    check_choice("task", task, homes)
+    return homes[task]

@@ -1,0 +1,222 @@
+"""One run, set up and torn down once: train (or reuse the cached weights), evaluate, assemble the record.
+
+``run_spec`` runs one :class:`~irem.runs.RunSpec`; ``run_all`` runs many, here or as a Dask sweep.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, replace
+from functools import partial
+from pathlib import Path
+
+import torch
+
+from irem import evaluate, measure, resume, runs
+from irem.experiments.experiment import TEST_SEED, get
+from irem.methods import Method
+from irem.models import parameter_count
+from irem.runs import Record, RunSpec
+from irem.tasks import Task
+from irem.train import CHECKPOINT_EVERY_S, TrainingDiverged, TrainLog, checkpoint_interval, train
+from irem.validate import check_positive, describe
+
+runs.loaded_code_state()  # the code this process loaded: its records name it, whatever the checkout does later
+
+
+def parse_device(device: str | torch.device) -> torch.device:
+    """``device`` as a torch device, which must be a CPU or a CUDA device (not checked for presence)."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise ValueError(f"device={device!r} is not a device; use 'auto', 'cpu' or 'cuda[:N]'") from e
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"device={device!r}: only 'auto', 'cpu' and 'cuda[:N]' are supported")
+    return dev
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``"auto"`` is CUDA when available, else the CPU; anything else is checked."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = parse_device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r}: CUDA is not available here; use 'auto' or 'cpu'")
+    return dev
+
+
+def generator(device: torch.device, seed: int) -> torch.Generator:
+    return torch.Generator(device=device).manual_seed(seed)
+
+
+def evaluate_splits(method: Method, task: Task, spec: RunSpec, device: torch.device, landscape: bool = False
+                    ) -> tuple[dict, dict]:  # fmt: skip
+    """Metrics and curves on each of the task's test splits, with fixed test seeds.
+
+    Curves are keyed by name, then split; with ``landscape`` also the energy-vs-distance samples.
+    """
+    metrics: dict = {}
+    curves: dict = {}
+    for i, split in enumerate(task.test_splits):
+        gen = generator(device, TEST_SEED + i)
+        run_split = partial(evaluate.evaluate_split, method, task, split, spec.eval, gen)
+        metrics[split], split_curves = resume.stage(f"split {split}", run_split, gen)
+        for name, curve in split_curves.items():
+            curves.setdefault(name, {})[split] = curve
+        energies = evaluate.energy_landscape(method, task, split, spec.eval, gen) if landscape else {}
+        if energies:
+            curves.setdefault("energy_landscape", {})[split] = energies
+    return metrics, curves
+
+
+def check_snapshots(spec: RunSpec) -> None:
+    """Raise ``ValueError`` unless every snapshot of ``spec`` gives exactly the weights of a shorter run.
+
+    A snapshot at iteration k stands for the same run trained for k iterations. That holds only
+    when nothing in training depends on the total (a constant learning rate) and the loss log of
+    the shorter run ends at k (k a multiple of ``log_every``), for 0 < k < ``iterations``.
+    """
+    t = spec.train
+    for k in spec.snapshots:
+        if not (isinstance(k, int) and 0 < k < t.iterations and k % t.log_every == 0):
+            raise ValueError(f"snapshots must be iterations between 1 and {t.iterations - 1} (iterations) that are "
+                             f"multiples of log_every = {t.log_every}, got {k!r}")  # fmt: skip
+    if spec.snapshots and t.lr_schedule != "constant":
+        raise ValueError(f"snapshots need lr_schedule='constant' (with {t.lr_schedule!r} the learning rate at "
+                         "iteration k depends on the total, so a snapshot is not a shorter run)")  # fmt: skip
+
+
+def _snapshot_saver(spec: RunSpec, method: Method, weights_dir: Path, git: dict) -> Callable[[int, TrainLog], None]:
+    """Cache the weights at each snapshot as those of ``spec`` trained for that many iterations."""
+
+    def save(iteration: int, log: TrainLog) -> None:
+        shorter = replace(spec, train=replace(spec.train, iterations=iteration), snapshots=())
+        path = weights_dir / shorter.weights_file()
+        runs.atomic_torch_save({"state_dict": method.state_dict(), "log": asdict(log), "git": git}, path)
+
+    return save
+
+
+def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: Path | None, retrain: bool,
+             checkpoint_dir: Path | None = None, checkpoint_every_s: float = CHECKPOINT_EVERY_S,
+             git: dict | None = None):  # fmt: skip
+    """The task and trained method of ``spec``, its training log, and the git state it was trained at.
+
+    ``git`` is ``runs.loaded_code_state()`` when the caller has read it already.
+
+    Weights are cached in ``weights_dir`` (``runs.weights_dir``) by a hash of what
+    determines them (task, method, seed, training config), so experiments that reuse a
+    trained model (composition reuses addition) train it once. ``retrain`` ignores the cache.
+
+    Training saves a checkpoint in ``checkpoint_dir`` (same name as the cache) every
+    ``checkpoint_every_s`` seconds and resumes from one left by a killed run; ``retrain`` removes
+    it first. It is deleted once the weights are cached (or when training diverges: resuming
+    would diverge again). At each of ``spec.snapshots`` the weights so far are cached too, as those
+    of the same run trained for that many iterations (bitwise the same: see ``check_snapshots``).
+    """
+    task, method = spec.build(device)
+    name = spec.weights_file()
+    cache = None if weights_dir is None else weights_dir / name
+    checkpoint = None if checkpoint_dir is None else checkpoint_dir / name
+    if cache is not None and cache.exists() and not retrain:
+        try:
+            saved = torch.load(cache, map_location=device, weights_only=True)
+            method.load_state_dict(saved["state_dict"])
+            log = TrainLog(**saved["log"])
+        except Exception as e:  # truncated, corrupt, or from an older version
+            raise ValueError(f"cached weights {cache} cannot be loaded ({describe(e)}); "
+                             "rerun with --retrain (retrain=True), or delete the file") from None  # fmt: skip
+        method.eval()
+        if checkpoint is not None:
+            checkpoint.unlink(missing_ok=True)  # left by a run killed after caching its weights
+        return (
+            task,
+            method,
+            log,
+            {**saved["git"], "weights": "reused", "sha256": runs.state_dict_sha256(saved["state_dict"])},
+        )
+    if retrain and checkpoint is not None:
+        checkpoint.unlink(missing_ok=True)  # retrain: from the start
+    git = runs.loaded_code_state() if git is None else git
+    check_snapshots(spec)
+    snapshot = None if cache is None or not spec.snapshots else _snapshot_saver(spec, method, weights_dir, git)
+    try:
+        log = train(method, task, spec.train, generator(device, spec.seed), progress=progress,
+                    checkpoint=checkpoint, checkpoint_every_s=checkpoint_every_s, snapshot_at=spec.snapshots,
+                    on_snapshot=snapshot)  # fmt: skip
+    except TrainingDiverged:
+        if checkpoint is not None:
+            checkpoint.unlink(missing_ok=True)
+        raise
+    if cache is not None:
+        runs.atomic_torch_save({"state_dict": method.state_dict(), "log": asdict(log), "git": git}, cache)
+    if checkpoint is not None:
+        checkpoint.unlink(missing_ok=True)  # the cached weights supersede it
+    return task, method, log, {**git, "weights": "trained", "sha256": runs.state_dict_sha256(method.state_dict())}
+
+
+def run_spec(spec: RunSpec, device: torch.device, runs_dir: str | Path, *, progress: bool = True,
+             retrain: bool = False, checkpoint_every_s: float | None = None) -> Record:  # fmt: skip
+    """Train (or reuse the cached weights of) ``spec``'s model, evaluate it, and return its record.
+
+    Training checkpoints into ``<runs_dir>/checkpoints/`` every ``checkpoint_every_s`` seconds
+    (default: ``$IREM_CHECKPOINT_EVERY_S``, else 300) and a rerun resumes from there. Evaluation
+    keeps its finished stages there too (:mod:`irem.resume`), and a rerun on the same cached
+    weights goes on from the last one.
+    """
+    experiment = get(spec.experiment)
+    every = checkpoint_interval() if checkpoint_every_s is None else checkpoint_every_s
+    started, git = runs.now(), runs.loaded_code_state()
+    task, method, log, trained_at = _trained(spec, device, progress, runs.weights_dir(runs_dir), retrain,
+                                             runs.checkpoints_dir(runs_dir), every, git=git)  # fmt: skip
+    stages = runs.evaluation_stages_path(runs_dir, spec)
+    if trained_at["weights"] != "reused":  # stages kept from other weights are not this model's
+        resume.discard(stages)
+    with resume.resumable(stages, progress):
+        metrics, curves = experiment.evaluate(method, task, spec, device)
+    cost = None
+    if experiment.measures_cost:
+        cost = measure.training_cost(spec, device, fresh_process=spec.profile != "smoke")
+    resume.discard(stages)  # the record is written right after this returns
+    wall = (runs.now() - started).total_seconds()
+    return Record(
+        experiment=spec.experiment, task=spec.task, method=spec.method, seed=spec.seed, profile=spec.profile,
+        config=spec.config(), config_hash=spec.config_hash(), parameters=parameter_count(method),
+        metrics=metrics, training_cost=cost,
+        curves={"train_loss": [list(p) for p in log.train_loss], **curves},
+        provenance={
+            **runs.provenance(device, started, git, wall, log.iters_per_s, log.wall_s),
+            # the model may come from the weight cache: who trained it, at which commit
+            "weights": trained_at["weights"],
+            "weights_sha256": trained_at["sha256"],  # the content of the weights evaluated (one model per run)
+            "train_git_commit": trained_at["git_commit"],
+            "train_dirty": trained_at["dirty"],
+            "resumed_from_iteration": log.resumed_from,  # training went on from a checkpoint there
+        },
+    )  # fmt: skip
+
+
+def run_all(specs: Sequence[RunSpec], runs_dir: str | Path, device: str | torch.device, *, retrain: bool = False,
+            jobs: int = 1, progress: bool = True, scheduler: str | None = None,
+            scheduler_file: str | os.PathLike | None = None) -> list[Record]:  # fmt: skip
+    """``load_or_run`` every spec: one after another in this process, or as a Dask sweep.
+
+    With ``jobs == 1`` and no scheduler the runs train here, in order, and Dask is never
+    imported. Otherwise ``irem.experiments.sweep.run_sweep`` runs them: on a local cluster of
+    ``jobs`` worker processes, or on the cluster of ``scheduler`` (an address such as
+    ``tcp://HOST:8786``) or ``scheduler_file``, where ``jobs`` is ignored. There a run that
+    raises fails alone, and ``sweep.SweepFailed`` lists the failures after every other
+    record is written.
+    """
+    check_positive("jobs", jobs, integer=True)
+    runs.check_runs_dir(runs_dir, writable=True)
+    if jobs == 1 and scheduler is None and scheduler_file is None:
+        device = resolve_device(device)
+        return [runs.load_or_run(s, runs_dir, lambda s: run_spec(s, device, runs_dir, progress=progress,
+                                                                   retrain=retrain), retrain=retrain)
+                for s in specs]  # fmt: skip
+    from irem.experiments import sweep
+
+    return sweep.run_sweep(specs, runs_dir, device, retrain=retrain, jobs=jobs, scheduler=scheduler,
+                           scheduler_file=scheduler_file, progress=progress)  # fmt: skip

@@ -1,0 +1,1 @@
+"""The Performance chapter: ``irem bench`` (bench), its tables and sentences (analysis) and figures."""
