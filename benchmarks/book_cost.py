@@ -21,7 +21,7 @@ from dataclasses import replace
 
 import torch
 
-from irem import runs
+from irem import store
 from irem.experiments import REGISTRY, get, plan
 from irem.experiments.results import checked_grid
 from irem.measure import bench
@@ -42,7 +42,7 @@ def plan_specs(names):
 
 def evaluation_seconds(spec, runs_dir: str, ms_alone: float) -> tuple[float, float, str]:
     """(seconds as recorded, seconds alone or NaN, where from) of ``spec``'s evaluation on this kind of CPU."""
-    record = runs.find_record(runs_dir, spec)
+    record = store.find_record(runs_dir, spec)
     if record is None or not record.provenance["device"].startswith("cpu"):
         minutes = plan.estimate(spec, runs_dir, "cpu", "evaluate")  # the median over the other seeds' CPU records
         return minutes * 60, float("nan"), "other seeds" if minutes == minutes else "none"

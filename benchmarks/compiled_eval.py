@@ -14,7 +14,7 @@ import time
 
 import torch
 
-from irem import runs
+from irem import store
 from irem.config import EvalConfig
 from irem.experiments import experiment
 from irem.performance.bench import write_json
@@ -50,7 +50,7 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     spec = experiment.get("graph").spec("paper", args.task, "irem", args.seed)
-    weights = runs.weights_dir(args.runs_dir) / spec.weights_file()
+    weights = store.weights_dir(args.runs_dir) / spec.weights_file()
     if not weights.exists():
         sys.exit(f"{weights}: no cached weights; train them first with "
                  f"irem train --task {args.task} --method irem --profile paper --seed {args.seed}")  # fmt: skip

@@ -32,18 +32,18 @@ from pathlib import Path
 
 import torch
 
-from irem import runs
+from irem import store
 from irem.experiments import sweep
 from irem.experiments.experiment import get
 from irem.experiments.running import run_spec
 from irem.performance import bench
-from irem.runs import RunSpec
+from irem.store import RunSpec
 
 
 def _pool_run(spec: RunSpec, runs_dir: str) -> None:
     """The old executor's worker: train and evaluate one spec, write its record."""
     torch.set_num_threads(1)
-    runs.load_or_run(spec, runs_dir, lambda s: run_spec(s, torch.device("cpu"), runs_dir, progress=False))
+    store.load_or_run(spec, runs_dir, lambda s: run_spec(s, torch.device("cpu"), runs_dir, progress=False))
 
 
 def pool_sweep(specs: list[RunSpec], runs_dir: str, jobs: int) -> None:
@@ -62,8 +62,8 @@ def timed(fn, specs: list[RunSpec], jobs: int) -> tuple[float, dict, float]:
         started = time.perf_counter()
         fn(specs, d, jobs)
         wall = time.perf_counter() - started
-        records = [runs.Record.load(runs.record_path(d, s)) for s in specs]
-    metrics = {runs.record_path("", s).name: r.metrics for s, r in zip(specs, records)}
+        records = [store.Record.load(store.record_path(d, s)) for s in specs]
+    metrics = {store.record_path("", s).name: r.metrics for s, r in zip(specs, records)}
     return wall, metrics, sum(r.provenance["wall_s"] for r in records)
 
 
@@ -102,7 +102,7 @@ def main() -> None:
                     "every method, seed 0", "iterations": args.iterations, "smoke_runs": [n, 2 * n]}  # fmt: skip
         doc = {"provenance": bench.provenance(torch.device("cpu")), "settings": settings, "rows": rows,
                "summary": summary}  # fmt: skip
-        runs.write_json_atomic(doc, Path(args.json))
+        store.write_json_atomic(doc, Path(args.json))
         print(f"wrote {args.json}", file=sys.stderr)
 
 

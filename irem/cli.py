@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from irem import experiments, measure, runs
+from irem import experiments, measure, store
 from irem.config import EvalConfig, TrainConfig
 from irem.experiments import plan
 from irem.experiments.sweep import SweepFailed
@@ -193,7 +193,7 @@ def _record_paths(paths: list[Path]) -> list[Path]:
 
 def _show(paths: list[Path], as_json: bool) -> None:
     for path in _record_paths(paths):
-        r = runs.Record.load(path)
+        r = store.Record.load(path)
         if as_json:
             print(json.dumps(r.to_dict(), indent=1))
             continue
@@ -232,7 +232,7 @@ def _bench(args: argparse.Namespace) -> None:
     options = dict(iterations=iterations, warmup=args.warmup, flop_iterations=args.flop_iterations,
                    peak=not args.no_peak, profile_iterations=args.profile_iterations)  # fmt: skip
     rows = bench.bench_rows(args.tasks, args.methods, args.profile, device, overrides, vary, **options)
-    where = runs.device_name(device) if device.type == "cuda" else f"{measure.cpu_name()}, one thread"
+    where = store.device_name(device) if device.type == "cuda" else f"{measure.cpu_name()}, one thread"
     print(f"{where}, profile {args.profile}: {args.warmup} warm-up, {iterations} timed (median), "
           f"{args.flop_iterations} FLOP-counted and {args.profile_iterations} profiled iterations each")  # fmt: skip
     print("mm peak: torch.mm alone at the shapes of the model's matrix multiplies (FLOP-weighted)")
@@ -268,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
             spec = experiment.spec(args.profile, args.task, args.method, args.seed, overrides)
             device = experiments.resolve_device(args.device)
             experiments.run_all([spec], args.runs_dir, device, retrain=args.retrain)
-            _show([runs.record_path(args.runs_dir, spec)], False)
+            _show([store.record_path(args.runs_dir, spec)], False)
             return 0
         jobs = int(check_positive("jobs", args.jobs, integer=True))
         if (args.scheduler is not None or args.scheduler_file is not None) and jobs != 1:

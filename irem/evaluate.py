@@ -13,8 +13,9 @@ from functools import partial
 import torch
 from torch import Tensor
 
-from irem import minimize, resume
+from irem import eval_stages, minimize
 from irem.config import EvalConfig
+from irem.curves import ENERGY_BY_STEP, MSE_BY_STEP
 from irem.methods import IREM, Method
 from irem.minimize import Trajectory
 from irem.tasks import DIFFICULTIES, Batch, Task
@@ -77,9 +78,9 @@ def evaluate_batch(method: Method, test: Batch, options: EvalConfig, generator: 
         "mean_halt_step": halt_steps / n,
         "label_variance": test.y.var(dim=0).mean().item(),
     }
-    curves = {"mse_by_step": _round(mse_curve)}
+    curves = {MSE_BY_STEP: _round(mse_curve)}
     if energy_sum is not None:
-        curves["energy_by_step"] = _round(energy_sum / n)
+        curves[ENERGY_BY_STEP] = _round(energy_sum / n)
     return metrics, curves
 
 
@@ -284,10 +285,10 @@ def difficulty(
     """
     at = [s for s in at_steps if s <= steps]
     out: dict = {"steps": at, "scales": {}}
-    for level in levels:  # each level is a resumable stage (irem.resume)
+    for level in levels:  # each level is a resumable stage (irem.eval_stages)
         level_entry = partial(_difficulty_level, method, level, problems, options, generator, step_sizes, halt_tols,
                               steps, at)  # fmt: skip
-        out["scales"][str(level)] = resume.stage(f"level {level}", level_entry, generator)
+        out["scales"][str(level)] = eval_stages.stage(f"level {level}", level_entry, generator)
     return out
 
 
@@ -341,14 +342,14 @@ def restarts(method: Method, test: Batch, options: EvalConfig, generator: torch.
     samples): run ``max(counts)`` descents from independent U(-1, 1) starts; after every step,
     each problem answers with the descent whose energy is lowest there. Returns the MSE after
     every step for each k of ``counts`` (the first k descents). Each descent is a resumable
-    stage (:mod:`irem.resume`) named after ``label``.
+    stage (:mod:`irem.eval_stages`) named after ``label``.
     """
     if not counts:
         raise ValueError("counts: give at least one number of restarts, e.g. (1, 4, 16)")
     for k in counts:
         check_positive("restarts", k, integer=True)
     descent = partial(_descent, method, test.split(options.eval_batch), options, generator)
-    descents = [resume.stage(f"{label}: descent {i}", descent, generator) for i in range(max(counts))]
+    descents = [eval_stages.stage(f"{label}: descent {i}", descent, generator) for i in range(max(counts))]
     energies = torch.stack([e for e, _ in descents])  # (K, S+1, P)
     sq_err = torch.stack([err for _, err in descents])  # (K, S+1, P): each problem's summed squared error
     out = {}

@@ -33,7 +33,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
-from irem import runs
+from irem import store
 from irem.compiled import WARMUP as COMPILE_WARMUP
 from irem.graphed import WARMUP as GRAPH_WARMUP
 from irem.graphed import check_graphable
@@ -208,7 +208,7 @@ class FixedNodes:
 
 
 def _measure(
-    spec: runs.RunSpec,
+    spec: store.RunSpec,
     device: str,
     iterations: int,
     warmup: int = 0,
@@ -324,7 +324,7 @@ def _in_fresh_process(fn, *args):
         return pool.submit(fn, *args).result()
 
 
-def training_cost(spec: runs.RunSpec, device: torch.device, iterations: int = 30, fresh_process: bool = True) -> dict:
+def training_cost(spec: store.RunSpec, device: torch.device, iterations: int = 30, fresh_process: bool = True) -> dict:
     """Iterations per second and peak training memory of ``spec``'s method, from a fresh process.
 
     The first iterations fill the replay buffer, so both fresh and replayed problems count (with
@@ -338,7 +338,7 @@ def training_cost(spec: runs.RunSpec, device: torch.device, iterations: int = 30
 
 
 def bench(
-    spec: runs.RunSpec,
+    spec: store.RunSpec,
     device: torch.device,
     *,
     iterations: int = 30,

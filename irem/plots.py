@@ -1,6 +1,6 @@
 """Figures of the paper, drawn from run records (never from live models).
 
-Each function takes run records (:class:`irem.runs.Record`) and returns a matplotlib Figure,
+Each function takes run records (:class:`irem.store.Record`) and returns a matplotlib Figure,
 so the book, the notebooks and a user's own script draw the same picture. Method colours and
 labels come from the method classes (``irem.methods``), task labels from the task classes.
 """
@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from irem.config import EvalConfig
 from irem.methods import METHODS, method_label
 from irem.report import difficulty_levels, group, mean_curve
-from irem.runs import Record
+from irem.store import Record
 from irem.tasks import make_task, task_label
 
 

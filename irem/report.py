@@ -1,6 +1,6 @@
 """How the book presents results: tables with the paper's numbers beside ours, and the numbers its prose quotes.
 
-Everything here reads run records (:class:`irem.runs.Record`) or an experiment's result and
+Everything here reads run records (:class:`irem.store.Record`) or an experiment's result and
 returns numbers, tables (numeric ``DataFrame``s; ``styled_*`` formats them for the page) or
 short Markdown built from numbers. The notebooks only call these and glue what they return,
 so every number in the book's prose is computed here, from records, and tested.
@@ -22,7 +22,7 @@ from irem.config import EvalConfig
 from irem.experiments import paper
 from irem.experiments.ablations import TABLE2_VARIANTS
 from irem.methods import method_label
-from irem.runs import Record
+from irem.store import Record
 from irem.tasks import task_label
 
 # --- records -------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from irem import experiments, plots, report, runs
+from irem import experiments, plots, report, store
 
 matplotlib.use("Agg")
 
@@ -198,8 +198,8 @@ def test_plan_says_what_each_run_would_do_and_estimates_from_other_seeds(smoke, 
     shutil.copytree(runs_dir, copy)
     (copy / "continuous" / table.record[0]).unlink()
     spec1 = experiments.get("continuous").spec("smoke", "addition", "irem", 1)
-    runs.checkpoints_dir(copy).mkdir(exist_ok=True)
-    (runs.checkpoints_dir(copy) / spec1.weights_file()).write_bytes(b"")
+    store.checkpoints_dir(copy).mkdir(exist_ok=True)
+    (store.checkpoints_dir(copy) / spec1.weights_file()).write_bytes(b"")
     table = plan.plan("continuous", runs_dir=copy, **kw)
     assert list(table.status) == ["evaluate", "resume"] and table.minutes.isna().all()  # no record to estimate from
     assert "without an estimate" in plan.summary(table) and "minutes" not in plan.summary(table)
@@ -227,7 +227,7 @@ def test_sweeps_start_the_runs_estimated_longest_first(smoke, monkeypatch):
 
     runs_dir, cont, comp = smoke
     seed0 = sorted(cont.records + comp.records, key=lambda r: r.provenance["wall_s"])  # shortest first
-    specs = [replace(runs.RunSpec.of_record(r), seed=1) for r in seed0]  # estimated from their seed 0
+    specs = [replace(store.RunSpec.of_record(r), seed=1) for r in seed0]  # estimated from their seed 0
     unknown = experiments.get("continuous").spec("smoke", "addition", "irem", 1, {"iterations": 7})
     ordered = plan.longest_first([*specs, unknown], runs_dir, "cpu")
     assert ordered[0] == unknown  # no record to estimate from: it may be the longest

@@ -7,7 +7,7 @@ from irem import experiments, tasks
 from irem.cli import main
 from irem.experiments.running import evaluate_splits
 from irem.models.mlp import EnergyMLP, FeedforwardMLP
-from irem.runs import Record
+from irem.store import Record
 from irem.tasks.base import pick_network
 from irem.tasks.continuous import Batch
 

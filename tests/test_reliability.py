@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 import torch
 
-from irem import experiments, runs
+from irem import experiments, store
 from irem.cli import main
 from irem.experiments import running
 from irem.train import TrainingDiverged, replay_buffers, train
@@ -76,27 +76,27 @@ def smoke(runs_dir, experiment="continuous", method="feedforward", iterations=5,
                            runs_dir=runs_dir, overrides={"iterations": iterations}, progress=False, **kw)  # fmt: skip
 
 
-def smoke_spec(method="feedforward", iterations=5, experiment="continuous") -> runs.RunSpec:
+def smoke_spec(method="feedforward", iterations=5, experiment="continuous") -> store.RunSpec:
     return experiments.get(experiment).spec("smoke", "addition", method, 0, {"iterations": iterations})
 
 
-def cache_file(runs_dir, spec: runs.RunSpec) -> Path:
-    return runs.weights_dir(runs_dir) / spec.weights_file()
+def cache_file(runs_dir, spec: store.RunSpec) -> Path:
+    return store.weights_dir(runs_dir) / spec.weights_file()
 
 
-def checkpoint_file(runs_dir, spec: runs.RunSpec) -> Path:
-    return runs.checkpoints_dir(runs_dir) / spec.weights_file()
+def checkpoint_file(runs_dir, spec: store.RunSpec) -> Path:
+    return store.checkpoints_dir(runs_dir) / spec.weights_file()
 
 
 # 1. --retrain retrains; a reused model's record says who trained it
 
 
 def test_retrain_retrains_and_reused_weights_carry_the_training_runs_provenance(tmp_path, monkeypatch, train_calls):
-    monkeypatch.setattr(runs, "loaded_code_state", lambda: {"git_commit": "a" * 40, "dirty": True})
+    monkeypatch.setattr(store, "loaded_code_state", lambda: {"git_commit": "a" * 40, "dirty": True})
     (first,) = smoke(tmp_path).records
     assert len(train_calls) == 1 and first.provenance["weights"] == "trained"
     # a later commit, clean, reuses the weights for composition: the record says so, and who trained them
-    monkeypatch.setattr(runs, "loaded_code_state", lambda: {"git_commit": "b" * 40, "dirty": False})
+    monkeypatch.setattr(store, "loaded_code_state", lambda: {"git_commit": "b" * 40, "dirty": False})
     (reused,) = smoke(tmp_path, "composition").records
     assert len(train_calls) == 1
     prov = reused.provenance
@@ -107,7 +107,7 @@ def test_retrain_retrains_and_reused_weights_carry_the_training_runs_provenance(
     (again,) = smoke(tmp_path, retrain=True).records
     assert len(train_calls) == 2
     assert again.provenance["weights"] == "trained" and again.provenance["train_git_commit"] == "b" * 40
-    assert runs.Record.load(runs.record_path(tmp_path, smoke_spec())) == again
+    assert store.Record.load(store.record_path(tmp_path, smoke_spec())) == again
 
 
 # 2. papermill's `-p retrain false` is the string "false"
@@ -162,8 +162,8 @@ def test_non_finite_values_are_rejected_before_any_work(capsys, tmp_path, no_tra
 )
 def test_a_bad_record_is_an_error_naming_its_file(capsys, tmp_path, no_training, corrupt, message):
     spec = smoke_spec()
-    path = runs.record_path(tmp_path, spec)
-    good = runs.Record(experiment=spec.experiment, task=spec.task, method=spec.method, seed=0, profile="smoke",
+    path = store.record_path(tmp_path, spec)
+    good = store.Record(experiment=spec.experiment, task=spec.task, method=spec.method, seed=0, profile="smoke",
                        config=spec.config(), config_hash=spec.config_hash(), parameters=1,
                        metrics={"same": {"mse": 0.1}, "harder": {"mse": 0.2}}, curves={}, provenance={})  # fmt: skip
     bad = corrupt(good.to_dict())
@@ -196,19 +196,19 @@ def test_git_state_counts_code_not_run_records(tmp_path):
     _git(repo, "add", ".")
     _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "init")
     head = _git(repo, "rev-parse", "HEAD")
-    assert runs.git_state(repo) == {"git_commit": head, "dirty": False}
+    assert store.git_state(repo) == {"git_commit": head, "dirty": False}
     # a sweep rewrites a tracked record and adds new ones: the code is still clean
     (repo / "data" / "runs" / "r.json").write_text('{"changed": 1}\n')
     (repo / "data" / "runs" / "new.json").write_text("{}\n")
-    assert runs.git_state(repo) == {"git_commit": head, "dirty": False}
+    assert store.git_state(repo) == {"git_commit": head, "dirty": False}
     (repo / "irem" / "code.py").write_text("x = 2\n")
-    assert runs.git_state(repo) == {"git_commit": head, "dirty": True}
+    assert store.git_state(repo) == {"git_commit": head, "dirty": True}
 
 
 def test_records_name_the_code_the_process_loaded_not_the_checkout_now(tmp_path, monkeypatch):
-    loaded = runs.loaded_code_state()  # read when irem.experiments was imported
-    monkeypatch.setattr(runs, "git_state", lambda root=None: {"git_commit": "c" * 40, "dirty": False})  # moved on
-    assert runs.loaded_code_state() == loaded
+    loaded = store.loaded_code_state()  # read when irem.experiments was imported
+    monkeypatch.setattr(store, "git_state", lambda root=None: {"git_commit": "c" * 40, "dirty": False})  # moved on
+    assert store.loaded_code_state() == loaded
     (record,) = smoke(tmp_path).records
     assert record.provenance["git_commit"] == loaded["git_commit"] != "c" * 40
 
@@ -242,7 +242,7 @@ def test_concurrent_weight_saves_do_not_collide(tmp_path):
         start.wait()
         try:
             for _ in range(10):
-                runs.atomic_torch_save(obj, path)
+                store.atomic_torch_save(obj, path)
         except BaseException as e:  # noqa: BLE001 - collected and asserted below
             errors.append(e)
 
@@ -264,7 +264,7 @@ class _Killed(Exception):
     pass
 
 
-def _interrupted_train(spec: runs.RunSpec, checkpoint: Path, at: int) -> None:
+def _interrupted_train(spec: store.RunSpec, checkpoint: Path, at: int) -> None:
     """Train ``spec`` as ``_trained`` does, checkpointing every iteration, and die at iteration ``at``."""
 
     def die(iteration):
@@ -365,7 +365,7 @@ def test_checkpoints_are_written_every_interval_and_never_after_the_last_iterati
     monkeypatch.setenv("IREM_CHECKPOINT_EVERY_S", "soon")
     with pytest.raises(ValueError, match="IREM_CHECKPOINT_EVERY_S must be a finite number of seconds >= 0"):
         smoke(tmp_path, iterations=8)
-    assert not (runs.record_path(tmp_path, smoke_spec(iterations=8))).exists()
+    assert not (store.record_path(tmp_path, smoke_spec(iterations=8))).exists()
 
 
 def test_a_corrupt_checkpoint_is_an_error_naming_it_and_retrain_starts_over(tmp_path):
@@ -432,13 +432,13 @@ def test_a_killed_run_resumes_to_the_record_of_an_uninterrupted_one(capsys, tmp_
     finally:
         doomed.kill()
         doomed.wait()
-    assert doomed.returncode == -signal.SIGKILL and not runs.record_path(killed_dir, spec).exists()
+    assert doomed.returncode == -signal.SIGKILL and not store.record_path(killed_dir, spec).exists()
     at = torch.load(checkpoint, weights_only=True)["iteration"]
     assert 0 < at < iterations
 
     code, _, err = run_cli(capsys, *_train_args(killed_dir, iterations))  # the same command again: resumes
     assert code == 0, err
-    a, b = runs.Record.load(runs.record_path(killed_dir, spec)), runs.Record.load(runs.record_path(whole_dir, spec))
+    a, b = store.Record.load(store.record_path(killed_dir, spec)), store.Record.load(store.record_path(whole_dir, spec))
     assert a.provenance["resumed_from_iteration"] == at and b.provenance["resumed_from_iteration"] is None
     assert a.metrics == b.metrics  # bitwise: == on floats
     assert a.curves == b.curves  # the loss curve and every evaluation curve
@@ -456,14 +456,14 @@ def test_a_corrupt_weights_cache_is_named_and_retrain_recovers(capsys, tmp_path)
             "--runs-dir", tmp_path, "--iterations", "5"]  # fmt: skip
     assert run_cli(capsys, *args)[0] == 0
     spec = smoke_spec()
-    cache, record = cache_file(tmp_path, spec), runs.record_path(tmp_path, spec)
+    cache, record = cache_file(tmp_path, spec), store.record_path(tmp_path, spec)
     cache.write_bytes(cache.read_bytes()[:100])  # truncated
     record.unlink()  # the record would be reused before the weights are looked at
     code, _, err = run_cli(capsys, *args)
     assert code == 2 and f"cached weights {cache} cannot be loaded" in err and "--retrain" in err
     assert len(err.strip().splitlines()) == 1
     code, _, _ = run_cli(capsys, *args, "--retrain")
-    assert code == 0 and runs.Record.load(record).provenance["weights"] == "trained"
+    assert code == 0 and store.Record.load(record).provenance["weights"] == "trained"
     assert set(torch.load(cache, weights_only=True)) == {"state_dict", "log", "git"}
 
 
@@ -473,7 +473,7 @@ def test_weights_are_loaded_with_weights_only(tmp_path):
     cache = cache_file(tmp_path, spec)
     saved = torch.load(cache, weights_only=True)
     torch.save({**saved, "extra": argparse.Namespace(code="anything pickle can run")}, cache)
-    runs.record_path(tmp_path, spec).unlink()
+    store.record_path(tmp_path, spec).unlink()
     with pytest.raises(ValueError, match=f"cached weights {cache} cannot be loaded .*UnpicklingError"):
         smoke(tmp_path)
 
@@ -569,6 +569,6 @@ def test_diverged_training_removes_its_checkpoint(tmp_path):
     spec = experiments.get("continuous").spec("smoke", "addition", "feedforward", 0, {"iterations": 20, "lr": 1e10})
     checkpoint = checkpoint_file(tmp_path, spec)
     with pytest.raises(TrainingDiverged):
-        running._trained(spec, torch.device("cpu"), False, runs.weights_dir(tmp_path), False,
-                      runs.checkpoints_dir(tmp_path), 0.0)  # fmt: skip
+        running._trained(spec, torch.device("cpu"), False, store.weights_dir(tmp_path), False,
+                      store.checkpoints_dir(tmp_path), 0.0)  # fmt: skip
     assert not checkpoint.exists()  # it would diverge again on resume

@@ -12,7 +12,7 @@ import torch
 from irem import evaluate, report
 from irem.config import EvalConfig
 from irem.minimize import Trajectory
-from irem.runs import Record
+from irem.store import Record
 from irem.tasks.continuous import Batch
 
 

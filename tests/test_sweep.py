@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from irem import experiments, runs
+from irem import experiments, store
 from irem.cli import main
 from irem.experiments import running, sweep
-from irem.runs import Record
+from irem.store import Record
 
 CPU = torch.device("cpu")
 SMOKE = ["--profile", "smoke", "--tasks", "addition", "--iterations", "3", "--device", "cpu"]
@@ -228,4 +228,4 @@ def test_one_job_runs_in_process_without_dask(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "[]"
     assert len(list((tmp_path / "continuous").glob("*.json"))) == 1
-    assert runs.find_record(tmp_path, smoke_specs([0])[0]) is not None
+    assert store.find_record(tmp_path, smoke_specs([0])[0]) is not None

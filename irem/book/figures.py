@@ -13,8 +13,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from irem.book.stats import curve_spread, group, mean_curve
+from irem.curves import MSE_BY_STEP, TRAIN_LOSS
 from irem.methods import METHODS, method_label
-from irem.runs import Record
+from irem.store import Record
 from irem.tasks import task_label
 
 # text that stays readable when a figure is scaled down to the page's width
@@ -86,12 +87,12 @@ def mse_vs_steps(records: Sequence[Record], split_labels: dict[str, str] | None 
             if t != task:
                 continue
             for split, style in SPLIT_STYLES.items():
-                curve = mean_curve(recs, "mse_by_step", split)
+                curve = mean_curve(recs, MSE_BY_STEP, split)
                 label = f"{method_label(method)} ({split_labels.get(split, split)})"
                 if len(curve) == 2:  # one-shot method: flat line over the step axis
                     ax.axhline(curve[-1], color=colors[method], ls=style, label=label)
                     continue
-                band(ax, recs, ("mse_by_step", split), color=colors[method], ls=style, label=label)
+                band(ax, recs, (MSE_BY_STEP, split), color=colors[method], ls=style, label=label)
                 halt = np.mean([r.metrics[split]["mean_halt_step"] for r in recs])
                 mse = np.mean([r.metrics[split]["mse"] for r in recs])
                 ax.plot([halt], [mse], "o", color=colors[method], ms=5)
@@ -117,8 +118,8 @@ def train_loss(records: Sequence[Record]) -> Figure:
         for (t, method), recs in groups.items():
             if t != task:
                 continue
-            its = [p[0] for p in recs[0].curves["train_loss"]]
-            loss = np.mean([[p[1] for p in r.curves["train_loss"]][: len(its)] for r in recs], axis=0)
+            its = [p[0] for p in recs[0].curves[TRAIN_LOSS]]
+            loss = np.mean([[p[1] for p in r.curves[TRAIN_LOSS]][: len(its)] for r in recs], axis=0)
             ax.plot(its, loss, color=colors[method], label=method_label(method))
         ax.set(yscale="log", xlabel="iteration", ylabel="training loss", title=task_label(task))
         ax.grid(alpha=0.3)

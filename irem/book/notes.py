@@ -8,7 +8,8 @@ from collections.abc import Sequence
 import pandas as pd
 
 from irem.book.stats import group
-from irem.runs import Record
+from irem.curves import TRAIN_LOSS
+from irem.store import Record
 from irem.tasks import task_label
 
 PROFILE_NOTES = {
@@ -124,7 +125,7 @@ def trained_model(r: Record) -> tuple:
     The same model shown in two chapters has the same curve; the same seed retrained elsewhere differs
     by float rounding, and so does its curve.
     """
-    return r.seed, json.dumps(r.curves.get("train_loss"))
+    return r.seed, json.dumps(r.curves.get(TRAIN_LOSS))
 
 
 def basis(result) -> str:

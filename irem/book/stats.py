@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from irem.runs import Record
+from irem.store import Record
 
 
 def group(records: Sequence[Record]) -> dict[tuple[str, str], list[Record]]:

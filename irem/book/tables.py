@@ -12,7 +12,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from irem.methods import method_label
-from irem.runs import Record
+from irem.store import Record
 from irem.tasks import task_label
 
 # every table of the book: compact, cells apart, "0.0004 ± 0.0002" on one line

@@ -18,7 +18,7 @@ from irem.experiments import paper
 from irem.experiments.experiment import TEST_SEED, Experiment, register
 from irem.experiments.running import evaluate_splits
 from irem.methods import Method
-from irem.runs import RunSpec
+from irem.store import RunSpec
 from irem.tasks import Task
 
 TABLE2_TASK, TABLE3_TASK = "shortest_path", "addition"

@@ -15,7 +15,7 @@ from irem.experiments.experiment import TEST_SEED, Experiment, register
 from irem.experiments.running import generator
 from irem.methods import METHODS, Method
 from irem.profiles import SMOKE
-from irem.runs import RunSpec
+from irem.store import RunSpec
 from irem.tasks import Task
 
 

@@ -15,7 +15,7 @@ from irem.experiments.experiment import TEST_SEED, Experiment, register
 from irem.experiments.graph import size_problems
 from irem.experiments.running import evaluate_splits, generator
 from irem.methods import Method
-from irem.runs import RunSpec
+from irem.store import RunSpec
 from irem.tasks import GRAPH_TASKS, GraphTask
 
 NODES = (15, 30)  # larger than any training graph (2-10 nodes)

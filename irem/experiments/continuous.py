@@ -14,7 +14,7 @@ from irem.experiments.experiment import TEST_SEED, Experiment, register
 from irem.experiments.running import evaluate_splits, generator
 from irem.methods import METHODS, Method
 from irem.profiles import SMOKE
-from irem.runs import RunSpec
+from irem.store import RunSpec
 from irem.tasks import CONTINUOUS_TASKS, DIFFICULTIES, Task
 
 FIG4_STEPS = (0, 1, 2, 3, 5, 10, 20, 40, 80)  # steps of the per-element error panels

@@ -11,7 +11,7 @@ import torch
 from irem import evaluate
 from irem.experiments.experiment import TEST_SEED, Experiment, register
 from irem.methods import Method
-from irem.runs import RunSpec
+from irem.store import RunSpec
 from irem.tasks import Denoising
 
 # conv nets of width 64 (quick: 32), energy summed over pixels, so a step size of order 1;

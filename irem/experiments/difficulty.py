@@ -18,7 +18,7 @@ from irem.experiments.experiment import TEST_SEED, Experiment, register
 from irem.experiments.graph import size_problems
 from irem.experiments.running import evaluate_splits, generator
 from irem.methods import Method
-from irem.runs import RunSpec
+from irem.store import RunSpec
 from irem.tasks import GRAPH_TASKS, GraphTask, Task
 
 SCALES = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0)  # addition's operand range; 1 is the training one, 2.5 the harder split's

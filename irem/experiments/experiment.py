@@ -15,7 +15,7 @@ import torch
 from irem.config import EvalConfig, TrainConfig, split_overrides
 from irem.methods import METHODS, Method
 from irem.profiles import PROFILES
-from irem.runs import RunSpec
+from irem.store import RunSpec
 from irem.tasks import TASKS, Task
 from irem.validate import check_choice, check_seed
 

@@ -10,13 +10,13 @@ from functools import partial
 
 import torch
 
-from irem import evaluate, resume, runs
+from irem import eval_stages, evaluate, store
 from irem.experiments import paper
 from irem.experiments.experiment import TEST_SEED, Experiment, register
 from irem.experiments.running import evaluate_splits, generator
 from irem.methods import METHODS, Method
 from irem.profiles import SMOKE
-from irem.runs import Record, RunSpec
+from irem.store import Record, RunSpec
 from irem.tasks import GRAPH_TASKS, GraphTask
 
 FIG2_NODES = (5, 10, 15, 20, 25, 30)  # graph sizes of the error-vs-steps curves (Fig. 2)
@@ -41,7 +41,9 @@ def evaluate_graph(method: Method, task: GraphTask, spec: RunSpec, device: torch
     by_nodes = {}
     for n in FIG2_NODES:
         test, gen = size_problems(task, spec, n, device), generator(device, TEST_SEED)
-        _, size_curves = resume.stage(f"{n} nodes", partial(evaluate.evaluate_batch, method, test, spec.eval, gen), gen)
+        _, size_curves = eval_stages.stage(
+            f"{n} nodes", partial(evaluate.evaluate_batch, method, test, spec.eval, gen), gen
+        )
         by_nodes[str(n)] = size_curves["mse_by_step"]
     curves["mse_by_step_by_nodes"] = by_nodes
     curves["example"] = evaluate.graph_example(method, task, spec.eval, generator(device, TEST_SEED))
@@ -64,4 +66,4 @@ def training_length_records(runs_dir, tasks, seeds=range(3), profile: str = "qui
     """The stored IREM records of each of ``TRAINING_LENGTHS``, with either test-time step rule (never trains)."""
     specs = [s for k in TRAINING_LENGTHS for rule in ("none", "edges") for s in GRAPH.specs(
         profile, tasks, ["irem"], seeds, {"iterations": k, "test_step_scaling": rule})]  # fmt: skip
-    return [r for r in (runs.find_record(runs_dir, s) for s in specs) if r is not None]
+    return [r for r in (store.find_record(runs_dir, s) for s in specs) if r is not None]

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from irem import runs
+from irem import store
 from irem.experiments.experiment import get
 from irem.experiments.results import checked_grid
 from irem.experiments.running import resolve_device
 from irem.profiles import PROFILES
-from irem.runs import Record, RunSpec
+from irem.store import Record, RunSpec
 from irem.validate import check_bool, check_choice, check_positive
 
 STATUSES = ("stored", "evaluate", "resume", "train")  # from nothing to do to the most to do
@@ -33,12 +33,12 @@ def status(spec: RunSpec, runs_dir: str | Path, retrain: bool = False) -> str:
     """What ``run`` would do for ``spec``: one of ``STATUSES`` (``retrain``: always ``"train"``)."""
     if retrain:
         return "train"
-    if runs.record_path(runs_dir, spec).exists():
+    if store.record_path(runs_dir, spec).exists():
         return "stored"
     name = spec.weights_file()
-    if (runs.weights_dir(runs_dir) / name).exists():
+    if (store.weights_dir(runs_dir) / name).exists():
         return "evaluate"
-    return "resume" if (runs.checkpoints_dir(runs_dir) / name).exists() else "train"
+    return "resume" if (store.checkpoints_dir(runs_dir) / name).exists() else "train"
 
 
 def _minutes(records: Sequence[Record]) -> tuple[float, float]:
@@ -72,7 +72,7 @@ def estimate(spec: RunSpec, runs_dir: str | Path, kind: str, what: str | None = 
     what = status(spec, runs_dir) if what is None else what
     if what == "stored":
         return 0.0
-    others = [runs.find_record(runs_dir, replace(spec, seed=s)) for s in ESTIMATE_SEEDS if s != spec.seed]
+    others = [store.find_record(runs_dir, replace(spec, seed=s)) for s in ESTIMATE_SEEDS if s != spec.seed]
     whole, evaluation = _minutes([r for r in others if r is not None and _same_device(r, kind)])
     return evaluation if what == "evaluate" else whole
 
@@ -116,14 +116,14 @@ def plan(
     check_choice("profile", profile, PROFILES)  # "best" never trains: nothing to plan
     tasks, methods, seeds = checked_grid(experiment, tasks, methods, seeds, overrides)
     retrain = check_bool("retrain", retrain)
-    runs.check_runs_dir(runs_dir)
+    store.check_runs_dir(runs_dir)
     kind = resolve_device(device).type
     rows = []
     for spec in experiment.specs(profile, tasks, methods, range(seeds), overrides, task_options, **options):
         what = status(spec, runs_dir, retrain)
         minutes = estimate(spec, runs_dir, kind, what)
         rows.append(dict(experiment=name, task=spec.task, method=spec.method, seed=spec.seed, status=what,
-                         minutes=minutes, record=runs.record_path(runs_dir, spec).name))  # fmt: skip
+                         minutes=minutes, record=store.record_path(runs_dir, spec).name))  # fmt: skip
     return pd.DataFrame(rows, columns=["experiment", "task", "method", "seed", "status", "minutes", "record"])
 
 

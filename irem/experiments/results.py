@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from irem import runs
+from irem import store
 from irem.experiments.experiment import Experiment, get
 from irem.experiments.running import check_snapshots, resolve_device, run_all
 from irem.graphed import check_graphable
 from irem.profiles import PROFILE_CHOICES
-from irem.runs import Record
+from irem.store import Record
 from irem.validate import check_bool, check_choice, check_names, check_positive
 
 
@@ -31,7 +31,7 @@ def best_profile(experiment: Experiment, runs_dir: str | Path, tasks, methods, o
     """
     for profile in ("paper", "quick"):
         specs = experiment.specs(profile, tasks, methods, [0], overrides, task_options, **options)
-        if all(runs.find_record(runs_dir, s) is not None for s in specs):
+        if all(store.find_record(runs_dir, s) is not None for s in specs):
             return profile
     raise FileNotFoundError(
         f"no stored {experiment.name} records (paper or quick profile, seed 0) for every run in {runs_dir}; "
@@ -145,7 +145,7 @@ def run(
     tasks, methods, seeds = checked_grid(experiment, tasks, methods, seeds, overrides)
     retrain, train = check_bool("retrain", retrain), check_bool("train", train)
     check_positive("jobs", jobs, integer=True)
-    runs.check_runs_dir(runs_dir)
+    store.check_runs_dir(runs_dir)
     remote = scheduler is not None or scheduler_file is not None
     dev = device if remote else resolve_device(device)  # a cluster's workers resolve it (their GPUs)
     best = profile == "best"  # shows the stored seeds of the most complete profile, never trains
@@ -157,8 +157,8 @@ def run(
         for s in specs:
             check_snapshots(s)
     if best or not train:
-        records = [runs.find_record(runs_dir, s) for s in specs]
-        missing = [runs.record_path(runs_dir, s).name for s, r in zip(specs, records) if r is None]
+        records = [store.find_record(runs_dir, s) for s in specs]
+        missing = [store.record_path(runs_dir, s).name for s, r in zip(specs, records) if r is None]
         if missing and not best:
             raise FileNotFoundError(f"not stored in {runs_dir} (train=False): {', '.join(missing)}")
         records = [r for r in records if r is not None]

@@ -1,6 +1,6 @@
 """One run, set up and torn down once: train (or reuse the cached weights), evaluate, assemble the record.
 
-``run_spec`` runs one :class:`~irem.runs.RunSpec`; ``run_all`` runs many, here or as a Dask sweep.
+``run_spec`` runs one :class:`~irem.store.RunSpec`; ``run_all`` runs many, here or as a Dask sweep.
 """
 
 from __future__ import annotations
@@ -13,16 +13,17 @@ from pathlib import Path
 
 import torch
 
-from irem import evaluate, measure, resume, runs
+from irem import eval_stages, evaluate, measure, store
+from irem.curves import ENERGY_LANDSCAPE, TRAIN_LOSS
 from irem.experiments.experiment import TEST_SEED, get
 from irem.methods import Method
 from irem.models import parameter_count
-from irem.runs import Record, RunSpec
+from irem.store import Record, RunSpec
 from irem.tasks import Task
 from irem.train import CHECKPOINT_EVERY_S, TrainingDiverged, TrainLog, checkpoint_interval, train
 from irem.validate import check_positive, describe
 
-runs.loaded_code_state()  # the code this process loaded: its records name it, whatever the checkout does later
+store.loaded_code_state()  # the code this process loaded: its records name it, whatever the checkout does later
 
 
 def parse_device(device: str | torch.device) -> torch.device:
@@ -61,12 +62,12 @@ def evaluate_splits(method: Method, task: Task, spec: RunSpec, device: torch.dev
     for i, split in enumerate(task.test_splits):
         gen = generator(device, TEST_SEED + i)
         run_split = partial(evaluate.evaluate_split, method, task, split, spec.eval, gen)
-        metrics[split], split_curves = resume.stage(f"split {split}", run_split, gen)
+        metrics[split], split_curves = eval_stages.stage(f"split {split}", run_split, gen)
         for name, curve in split_curves.items():
             curves.setdefault(name, {})[split] = curve
         energies = evaluate.energy_landscape(method, task, split, spec.eval, gen) if landscape else {}
         if energies:
-            curves.setdefault("energy_landscape", {})[split] = energies
+            curves.setdefault(ENERGY_LANDSCAPE, {})[split] = energies
     return metrics, curves
 
 
@@ -93,7 +94,7 @@ def _snapshot_saver(spec: RunSpec, method: Method, weights_dir: Path, git: dict)
     def save(iteration: int, log: TrainLog) -> None:
         shorter = replace(spec, train=replace(spec.train, iterations=iteration), snapshots=())
         path = weights_dir / shorter.weights_file()
-        runs.atomic_torch_save({"state_dict": method.state_dict(), "log": asdict(log), "git": git}, path)
+        store.atomic_torch_save({"state_dict": method.state_dict(), "log": asdict(log), "git": git}, path)
 
     return save
 
@@ -103,9 +104,9 @@ def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: P
              git: dict | None = None):  # fmt: skip
     """The task and trained method of ``spec``, its training log, and the git state it was trained at.
 
-    ``git`` is ``runs.loaded_code_state()`` when the caller has read it already.
+    ``git`` is ``store.loaded_code_state()`` when the caller has read it already.
 
-    Weights are cached in ``weights_dir`` (``runs.weights_dir``) by a hash of what
+    Weights are cached in ``weights_dir`` (``store.weights_dir``) by a hash of what
     determines them (task, method, seed, training config), so experiments that reuse a
     trained model (composition reuses addition) train it once. ``retrain`` ignores the cache.
 
@@ -134,11 +135,11 @@ def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: P
             task,
             method,
             log,
-            {**saved["git"], "weights": "reused", "sha256": runs.state_dict_sha256(saved["state_dict"])},
+            {**saved["git"], "weights": "reused", "sha256": store.state_dict_sha256(saved["state_dict"])},
         )
     if retrain and checkpoint is not None:
         checkpoint.unlink(missing_ok=True)  # retrain: from the start
-    git = runs.loaded_code_state() if git is None else git
+    git = store.loaded_code_state() if git is None else git
     check_snapshots(spec)
     snapshot = None if cache is None or not spec.snapshots else _snapshot_saver(spec, method, weights_dir, git)
     try:
@@ -150,10 +151,10 @@ def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: P
             checkpoint.unlink(missing_ok=True)
         raise
     if cache is not None:
-        runs.atomic_torch_save({"state_dict": method.state_dict(), "log": asdict(log), "git": git}, cache)
+        store.atomic_torch_save({"state_dict": method.state_dict(), "log": asdict(log), "git": git}, cache)
     if checkpoint is not None:
         checkpoint.unlink(missing_ok=True)  # the cached weights supersede it
-    return task, method, log, {**git, "weights": "trained", "sha256": runs.state_dict_sha256(method.state_dict())}
+    return task, method, log, {**git, "weights": "trained", "sha256": store.state_dict_sha256(method.state_dict())}
 
 
 def run_spec(spec: RunSpec, device: torch.device, runs_dir: str | Path, *, progress: bool = True,
@@ -162,31 +163,31 @@ def run_spec(spec: RunSpec, device: torch.device, runs_dir: str | Path, *, progr
 
     Training checkpoints into ``<runs_dir>/checkpoints/`` every ``checkpoint_every_s`` seconds
     (default: ``$IREM_CHECKPOINT_EVERY_S``, else 300) and a rerun resumes from there. Evaluation
-    keeps its finished stages there too (:mod:`irem.resume`), and a rerun on the same cached
+    keeps its finished stages there too (:mod:`irem.eval_stages`), and a rerun on the same cached
     weights goes on from the last one.
     """
     experiment = get(spec.experiment)
     every = checkpoint_interval() if checkpoint_every_s is None else checkpoint_every_s
-    started, git = runs.now(), runs.loaded_code_state()
-    task, method, log, trained_at = _trained(spec, device, progress, runs.weights_dir(runs_dir), retrain,
-                                             runs.checkpoints_dir(runs_dir), every, git=git)  # fmt: skip
-    stages = runs.evaluation_stages_path(runs_dir, spec)
+    started, git = store.now(), store.loaded_code_state()
+    task, method, log, trained_at = _trained(spec, device, progress, store.weights_dir(runs_dir), retrain,
+                                             store.checkpoints_dir(runs_dir), every, git=git)  # fmt: skip
+    stages = store.evaluation_stages_path(runs_dir, spec)
     if trained_at["weights"] != "reused":  # stages kept from other weights are not this model's
-        resume.discard(stages)
-    with resume.resumable(stages, progress):
+        eval_stages.discard(stages)
+    with eval_stages.resumable(stages, progress):
         metrics, curves = experiment.evaluate(method, task, spec, device)
     cost = None
     if experiment.measures_cost:
         cost = measure.training_cost(spec, device, fresh_process=spec.profile != "smoke")
-    resume.discard(stages)  # the record is written right after this returns
-    wall = (runs.now() - started).total_seconds()
+    eval_stages.discard(stages)  # the record is written right after this returns
+    wall = (store.now() - started).total_seconds()
     return Record(
         experiment=spec.experiment, task=spec.task, method=spec.method, seed=spec.seed, profile=spec.profile,
         config=spec.config(), config_hash=spec.config_hash(), parameters=parameter_count(method),
         metrics=metrics, training_cost=cost,
-        curves={"train_loss": [list(p) for p in log.train_loss], **curves},
+        curves={TRAIN_LOSS: [list(p) for p in log.train_loss], **curves},
         provenance={
-            **runs.provenance(device, started, git, wall, log.iters_per_s, log.wall_s),
+            **store.provenance(device, started, git, wall, log.iters_per_s, log.wall_s),
             # the model may come from the weight cache: who trained it, at which commit
             "weights": trained_at["weights"],
             "weights_sha256": trained_at["sha256"],  # the content of the weights evaluated (one model per run)
@@ -210,10 +211,10 @@ def run_all(specs: Sequence[RunSpec], runs_dir: str | Path, device: str | torch.
     record is written.
     """
     check_positive("jobs", jobs, integer=True)
-    runs.check_runs_dir(runs_dir, writable=True)
+    store.check_runs_dir(runs_dir, writable=True)
     if jobs == 1 and scheduler is None and scheduler_file is None:
         device = resolve_device(device)
-        return [runs.load_or_run(s, runs_dir, lambda s: run_spec(s, device, runs_dir, progress=progress,
+        return [store.load_or_run(s, runs_dir, lambda s: run_spec(s, device, runs_dir, progress=progress,
                                                                    retrain=retrain), retrain=retrain)
                 for s in specs]  # fmt: skip
     from irem.experiments import sweep

@@ -14,7 +14,7 @@ from irem import evaluate
 from irem.experiments.experiment import TEST_SEED, Experiment, register
 from irem.experiments.running import evaluate_splits, generator
 from irem.methods import Method
-from irem.runs import RunSpec
+from irem.store import RunSpec
 from irem.tasks import Task
 
 SIZES = (0, 8, 32)  # scratchpad sizes D; 0 is IREM without a scratchpad

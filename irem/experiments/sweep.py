@@ -42,9 +42,9 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from irem import runs
+from irem import store
 from irem.experiments import plan, running
-from irem.runs import Record, RunSpec
+from irem.store import Record, RunSpec
 from irem.validate import check_positive
 
 ALLOWED_FAILURES = 2  # local cluster: a run whose worker dies is rerun at most this many times
@@ -277,12 +277,12 @@ def run_sweep(
     check_target(jobs, scheduler, scheduler_file)
     remote = scheduler is not None or scheduler_file is not None
     device = check_device(device) if remote else running.resolve_device(device)
-    runs.check_runs_dir(runs_dir, writable=True)
-    paths = {runs.record_path(runs_dir, s): s for s in specs}  # duplicates run once
+    store.check_runs_dir(runs_dir, writable=True)
+    paths = {store.record_path(runs_dir, s): s for s in specs}  # duplicates run once
     records = {} if retrain else {p: Record.load(p) for p in paths if p.exists()}
     kind = "cpu" if str(device).startswith("cpu") else "cuda"  # a remote "auto" is taken for GPUs
     missing = [s for p, s in paths.items() if p not in records]
-    todo = {runs.record_path(runs_dir, s): s for s in plan.longest_first(missing, runs_dir, kind, retrain)}
+    todo = {store.record_path(runs_dir, s): s for s in plan.longest_first(missing, runs_dir, kind, retrain)}
     where = (scheduler or f"the cluster of {scheduler_file}") if remote else f"a local cluster of {jobs} workers"
     summary = Summary(total=len(paths), where=where if todo else "no cluster", reused=len(records))
     failures: dict[str, str] = {}
@@ -311,7 +311,7 @@ def run_sweep(
         raise SweepFailed(summary, failures)
     if progress:
         print(f"sweep: {summary}", file=sys.stderr)
-    return [records[p] for p in (runs.record_path(runs_dir, s) for s in specs)]
+    return [records[p] for p in (store.record_path(runs_dir, s) for s in specs)]
 
 
 def _collect(client, todo: dict[Path, RunSpec], task_args: tuple, bar: tqdm, records: dict[Path, Record],

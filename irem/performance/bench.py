@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from irem import experiments, runs
+from irem import experiments, store
 from irem.measure import bench, cpu_name
 
 
@@ -20,10 +20,10 @@ def provenance(device: torch.device) -> dict:
     import platform
     from datetime import datetime, timezone
 
-    git = runs.git_state()
+    git = store.git_state()
     return {
         **git,
-        "device": runs.device_name(device) if device.type == "cuda" else f"{cpu_name()}, 1 thread",
+        "device": store.device_name(device) if device.type == "cuda" else f"{cpu_name()}, 1 thread",
         "torch": torch.__version__,
         "python": platform.python_version(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -95,5 +95,5 @@ def write_json(path: str | Path, rows: list[dict], device: torch.device, setting
     """``rows`` with the settings that produced them and their provenance, written atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    runs.write_json_atomic({"provenance": provenance(device), "settings": settings, "rows": rows}, path)
+    store.write_json_atomic({"provenance": provenance(device), "settings": settings, "rows": rows}, path)
     return path

@@ -311,7 +311,7 @@ def checkpoints_dir(runs_dir: str | Path) -> Path:
 
 
 def evaluation_stages_path(runs_dir: str | Path, spec: RunSpec) -> Path:
-    """Where the finished stages of ``spec``'s evaluation are kept while it evaluates (:mod:`irem.resume`)."""
+    """Where the finished stages of ``spec``'s evaluation are kept while it evaluates (:mod:`irem.eval_stages`)."""
     return checkpoints_dir(runs_dir) / f"{spec.experiment}__{Path(spec.filename()).stem}.eval.pt"
 
 

@@ -5,12 +5,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from irem import experiments, runs
+from irem import experiments, store
 from irem.config import EvalConfig, TrainConfig
 
 
-def spec(**kw) -> runs.RunSpec:
-    return runs.RunSpec("continuous", "addition", "irem", 0, "smoke", **kw)
+def spec(**kw) -> store.RunSpec:
+    return store.RunSpec("continuous", "addition", "irem", 0, "smoke", **kw)
 
 
 def test_hash_is_stable_and_sensitive_to_the_config():
@@ -22,18 +22,18 @@ def test_hash_is_stable_and_sensitive_to_the_config():
     assert spec().config_hash() != spec(eval=EvalConfig(test_steps=10)).config_hash()
 
 
-def _fake_record(s: runs.RunSpec, **changes) -> runs.Record:
+def _fake_record(s: store.RunSpec, **changes) -> store.Record:
     fields = dict(experiment=s.experiment, task=s.task, method=s.method, seed=s.seed, profile=s.profile,
                   config=s.config(), config_hash=s.config_hash(), parameters=1, metrics={"same": {"mse": 0.5}},
                   curves={}, provenance={})  # fmt: skip
-    return runs.Record(**{**fields, **changes})
+    return store.Record(**{**fields, **changes})
 
 
 def test_atomic_write_leaves_only_the_record(tmp_path):
     path = tmp_path / "x" / "r.json"
     record = _fake_record(spec())
     record.save(path)
-    assert runs.Record.load(path) == record
+    assert store.Record.load(path) == record
     assert [p.name for p in path.parent.iterdir()] == ["r.json"]
 
 
@@ -51,10 +51,10 @@ def test_load_or_run_reuses_a_stored_record(tmp_path):
         calls.append(s)
         return _fake_record(s)
 
-    runs.load_or_run(spec(), tmp_path, run)
-    runs.load_or_run(spec(), tmp_path, run)
+    store.load_or_run(spec(), tmp_path, run)
+    store.load_or_run(spec(), tmp_path, run)
     assert len(calls) == 1
-    runs.load_or_run(spec(), tmp_path, run, retrain=True)
+    store.load_or_run(spec(), tmp_path, run, retrain=True)
     assert len(calls) == 2
 
 
@@ -63,7 +63,7 @@ def test_a_run_that_raises_writes_no_record(tmp_path):
         raise RuntimeError("diverged")
 
     with pytest.raises(RuntimeError):
-        runs.load_or_run(spec(), tmp_path, run)
+        store.load_or_run(spec(), tmp_path, run)
     assert not any(tmp_path.rglob("*.json"))
 
 
@@ -71,19 +71,19 @@ def test_runs_dir_that_is_a_file_is_an_error(tmp_path):
     f = tmp_path / "file"
     f.write_text("")
     with pytest.raises(ValueError, match="runs_dir=.*is a file"):
-        runs.record_path(f, spec())
+        store.record_path(f, spec())
 
 
 def test_load_rejects_what_is_not_a_record_naming_the_file(tmp_path):
     p = tmp_path / "r.json"
     p.write_text('{"hello": 1}')
     with pytest.raises(ValueError, match=f"{p} is not a schema-2 run record"):
-        runs.Record.load(p)
+        store.Record.load(p)
     p.write_text('{"schema": 2, "metr')
     with pytest.raises(ValueError, match=f"{p}: not a run record, invalid JSON"):
-        runs.Record.load(p)
+        store.Record.load(p)
     with pytest.raises(ValueError, match="is a directory"):
-        runs.Record.load(tmp_path)
+        store.Record.load(tmp_path)
 
 
 def test_load_rejects_metrics_without_the_headline_number(tmp_path):
@@ -92,7 +92,7 @@ def test_load_rejects_metrics_without_the_headline_number(tmp_path):
     data["metrics"] = {"same": {"mse": 0.1}, "harder": {"mse_final": 0.2}}
     p.write_text(json.dumps(data))
     with pytest.raises(ValueError, match=r"split\(s\) \['harder'\] lack the headline 'mse'"):
-        runs.Record.load(p)
+        store.Record.load(p)
 
 
 def test_schema_1_records_are_upgraded_on_load(tmp_path):
@@ -101,7 +101,7 @@ def test_schema_1_records_are_upgraded_on_load(tmp_path):
     data.update(schema=1, metrics={**data["metrics"], "training_cost": cost})
     p = tmp_path / "old.json"
     p.write_text(json.dumps(data))
-    record = runs.Record.load(p)
+    record = store.Record.load(p)
     assert record.schema == 2 and record.training_cost == cost and set(record.metrics) == {"same"}
 
 
@@ -109,8 +109,8 @@ def test_smoke_run_writes_a_complete_record(tmp_path):
     result = experiments.run("continuous", profile="smoke", tasks=["addition"], methods=["irem"], seeds=1,
                              device="cpu", runs_dir=tmp_path, progress=False)  # fmt: skip
     (record,) = result.records
-    path = runs.record_path(tmp_path, experiments.get("continuous").spec("smoke", "addition", "irem", 0))
-    assert runs.Record.load(path) == record
+    path = store.record_path(tmp_path, experiments.get("continuous").spec("smoke", "addition", "irem", 0))
+    assert store.Record.load(path) == record
     assert record.config_hash == path.stem.rsplit("__", 1)[1]
     for split in ("same", "harder"):
         m = record.metrics[split]
@@ -165,20 +165,20 @@ def test_records_are_strict_json_with_null_for_diverged_values(tmp_path):
     assert json.loads(text)["curves"] == {"curve": [1.0, None, None], "nested": {"x": None}}
 
 
-STORED_RUNS = runs.REPO_ROOT / "data" / "runs"
+STORED_RUNS = store.REPO_ROOT / "data" / "runs"
 
 
 def test_every_stored_record_gives_back_the_spec_that_made_it():
-    records = [runs.Record.load(p) for p in sorted(STORED_RUNS.glob("*/*.json"))]
+    records = [store.Record.load(p) for p in sorted(STORED_RUNS.glob("*/*.json"))]
     assert records, f"no stored records under {STORED_RUNS}"
     for r in records:
-        assert runs.RunSpec.of_record(r).config_hash() == r.config_hash, r.config["experiment"]
+        assert store.RunSpec.of_record(r).config_hash() == r.config_hash, r.config["experiment"]
 
 
 def _committed_weights() -> list[str]:
     """The weights files git tracks under data/runs/weights (the directory itself is ignored)."""
     try:
-        out = subprocess.run(["git", "ls-files", "data/runs/weights"], cwd=runs.REPO_ROOT, capture_output=True,
+        out = subprocess.run(["git", "ls-files", "data/runs/weights"], cwd=store.REPO_ROOT, capture_output=True,
                              text=True, check=True).stdout  # fmt: skip
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("not a git checkout")
@@ -186,14 +186,14 @@ def _committed_weights() -> list[str]:
 
 
 def test_committed_weights_load_into_the_model_of_a_stored_record():
-    trained_with: dict[str, list[runs.Record]] = {}  # weights file -> the stored records of that training config
+    trained_with: dict[str, list[store.Record]] = {}  # weights file -> the stored records of that training config
     for p in sorted(STORED_RUNS.glob("*/*.json")):
-        r = runs.Record.load(p)
-        trained_with.setdefault(runs.RunSpec.of_record(r).weights_file(), []).append(r)
+        r = store.Record.load(p)
+        trained_with.setdefault(store.RunSpec.of_record(r).weights_file(), []).append(r)
     for name in _committed_weights():
         assert name in trained_with, f"data/runs/weights/{name}: no stored record was trained with its config"
-        saved = torch.load(runs.weights_dir(STORED_RUNS) / name, map_location="cpu", weights_only=True)
-        _, method = runs.RunSpec.of_record(trained_with[name][0]).build(torch.device("cpu"))
+        saved = torch.load(store.weights_dir(STORED_RUNS) / name, map_location="cpu", weights_only=True)
+        _, method = store.RunSpec.of_record(trained_with[name][0]).build(torch.device("cpu"))
         method.load_state_dict(saved["state_dict"])  # strict: every parameter, the right shapes
         # the same training as a stored record's: its loss curve is the one these weights' training logged
         curve = [list(p) for p in saved["log"]["train_loss"]]
