@@ -30,6 +30,7 @@ from irem.experiments.sweep import SweepFailed
 from irem.methods import METHODS
 from irem.performance import bench
 from irem.profiles import PROFILES
+from irem.recipes import RECIPES
 from irem.tasks import TASKS
 from irem.train import TrainingDiverged
 from irem.validate import check_positive
@@ -61,7 +62,9 @@ def parse_override(text: str) -> tuple[str, object]:
 
 
 def _overrides(args: argparse.Namespace) -> dict:
-    values = dict(parse_override(s) for s in args.set or [])
+    """The config values the flags set: a recipe's, then ``--set``'s, then the named flags' (each over the last)."""
+    values = dict(RECIPES[args.recipe]) if args.recipe else {}
+    values.update(parse_override(s) for s in args.set or [])
     named = {
         "iterations": args.iterations, "batch_size": args.batch_size, "steps": args.steps,
         "step_size": args.step_size, "lr": args.lr, "scratchpad": args.scratchpad,
@@ -88,6 +91,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-replay", action="store_true", help="train without the replay buffer")
     p.add_argument("--no-truncate", action="store_true", help="backpropagate through every reasoning step")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="any TrainConfig/EvalConfig field; repeatable")
+    p.add_argument("--recipe", choices=list(RECIPES), help="train as a source does: 'release' = the authors' graph "
+                   "code (irem.recipes); --set and the flags above override its values")  # fmt: skip
 
 
 # argparse's own test (^-\d+$|^-\d*\.\d+$) misses exponents and inf: `--lr -1e-4` was read as an option

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import ClassVar
 
-from irem.validate import check_choice, check_non_negative, check_positive
+from irem.validate import check_choice, check_finite, check_non_negative, check_positive
 
 LR_SCHEDULES = ("constant", "cosine")
 GRAPH_ENERGIES = ("ours", "release")  # irem.models.gnn.EnergyGNN, ReleaseEnergyGNN
@@ -31,6 +31,9 @@ class TrainConfig:
         "image_energy": "pair",
         "cuda_graph": False,
         "compiled": False,
+        "replay_batch": 0,
+        "replay_keep": 0,
+        "node_feature": 1.0,
     }
 
     iterations: int = 10_000  # optimiser steps
@@ -42,6 +45,9 @@ class TrainConfig:
     truncate: bool = True  # backpropagate through the last reasoning step only
     replay: bool = True  # train on past optimisation results too
     replay_capacity: int = 10_000  # samples the replay buffer holds
+    replay_batch: int = 0  # problems drawn from the buffer per step (0: as many as batch_size; the release: 32)
+    replay_keep: int = 0  # of each step's problems (replayed first), at most how many go back into the buffer (0: all)
+    node_feature: float = 1.0  # graph tasks, IREM: the constant node feature its energy reads (the release: 0)
     scratchpad: int = 0  # size D of the scratchpad z (0: none; App. B)
     hidden: int = 512  # hidden width of the networks
     graph_energy: str = "ours"  # graph tasks: "ours" (SiLU, MLPs in GINEConv) or "release" (the authors' code)
@@ -56,6 +62,9 @@ class TrainConfig:
     def __post_init__(self) -> None:
         for name in ("iterations", "batch_size", "steps", "replay_capacity", "hidden", "log_every"):
             check_positive(name, getattr(self, name), integer=True)
+        for name in ("replay_batch", "replay_keep"):
+            check_non_negative(name, getattr(self, name), integer=True)
+        object.__setattr__(self, "node_feature", float(check_finite("node_feature", self.node_feature)))
         check_positive("lr", self.lr)
         check_positive("step_size", self.step_size)
         check_non_negative("scratchpad", self.scratchpad, integer=True)
@@ -102,6 +111,35 @@ class EvalConfig:
         check_non_negative("halt_tol", self.halt_tol)
         check_choice("test_step_scaling", self.test_step_scaling, STEP_SCALINGS)
         check_choice("compiled_eval", self.compiled_eval, (True, False))
+
+
+# settings only some methods or tasks read: set on any other, they would be stored in a record's config
+# (and name it) while changing nothing, so they are refused
+IREM_ONLY = ("scratchpad", "precision", "compiled", "cuda_graph", "replay_batch", "replay_keep", "node_feature",
+             "graph_energy", "image_energy")  # fmt: skip
+GRAPH_ONLY = ("graph_energy", "node_feature")
+DENOISING_ONLY = ("image_energy",)
+
+
+def check_applies(method: str, task: str, graph: bool, config: TrainConfig) -> None:
+    """Raise ``ValueError`` when ``config`` sets, away from its default, a field that ``method`` on ``task`` ignores.
+
+    Args:
+        method: the run's method.
+        task: the run's task.
+        graph: whether ``task`` is a graph task.
+        config: the run's training config.
+    """
+    default = TrainConfig()
+    changed = [f for f in IREM_ONLY if getattr(config, f) != getattr(default, f)]
+    wrong = [f for f in changed if method != "irem"]
+    wrong += [f for f in changed if f in GRAPH_ONLY and not graph and f not in wrong]
+    wrong += [f for f in changed if f in DENOISING_ONLY and task != "denoising" and f not in wrong]
+    if wrong:
+        settings = ", ".join(f"{f}={getattr(config, f)!r}" for f in wrong)
+        raise ValueError(f"{settings} does not apply to method {method!r} on task {task!r} and would change nothing; "
+                         f"{', '.join(IREM_ONLY)} apply to 'irem' only ({', '.join(GRAPH_ONLY)} on graph tasks, "
+                         f"{', '.join(DENOISING_ONLY)} on denoising)")  # fmt: skip
 
 
 def stored(config: TrainConfig | EvalConfig) -> dict:

@@ -97,10 +97,10 @@ class IREM(Method):
     def loss(self, batch: Batch, generator: torch.Generator) -> Tensor:
         cfg = self.config
         y0, z0 = self._start(batch, generator)
-        # Half fresh problems from noise, half replayed from where an earlier descent
-        # stopped, once the buffer holds a batch (as in the authors' release).
+        # Fresh problems from noise, after as many (``replay_batch`` where set) replayed from where an
+        # earlier descent stopped, once the buffer holds a batch (as in the authors' release).
         if self.buffer is not None and len(self.buffer) >= len(batch):
-            old = self.buffer.sample(len(batch), generator)
+            old = self.buffer.sample(cfg.replay_batch or len(batch), generator)
             fresh = batch.replay_fields(y0)
             merged = {k: torch.cat([old[k], fresh[k]]) for k in fresh}
             batch, y0 = batch.from_replay_fields(merged)
@@ -119,7 +119,10 @@ class IREM(Method):
             loss = F.mse_loss(y_hat, batch.y)
         if self.buffer is not None:
             extra = {} if z_hat is None else {"z": z_hat}
-            self.buffer.add(**batch.replay_fields(y_hat), **extra)
+            stored = {**batch.replay_fields(y_hat), **extra}
+            if cfg.replay_keep:  # the release keeps the replayed problems and the first fresh ones only
+                stored = {k: v[: cfg.replay_keep] for k, v in stored.items()}
+            self.buffer.add(**stored)
         return loss
 
     @staticmethod

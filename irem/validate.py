@@ -48,6 +48,13 @@ def check_non_negative(name: str, value: float, *, integer: bool = False) -> flo
     return value
 
 
+def check_finite(name: str, value: float) -> float:
+    """Return ``value`` if it is a finite number, else raise naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return value
+
+
 _TRUE, _FALSE = ("true", "1"), ("false", "0")
 
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 import torch
 
-from irem.config import EvalConfig, TrainConfig, split_overrides
+from irem.config import EvalConfig, TrainConfig, check_applies, split_overrides
 from irem.methods import METHODS, Method
 from irem.profiles import PROFILES
 from irem.store import RunSpec
-from irem.tasks import TASKS, Task
+from irem.tasks import GRAPH_TASKS, TASKS, Task
 from irem.validate import check_choice, check_seed
 
 TEST_SEED = 12345  # test problems are the same for every method and training seed
@@ -91,7 +91,9 @@ class Experiment:
         values, options = self.defaults(profile, task)
         train_cfg, eval_cfg = split_overrides({**values, **(overrides or {})})
         task_version = getattr(TASKS[task], "version", 1)  # optional: a user's task need not version its problems
-        return RunSpec(self.name, task, method, seed, profile, TrainConfig(**train_cfg), EvalConfig(**eval_cfg),
+        train = TrainConfig(**train_cfg)
+        check_applies(method, task, task in GRAPH_TASKS, train)
+        return RunSpec(self.name, task, method, seed, profile, train, EvalConfig(**eval_cfg),
                        {**options, **(task_options or {})}, self.version, task_version)  # fmt: skip
 
     def specs(self, profile: str, tasks, methods, seeds: Sequence[int], overrides=None, task_options=None,

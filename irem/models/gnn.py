@@ -81,6 +81,11 @@ def gine(conv: GINEConv, h: Tensor, edge_index: Tensor, edge_proj: Tensor) -> Te
     return conv.nn(summed + (1 + conv.eps) * h)
 
 
+def _node_features(g: PygBatch, value: float) -> Tensor:
+    """The graphs' constant node features (N, 1), set to ``value`` (the graphs hold 1; 1 keeps them as they are)."""
+    return g.x if value == 1.0 else torch.full_like(g.x, value)
+
+
 class GINEStack(nn.Module):
     """Node embedding, then ``layers`` GINEConv layers with edge features.
 
@@ -133,11 +138,12 @@ class EnergyGNN(nn.Module):
         g: a batch of P graphs, y: (E, 1), z: (P, z_dim) -> (P,)
     """
 
-    def __init__(self, z_dim: int = 0, hidden: int = 128) -> None:
+    def __init__(self, z_dim: int = 0, hidden: int = 128, node_feature: float = 1.0) -> None:
         super().__init__()
         self.edges = EdgeEmbedding(2)
         self.gnn = GINEStack(self.edges.dim, node_in=1 + z_dim, hidden=hidden, act=nn.SiLU)
         self.out = nn.Linear(hidden, 1)
+        self.node_feature = node_feature  # the constant every node carries (the graphs hold 1)
 
     def forward(self, g: PygBatch, y: Tensor, z: Tensor | None = None) -> Tensor:
         return self.bind(g)(y, z)
@@ -151,8 +157,10 @@ class EnergyGNN(nn.Module):
         fixed = self.gnn.edge_terms(self.edges, g.edge_attr)
         slopes = [self.edges.slope(conv.lin, 1) for conv in self.gnn.convs]
 
+        x = _node_features(g, self.node_feature)
+
         def energy(y: Tensor, z: Tensor | None = None) -> Tensor:
-            nodes = g.x if z is None else torch.cat([g.x, z[g.batch]], dim=-1)
+            nodes = x if z is None else torch.cat([x, z[g.batch]], dim=-1)
             terms = [torch.addcmul(f, y, s) for f, s in zip(fixed, slopes)]
             h = self.gnn(nodes, g.edge_index, terms)
             return self.out(global_max_pool(h, g.batch, size=g.num_graphs)).squeeze(-1)
@@ -174,8 +182,9 @@ class ReleaseEnergyGNN(nn.Module):
         g: a batch of P graphs, y: (E, 1), z: (P, z_dim) -> (P,)
     """
 
-    def __init__(self, z_dim: int = 0, hidden: int = 128, layers: int = 3) -> None:
+    def __init__(self, z_dim: int = 0, hidden: int = 128, layers: int = 3, node_feature: float = 1.0) -> None:
         super().__init__()
+        self.node_feature = node_feature  # the release feeds nodes 0 (the graphs hold 1)
         self.edges = EdgeEmbedding(2)
         sizes = [1 + z_dim] + [hidden] * layers
         self.convs = nn.ModuleList(
@@ -191,8 +200,10 @@ class ReleaseEnergyGNN(nn.Module):
         fixed = [self.edges.through(conv.lin, g.edge_attr) for conv in self.convs]
         slopes = [self.edges.slope(conv.lin, 1) for conv in self.convs]
 
+        x = _node_features(g, self.node_feature)
+
         def energy(y: Tensor, z: Tensor | None = None) -> Tensor:
-            h = g.x if z is None else torch.cat([g.x, z[g.batch]], dim=-1)
+            h = x if z is None else torch.cat([x, z[g.batch]], dim=-1)
             for conv, f, s in zip(self.convs, fixed, slopes):
                 h = gine(conv, h, g.edge_index, torch.addcmul(f, y, s))
             return self.out(global_max_pool(h, g.batch, size=g.num_graphs)).squeeze(-1)

@@ -157,7 +157,8 @@ class GraphTask(ABC):
         """GINEConv stacks (App. D, Tables 6-9) of width ``config.hidden``."""
         h = config.hidden
         return pick_network(self.name, method, {
-            "irem": lambda: (EnergyGNN if config.graph_energy == "ours" else ReleaseEnergyGNN)(config.scratchpad, h),
+            "irem": lambda: (EnergyGNN if config.graph_energy == "ours" else ReleaseEnergyGNN)(
+                config.scratchpad, h, node_feature=config.node_feature),
             "feedforward": lambda: FeedforwardGNN(h),
             "recurrent": lambda: RecurrentGNN(h),
             "programmatic": lambda: StepGNN(h, halting=True),
