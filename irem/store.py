@@ -30,6 +30,7 @@ from irem.atomic import atomic_torch_save as atomic_torch_save  # re-exported: t
 from irem.config import EvalConfig, TrainConfig, stored, with_defaults
 from irem.methods import make_method
 from irem.tasks import make_task
+from irem.validate import describe
 
 SCHEMA = 2  # 2: the training cost has its own field (in schema 1 it sat among the metrics)
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -240,19 +241,102 @@ class Record:
         for key in ("config", "curves", "provenance"):
             if not isinstance(data[key], dict):
                 raise ValueError(f"{source}: {key!r} must be a JSON object")
-        return cls(**data)
+        _check_values(data, source)
+        record = cls(**data)
+        _check_identity(record, source)
+        return record
 
     @classmethod
     def load(cls, path: str | Path) -> Record:
         """Read and check the record at ``path``; any defect is a ``ValueError`` naming the file."""
+        path = Path(path)
+        if path.exists() and not path.is_file() and not path.is_dir():  # a FIFO or device would block or never end
+            raise ValueError(f"{path} is not a regular file, so not a run record")
         try:
-            with open(path) as f:
-                data = json.load(f)
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f, object_pairs_hook=_unique_keys, parse_constant=_no_constants)
         except json.JSONDecodeError as e:
             raise ValueError(f"{path}: not a run record, invalid JSON ({e})") from None
+        except UnicodeDecodeError as e:
+            raise ValueError(f"{path}: not a run record, not UTF-8 text ({e.reason} at byte {e.start})") from None
+        except ValueError as e:  # from the hooks: a repeated key, NaN or Infinity
+            raise ValueError(f"{path}: not a run record, {e}") from None
         except IsADirectoryError:
             raise ValueError(f"{path} is a directory, not a run record") from None
         return cls.from_dict(data, str(path))
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object's pairs as a dict; a key given twice is an error (json would keep the last silently)."""
+    seen = [k for k, _ in pairs]
+    twice = sorted({k for k in seen if seen.count(k) > 1})
+    if twice:
+        raise ValueError(f"key(s) {twice} appear more than once in one JSON object")
+    return dict(pairs)
+
+
+def _no_constants(name: str) -> None:
+    """NaN and Infinity are not JSON; records store a non-finite value as ``null`` (``finite_json``)."""
+    raise ValueError(f"{name} is not a JSON number (a record stores a non-finite value as null)")
+
+
+PROVENANCE_TYPES = {"git_commit": str, "torch": str, "device": str, "wall_s": (int, float)}
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_numbers(value: object, where: str, source: str) -> None:
+    """Every number under ``value`` finite (``null`` stands where a diverged run's value overflowed)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_numbers(v, f"{where}.{k}", source)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_numbers(v, f"{where}[{i}]", source)
+    elif isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    elif not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{source}: {where} must be a finite number or null, got {value!r}")
+
+
+def _check_values(data: dict, source: str) -> None:
+    """Types and ranges of a record's fields: names are text, the seed an integer, errors finite and >= 0."""
+    for key in ("experiment", "task", "method", "profile", "config_hash"):
+        if not isinstance(data[key], str) or not data[key]:
+            raise ValueError(f"{source}: {key!r} must be a non-empty string, got {data[key]!r}")
+    if not _is_int(data["seed"]) or data["seed"] < 0:
+        raise ValueError(f"{source}: 'seed' must be an integer >= 0, got {data['seed']!r}")
+    if not _is_int(data["parameters"]) or data["parameters"] <= 0:
+        raise ValueError(f"{source}: 'parameters' must be an integer > 0, got {data['parameters']!r}")
+    for split, m in data["metrics"].items():
+        mse = m["mse"]
+        if isinstance(mse, bool) or not isinstance(mse, (int, float)) or not math.isfinite(mse) or mse < 0:
+            raise ValueError(f"{source}: metrics.{split}.mse must be a finite number >= 0, got {mse!r}")
+    _check_numbers(data["metrics"], "metrics", source)
+    _check_numbers(data["provenance"], "provenance", source)
+    for key, kind in PROVENANCE_TYPES.items():
+        if not isinstance(data["provenance"].get(key), kind) or isinstance(data["provenance"].get(key), bool):
+            raise ValueError(f"{source}: provenance.{key} is missing or not a {getattr(kind, '__name__', 'number')}")
+    for key in ("train", "eval"):
+        if not isinstance(data["config"].get(key), dict):
+            raise ValueError(f"{source}: config.{key} must be a JSON object (the resolved {key} config)")
+
+
+def _check_identity(record: Record, source: str) -> None:
+    """The record is what it claims: its config hashes to ``config_hash``, and names the same run as its fields."""
+    for key in ("experiment", "task", "method", "seed", "profile"):
+        if record.config.get(key) != getattr(record, key):
+            raise ValueError(f"{source}: {key} is {getattr(record, key)!r} but its config says "
+                             f"{record.config.get(key)!r}")  # fmt: skip
+    try:
+        spec = RunSpec.of_record(record)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{source}: its config is not a valid one ({describe(e)})") from None
+    if spec.config() != record.config or spec.config_hash() != record.config_hash:
+        raise ValueError(f"{source}: its config hashes to {spec.config_hash()}, not to the {record.config_hash} it "
+                         "claims (edited by hand?)")  # fmt: skip
 
 
 def _git(*args: str, root: Path | None = None) -> str | None:
@@ -293,6 +377,40 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def save_weights(path: Path, train_hash: str, state_dict: Mapping[str, torch.Tensor], log: dict, git: dict) -> str:
+    """Cache a trained model at ``path`` (atomically), stamped with the run it belongs to and its content hash.
+
+    Returns the content hash (``state_dict_sha256``). ``train_hash`` is ``RunSpec.train_hash()``: what
+    determines the weights (task, method, seed, training config).
+    """
+    sha = state_dict_sha256(state_dict)
+    atomic_torch_save({"state_dict": dict(state_dict), "log": log, "git": git, "train_hash": train_hash,
+                       "sha256": sha}, path)  # fmt: skip
+    return sha
+
+
+def load_weights(path: Path, train_hash: str, device: torch.device | str = "cpu") -> dict:
+    """The cached model at ``path``, checked to be the one asked for: its run's ``train_hash`` and its content hash.
+
+    Raises ``ValueError`` naming the file when it cannot be read, belongs to another run (another
+    seed's weights copied under this name), or its numbers are not the ones it was saved with.
+    """
+    try:
+        saved = torch.load(path, map_location=device, weights_only=True)
+        state_dict = saved["state_dict"]
+    except Exception as e:  # truncated, corrupt, or from an older version
+        raise ValueError(f"cached weights {path} cannot be loaded ({describe(e)}); rerun with --retrain "
+                         "(retrain=True), or delete the file") from None  # fmt: skip
+    if saved.get("train_hash") != train_hash:
+        raise ValueError(f"cached weights {path} were trained for another run (training config "
+                         f"{saved.get('train_hash')}), not this one ({train_hash}); delete or rename it")  # fmt: skip
+    sha = state_dict_sha256(state_dict)
+    if sha != saved.get("sha256"):
+        raise ValueError(f"cached weights {path} are not the ones saved (content hash {sha[:12]}, saved as "
+                         f"{str(saved.get('sha256'))[:12]}): corrupted; delete the file to retrain")  # fmt: skip
+    return saved
 
 
 def weights_dir(runs_dir: str | Path) -> Path:
@@ -391,13 +509,20 @@ def load_or_run(
     """
     path = record_path(runs_dir, spec)
     if path.exists() and not retrain:
-        return Record.load(path)
+        return find_record(runs_dir, spec)
     record = run(spec)
     record.save(path)
     return record
 
 
 def find_record(runs_dir: str | Path, spec: RunSpec) -> Record | None:
-    """The stored record of ``spec``, or None."""
+    """The stored record of ``spec``, or None; a file under its name that holds another run is an error."""
     path = record_path(runs_dir, spec)
-    return Record.load(path) if path.exists() else None
+    if not path.exists():
+        return None
+    record = Record.load(path)
+    if record.config_hash != spec.config_hash() or record.experiment != spec.experiment:
+        held = f"{record.experiment} {record.task} {record.method} seed {record.seed}, config {record.config_hash}"
+        asked = f"{spec.experiment} {spec.task} {spec.method} seed {spec.seed}, config {spec.config_hash()}"
+        raise ValueError(f"{path} holds the record of another run ({held}), not of {asked}; remove or rename it")
+    return record

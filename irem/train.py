@@ -82,10 +82,12 @@ def replay_buffers(method: Method) -> dict[str, ReplayBuffer]:
     }
 
 
-def _save_checkpoint(path: Path, method, optimizer, schedule, generator, config, done, log, running, wall_s) -> None:
+def _save_checkpoint(path: Path, method, optimizer, schedule, generator, config, done, log, running, wall_s,
+                     identity) -> None:  # fmt: skip
     atomic_torch_save(
         {
             "format": CHECKPOINT_FORMAT,
+            "identity": identity,
             "config": asdict(config),
             "iteration": done,
             "method": method.state_dict(),
@@ -101,7 +103,7 @@ def _save_checkpoint(path: Path, method, optimizer, schedule, generator, config,
     )
 
 
-def _resume(path: Path, method, optimizer, schedule, generator, config, log, running) -> tuple[int, float]:
+def _resume(path: Path, method, optimizer, schedule, generator, config, log, running, identity) -> tuple[int, float]:
     """Load the checkpoint at ``path`` into the training state; returns (iteration, training time so far)."""
     try:
         # on the CPU first: the optimiser moves its state to the parameters' device (its step counts stay on
@@ -109,6 +111,8 @@ def _resume(path: Path, method, optimizer, schedule, generator, config, log, run
         state = torch.load(path, map_location="cpu", weights_only=True)
         if state.get("format") != CHECKPOINT_FORMAT:
             raise ValueError(f"format {state.get('format')!r}, expected {CHECKPOINT_FORMAT}")
+        if identity is not None and state.get("identity") != identity:  # another seed's, under this run's name
+            raise ValueError(f"it belongs to another run ({state.get('identity')}, not {identity})")
         saved, current = with_defaults(TrainConfig, state["config"]), asdict(config)  # fields added since: default
         if saved != current:
             differ = sorted(k for k in saved.keys() | current.keys() if saved.get(k) != current.get(k))
@@ -147,6 +151,7 @@ def train(
     checkpoint_every_s: float = CHECKPOINT_EVERY_S,
     snapshot_at: Collection[int] = (),
     on_snapshot: Callable[[int, TrainLog], None] | None = None,
+    identity: str | None = None,
 ) -> TrainLog:
     """Train ``method`` on problems of ``task`` drawn from ``generator`` (in place).
 
@@ -166,6 +171,8 @@ def train(
         snapshot_at: iterations after which ``on_snapshot`` is called.
         on_snapshot: called as ``on_snapshot(iteration, log_so_far)`` at each of ``snapshot_at``,
             while the method holds the weights of that iteration.
+        identity: names the run (``RunSpec.train_hash()``): stored in each checkpoint, and a checkpoint
+            of another run (another seed's, say) is refused rather than resumed.
 
     Raises:
         TrainingDiverged: when the loss becomes NaN or infinite.
@@ -187,7 +194,8 @@ def train(
         checkpoint = Path(checkpoint)
         check_non_negative("checkpoint_every_s", checkpoint_every_s)
         if checkpoint.exists():
-            first, before = _resume(checkpoint, method, optimizer, schedule, generator, config, log, running)
+            first, before = _resume(checkpoint, method, optimizer, schedule, generator, config, log, running,
+                                    identity)  # fmt: skip
             log.resumed_from = first
     bar = tqdm(range(first, config.iterations), initial=first, total=config.iterations,
                desc=f"train {method.name}", disable=not progress, leave=False)  # fmt: skip
@@ -244,7 +252,7 @@ def train(
             now = time.perf_counter()
             if now - last_saved >= checkpoint_every_s:
                 _save_checkpoint(checkpoint, method, optimizer, schedule, generator, config, done, log, running,
-                                 before + now - start)  # fmt: skip
+                                 before + now - start, identity)  # fmt: skip
                 last_saved = time.perf_counter()
     log.wall_s = before + time.perf_counter() - start
     log.iters_per_s = config.iterations / log.wall_s

@@ -274,7 +274,7 @@ def _interrupted_train(spec: store.RunSpec, checkpoint: Path, at: int) -> None:
     task, method = spec.build(torch.device("cpu"))
     with pytest.raises(_Killed):
         train(method, task, spec.train, running.generator(torch.device("cpu"), spec.seed), progress=False,
-              on_step=die, checkpoint=checkpoint, checkpoint_every_s=0)  # fmt: skip
+              on_step=die, checkpoint=checkpoint, checkpoint_every_s=0, identity=spec.train_hash())  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -464,7 +464,7 @@ def test_a_corrupt_weights_cache_is_named_and_retrain_recovers(capsys, tmp_path)
     assert len(err.strip().splitlines()) == 1
     code, _, _ = run_cli(capsys, *args, "--retrain")
     assert code == 0 and store.Record.load(record).provenance["weights"] == "trained"
-    assert set(torch.load(cache, weights_only=True)) == {"state_dict", "log", "git"}
+    assert set(torch.load(cache, weights_only=True)) == {"state_dict", "log", "git", "train_hash", "sha256"}
 
 
 def test_weights_are_loaded_with_weights_only(tmp_path):

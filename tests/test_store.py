@@ -22,10 +22,13 @@ def test_hash_is_stable_and_sensitive_to_the_config():
     assert spec().config_hash() != spec(eval=EvalConfig(test_steps=10)).config_hash()
 
 
+PROVENANCE = {"git_commit": "0" * 40, "torch": "2.13.0", "device": "cpu", "wall_s": 1.0}
+
+
 def _fake_record(s: store.RunSpec, **changes) -> store.Record:
     fields = dict(experiment=s.experiment, task=s.task, method=s.method, seed=s.seed, profile=s.profile,
                   config=s.config(), config_hash=s.config_hash(), parameters=1, metrics={"same": {"mse": 0.5}},
-                  curves={}, provenance={})  # fmt: skip
+                  curves={}, provenance=PROVENANCE)  # fmt: skip
     return store.Record(**{**fields, **changes})
 
 

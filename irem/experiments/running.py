@@ -21,7 +21,7 @@ from irem.models import parameter_count
 from irem.store import Record, RunSpec
 from irem.tasks import Task
 from irem.train import CHECKPOINT_EVERY_S, TrainingDiverged, TrainLog, checkpoint_interval, train
-from irem.validate import check_positive, describe
+from irem.validate import check_positive
 
 store.loaded_code_state()  # the code this process loaded: its records name it, whatever the checkout does later
 
@@ -94,7 +94,7 @@ def _snapshot_saver(spec: RunSpec, method: Method, weights_dir: Path, git: dict)
     def save(iteration: int, log: TrainLog) -> None:
         shorter = replace(spec, train=replace(spec.train, iterations=iteration), snapshots=())
         path = weights_dir / shorter.weights_file()
-        store.atomic_torch_save({"state_dict": method.state_dict(), "log": asdict(log), "git": git}, path)
+        store.save_weights(path, shorter.train_hash(), method.state_dict(), asdict(log), git)
 
     return save
 
@@ -121,22 +121,12 @@ def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: P
     cache = None if weights_dir is None else weights_dir / name
     checkpoint = None if checkpoint_dir is None else checkpoint_dir / name
     if cache is not None and cache.exists() and not retrain:
-        try:
-            saved = torch.load(cache, map_location=device, weights_only=True)
-            method.load_state_dict(saved["state_dict"])
-            log = TrainLog(**saved["log"])
-        except Exception as e:  # truncated, corrupt, or from an older version
-            raise ValueError(f"cached weights {cache} cannot be loaded ({describe(e)}); "
-                             "rerun with --retrain (retrain=True), or delete the file") from None  # fmt: skip
+        saved = store.load_weights(cache, spec.train_hash(), device)
+        method.load_state_dict(saved["state_dict"])
         method.eval()
         if checkpoint is not None:
             checkpoint.unlink(missing_ok=True)  # left by a run killed after caching its weights
-        return (
-            task,
-            method,
-            log,
-            {**saved["git"], "weights": "reused", "sha256": store.state_dict_sha256(saved["state_dict"])},
-        )
+        return task, method, TrainLog(**saved["log"]), {**saved["git"], "weights": "reused", "sha256": saved["sha256"]}
     if retrain and checkpoint is not None:
         checkpoint.unlink(missing_ok=True)  # retrain: from the start
     git = store.loaded_code_state() if git is None else git
@@ -145,16 +135,17 @@ def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: P
     try:
         log = train(method, task, spec.train, generator(device, spec.seed), progress=progress,
                     checkpoint=checkpoint, checkpoint_every_s=checkpoint_every_s, snapshot_at=spec.snapshots,
-                    on_snapshot=snapshot)  # fmt: skip
+                    on_snapshot=snapshot, identity=spec.train_hash())  # fmt: skip
     except TrainingDiverged:
         if checkpoint is not None:
             checkpoint.unlink(missing_ok=True)
         raise
-    if cache is not None:
-        store.atomic_torch_save({"state_dict": method.state_dict(), "log": asdict(log), "git": git}, cache)
+    sha = store.state_dict_sha256(method.state_dict())
+    if cache is not None:  # the checkpoint goes only once the weights are safely written
+        sha = store.save_weights(cache, spec.train_hash(), method.state_dict(), asdict(log), git)
     if checkpoint is not None:
         checkpoint.unlink(missing_ok=True)  # the cached weights supersede it
-    return task, method, log, {**git, "weights": "trained", "sha256": store.state_dict_sha256(method.state_dict())}
+    return task, method, log, {**git, "weights": "trained", "sha256": sha}
 
 
 def run_spec(spec: RunSpec, device: torch.device, runs_dir: str | Path, *, progress: bool = True,

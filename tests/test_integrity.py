@@ -1,0 +1,166 @@
+"""A record, weights file or checkpoint is used only if it is what it claims to be (one test per class of fault)."""
+
+import json
+import os
+import shutil
+
+import pytest
+import torch
+
+from irem import experiments, store
+from irem.experiments import running
+
+CPU = torch.device("cpu")
+
+
+def spec(seed=0, task="addition", method="irem", iterations=4):
+    return experiments.get("continuous").spec("smoke", task, method, seed, {"iterations": iterations})
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory):
+    """A runs dir with two smoke records (seeds 0 and 1) and their weights."""
+    runs_dir = tmp_path_factory.mktemp("runs")
+    running.run_all([spec(0), spec(1)], runs_dir, "cpu", progress=False)
+    return runs_dir
+
+
+def copy_runs(stored, tmp_path):
+    shutil.copytree(stored, tmp_path / "runs")
+    return tmp_path / "runs"
+
+
+def edit(path, change):
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+# records -------------------------------------------------------------------------------------------------------------
+
+
+def test_a_record_copied_under_another_runs_name_is_refused(stored, tmp_path):
+    runs_dir = copy_runs(stored, tmp_path)
+    shutil.copy(store.record_path(runs_dir, spec(1)), store.record_path(runs_dir, spec(0)))
+    with pytest.raises(ValueError, match="holds the record of another run .* seed 1.* not of continuous addition"):
+        store.find_record(runs_dir, spec(0))
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d: d.update(task="matrix_inverse"), "task is 'matrix_inverse' but its config says 'addition'"),
+        (lambda d: d["config"]["train"].update(iterations=5), "hashes to .* not to the .* it claims"),
+        (lambda d: d.update(seed="0"), "'seed' must be an integer >= 0, got '0'"),
+        (lambda d: d.update(seed=0.0), "'seed' must be an integer >= 0, got 0.0"),
+        (lambda d: d.update(parameters=-1), "'parameters' must be an integer > 0, got -1"),
+        (lambda d: d["metrics"]["same"].update(mse=-5), r"metrics.same.mse must be a finite number >= 0, got -5"),
+        (lambda d: d["config"].pop("train"), "config.train must be a JSON object"),
+        (lambda d: d["provenance"].pop("git_commit"), "provenance.git_commit is missing"),
+    ],
+    ids=["task", "config-without-hash", "seed-str", "seed-float", "parameters", "mse", "no-train", "provenance"],
+)
+def test_an_edited_record_is_an_error_naming_the_file(stored, tmp_path, change, message):
+    runs_dir = copy_runs(stored, tmp_path)
+    path = store.record_path(runs_dir, spec(0))
+    edit(path, change)
+    with pytest.raises(ValueError, match=message) as e:
+        store.find_record(runs_dir, spec(0))
+    assert str(path) in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (lambda t: t.replace('"mse": ', '"mse": 1e400, "mse": ', 1), "appear more than once"),
+        (lambda t: t.replace('"mse": ', '"mse": 1e400, "x": ', 1), "mse must be a finite number >= 0, got inf"),
+        (lambda t: t.replace('"wall_s": ', '"wall_s": Infinity, "w": ', 1), "Infinity is not a JSON number"),
+        (lambda t: t.replace('"wall_s": ', '"wall_s": 1e400, "w": ', 1), "provenance.wall_s must be a finite number"),
+    ],
+    ids=["duplicate-key", "overflow", "infinity", "provenance-overflow"],
+)
+def test_values_json_reads_loosely_are_refused(stored, tmp_path, text, message):
+    runs_dir = copy_runs(stored, tmp_path)
+    path = store.record_path(runs_dir, spec(0))
+    path.write_text(text(path.read_text()))
+    with pytest.raises(ValueError, match=message):
+        store.find_record(runs_dir, spec(0))
+
+
+def test_a_fifo_or_undecodable_file_is_an_error_not_a_hang(tmp_path):
+    fifo, binary = tmp_path / "a.json", tmp_path / "b.json"
+    os.mkfifo(fifo)
+    binary.write_bytes(b'{"schema": "\xff"}')
+    with pytest.raises(ValueError, match="not a regular file"):
+        store.Record.load(fifo)
+    with pytest.raises(ValueError, match=f"{binary}: not a run record, not UTF-8"):
+        store.Record.load(binary)
+
+
+def test_every_committed_record_passes_the_checks():
+    runs = sorted(store.REPO_ROOT.glob("data/runs/*/*.json"))
+    assert runs, "no committed records found"
+    for path in runs:
+        record = store.Record.load(path)
+        assert path.name == store.RunSpec.of_record(record).filename() and path.parent.name == record.experiment
+
+
+# weights and checkpoints ---------------------------------------------------------------------------------------------
+
+
+def test_another_seeds_weights_under_this_runs_name_are_refused(stored, tmp_path):
+    runs_dir = copy_runs(stored, tmp_path)
+    weights = store.weights_dir(runs_dir)
+    shutil.copy(weights / spec(1).weights_file(), weights / spec(0).weights_file())
+    with pytest.raises(ValueError, match="were trained for another run"):
+        running.run_spec(spec(0, iterations=4), CPU, runs_dir, progress=False)
+
+
+def test_corrupted_weights_are_refused(stored, tmp_path):
+    runs_dir = copy_runs(stored, tmp_path)
+    path = store.weights_dir(runs_dir) / spec(0).weights_file()
+    saved = torch.load(path, weights_only=True)
+    first = next(iter(saved["state_dict"].values()))
+    first.view(-1)[:16] += 1.0  # flipped numbers, file still loads
+    torch.save(saved, path)
+    with pytest.raises(ValueError, match="are not the ones saved .* corrupted"):
+        running.run_spec(spec(0), CPU, runs_dir, progress=False)
+
+
+def test_records_name_the_weights_they_evaluated(stored):
+    record = store.find_record(stored, spec(0))
+    saved = store.load_weights(store.weights_dir(stored) / spec(0).weights_file(), spec(0).train_hash())
+    assert record.provenance["weights_sha256"] == saved["sha256"] == store.state_dict_sha256(saved["state_dict"])
+
+
+def test_another_seeds_checkpoint_is_not_resumed(tmp_path, monkeypatch):
+    monkeypatch.setenv("IREM_CHECKPOINT_EVERY_S", "0")
+    calls = {"n": 0}
+    real = running.train
+
+    def stop_after_two(*args, **kwargs):  # leave seed 1's checkpoint behind, as a killed run does
+        def on_step(i):
+            if i == 2:
+                raise KeyboardInterrupt
+
+        return real(*args, on_step=on_step, **kwargs)
+
+    monkeypatch.setattr(running, "train", stop_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        running.run_spec(spec(1, iterations=6), CPU, tmp_path, progress=False, checkpoint_every_s=0)
+    monkeypatch.setattr(running, "train", real)
+    checkpoints = store.checkpoints_dir(tmp_path)
+    os.replace(checkpoints / spec(1, iterations=6).weights_file(), checkpoints / spec(0, iterations=6).weights_file())
+    with pytest.raises(ValueError, match="belongs to another run"):
+        running.run_spec(spec(0, iterations=6), CPU, tmp_path, progress=False, checkpoint_every_s=0)
+    assert calls["n"] == 0
+
+
+def test_a_failed_final_weights_write_keeps_the_checkpoint(tmp_path, monkeypatch):
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store, "save_weights", full_disk)
+    with pytest.raises(OSError):
+        running.run_spec(spec(0, iterations=6), CPU, tmp_path, progress=False, checkpoint_every_s=0)
+    assert (store.checkpoints_dir(tmp_path) / spec(0, iterations=6).weights_file()).exists()
