@@ -23,7 +23,7 @@ import torch
 
 from irem import store
 from irem.experiments import REGISTRY, get, plan
-from irem.experiments.results import checked_grid
+from irem.experiments.experiment import checked_grid
 from irem.measure import bench
 from irem.performance.bench import write_json
 

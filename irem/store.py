@@ -11,29 +11,23 @@ file. ``load_or_run`` returns the stored record for a config when one exists; ot
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import math
 import os
-import platform
-import subprocess
-import sys
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
 
-from irem.atomic import atomic_torch_save as atomic_torch_save  # re-exported: the weights cache uses it
 from irem.config import EvalConfig, TrainConfig, stored, with_defaults
 from irem.methods import make_method
+from irem.provenance import REPO_ROOT as REPO_ROOT  # re-exported: where the committed records live
 from irem.tasks import make_task
 from irem.validate import describe
 
 SCHEMA = 2  # 2: the training cost has its own field (in schema 1 it sat among the metrics)
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -339,80 +333,6 @@ def _check_identity(record: Record, source: str) -> None:
                          "claims (edited by hand?)")  # fmt: skip
 
 
-def _git(*args: str, root: Path | None = None) -> str | None:
-    try:
-        out = subprocess.run(["git", *args], cwd=root or REPO_ROOT, capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() if out.returncode == 0 else None
-
-
-def device_name(device: torch.device) -> str:
-    """A readable name of the device a run used."""
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
-
-
-def state_dict_sha256(state_dict: Mapping[str, torch.Tensor]) -> str:
-    """The content hash of a model's weights: sha256 over each entry's name, dtype, shape and bytes, in name order.
-
-    Two models have the same hash exactly when they hold the same numbers, wherever they were
-    saved; a record names the hash of the weights it evaluated (``provenance.weights_sha256``).
-    """
-    digest = hashlib.sha256()
-    for name in sorted(state_dict):
-        tensor = state_dict[name].detach().to("cpu").contiguous()
-        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
-        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
-    return digest.hexdigest()
-
-
-def cpu_model() -> str:
-    """The CPU's model name (``/proc/cpuinfo`` on Linux, else what ``platform`` knows)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def save_weights(path: Path, train_hash: str, state_dict: Mapping[str, torch.Tensor], log: dict, git: dict) -> str:
-    """Cache a trained model at ``path`` (atomically), stamped with the run it belongs to and its content hash.
-
-    Returns the content hash (``state_dict_sha256``). ``train_hash`` is ``RunSpec.train_hash()``: what
-    determines the weights (task, method, seed, training config).
-    """
-    sha = state_dict_sha256(state_dict)
-    atomic_torch_save({"state_dict": dict(state_dict), "log": log, "git": git, "train_hash": train_hash,
-                       "sha256": sha}, path)  # fmt: skip
-    return sha
-
-
-def load_weights(path: Path, train_hash: str, device: torch.device | str = "cpu") -> dict:
-    """The cached model at ``path``, checked to be the one asked for: its run's ``train_hash`` and its content hash.
-
-    Raises ``ValueError`` naming the file when it cannot be read, belongs to another run (another
-    seed's weights copied under this name), or its numbers are not the ones it was saved with.
-    """
-    try:
-        saved = torch.load(path, map_location=device, weights_only=True)
-        state_dict = saved["state_dict"]
-    except Exception as e:  # truncated, corrupt, or from an older version
-        raise ValueError(f"cached weights {path} cannot be loaded ({describe(e)}); rerun with --retrain "
-                         "(retrain=True), or delete the file") from None  # fmt: skip
-    if saved.get("train_hash") != train_hash:
-        raise ValueError(f"cached weights {path} were trained for another run (training config "
-                         f"{saved.get('train_hash')}), not this one ({train_hash}); delete or rename it")  # fmt: skip
-    sha = state_dict_sha256(state_dict)
-    if sha != saved.get("sha256"):
-        raise ValueError(f"cached weights {path} are not the ones saved (content hash {sha[:12]}, saved as "
-                         f"{str(saved.get('sha256'))[:12]}): corrupted; delete the file to retrain")  # fmt: skip
-    return saved
-
-
 def weights_dir(runs_dir: str | Path) -> Path:
     """Where trained weights are cached: beside the records.
 
@@ -431,68 +351,6 @@ def checkpoints_dir(runs_dir: str | Path) -> Path:
 def evaluation_stages_path(runs_dir: str | Path, spec: RunSpec) -> Path:
     """Where the finished stages of ``spec``'s evaluation are kept while it evaluates (:mod:`irem.eval_stages`)."""
     return checkpoints_dir(runs_dir) / f"{spec.experiment}__{Path(spec.filename()).stem}.eval.pt"
-
-
-def git_state(root: str | Path | None = None) -> dict:
-    """The commit of the checkout at ``root`` and whether its code differs from it, now.
-
-    Only code counts: the run records under ``data/`` change during every sweep into the
-    default runs dir, and do not make the code that produced the next record dirty.
-
-    Args:
-        root: the repository to look at (default: the one this package lives in).
-    """
-    root = Path(root) if root is not None else None
-    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)data", root=root)
-    commit = _git("rev-parse", "HEAD", root=root) or "unknown"
-    return {"git_commit": commit, "dirty": bool(status) if status is not None else None}
-
-
-_LOADED_CODE: dict | None = None
-
-
-def loaded_code_state() -> dict:
-    """:func:`git_state` as it was when this process first asked: the code it loaded, not the checkout now.
-
-    ``irem.experiments`` asks on import, so a long-lived process (a background sweep, a Dask worker)
-    whose checkout moves on to other commits still names the code it runs in its records.
-    """
-    global _LOADED_CODE
-    if _LOADED_CODE is None:
-        _LOADED_CODE = git_state()
-    return _LOADED_CODE
-
-
-def provenance(
-    device: torch.device, started_at: datetime, git: dict, wall_s: float, iters_per_s: float, train_wall_s: float
-) -> dict:
-    """Where and how a record was produced."""
-    return {
-        **git,
-        "irem": _version("irem"),
-        "torch": torch.__version__,
-        "torch_geometric": _version("torch_geometric"),
-        "numpy": _version("numpy"),
-        "python": sys.version.split()[0],
-        "device": device_name(device),
-        "cpu": cpu_model(),  # timings depend on it: which CPU, and which vector instructions torch uses there
-        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-        "started_at": started_at.isoformat(timespec="seconds"),
-        "wall_s": round(wall_s, 2),
-        "train_wall_s": round(train_wall_s, 2),
-        "train_iters_per_s": round(iters_per_s, 2),
-    }
-
-
-def _version(package: str) -> str | None:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def load_or_run(

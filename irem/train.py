@@ -138,6 +138,56 @@ def _resume(path: Path, method, optimizer, schedule, generator, config, log, run
                          "(or rerun with --retrain / retrain=True) to train from the start") from None  # fmt: skip
 
 
+def _optimizer(method: Method, config: TrainConfig, device: torch.device):
+    """Adam (and the cosine schedule, where asked) over the method's parameters."""
+    # fused: one pass over each parameter, no temporaries (matches the per-tensor loop to ~5e-8 relative);
+    # capturable: Adam's step count lives on the device, so a CUDA graph can replay the update
+    fused = device.type in ("cpu", "cuda") or None  # None: torch's default elsewhere
+    optimizer = torch.optim.Adam(method.parameters(), lr=config.lr, fused=fused, capturable=config.cuda_graph)
+    schedule = None
+    if config.lr_schedule == "cosine":
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.iterations)
+    return optimizer, schedule
+
+
+def _training_step(method: Method, task: Task, config: TrainConfig, generator: torch.Generator,
+                   optimizer: torch.optim.Optimizer) -> Callable[[], Tensor]:  # fmt: skip
+    """One optimiser step on a fresh batch, returning its loss; with ``cuda_graph``, captured and replayed."""
+
+    def one_step() -> Tensor:
+        # a fresh batch from the training distribution
+        batch = task.sample(config.batch_size, task.train_split, generator)
+        # the method's loss: for IREM, reasoning steps (+ replay) then the answer's MSE
+        loss = method.loss(batch, generator)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if config.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(method.parameters(), config.grad_clip)
+        optimizer.step()
+        return loss
+
+    if not config.cuda_graph:
+        return one_step
+
+    def counters_to_device() -> None:  # a replayed graph runs no Python to advance them
+        for buffer in replay_buffers(method).values():
+            buffer.keep_counters_on_device()
+
+    return GraphedStep(one_step, generator, before_capture=counters_to_device)  # the same step (irem.graphed)
+
+
+def _log_loss(log: TrainLog, running: Tensor, done: int, what: str) -> float:
+    """The mean loss since the last log (read back once per ``log_every``), appended to ``log``; NaN raises."""
+    n = done - (log.train_loss[-1][0] if log.train_loss else 0)
+    mean = running.item() / n
+    running.zero_()
+    if not torch.isfinite(torch.tensor(mean)):
+        raise TrainingDiverged(f"{what}: loss became {mean} at iteration {done}; try a smaller lr or step_size, "
+                               "or set grad_clip")  # fmt: skip
+    log.train_loss.append((done, mean))
+    return mean
+
+
 def train(
     method: Method,
     task: Task,
@@ -180,13 +230,7 @@ def train(
     """
     if config.cuda_graph:
         check_graphable(method.name, task.name, generator.device, config.lr_schedule)
-    # fused: one pass over each parameter, no temporaries (matches the per-tensor loop to ~5e-8 relative);
-    # capturable: Adam's step count lives on the device, so a CUDA graph can replay the update
-    fused = generator.device.type in ("cpu", "cuda") or None  # None: torch's default elsewhere
-    optimizer = torch.optim.Adam(method.parameters(), lr=config.lr, fused=fused, capturable=config.cuda_graph)
-    schedule = None
-    if config.lr_schedule == "cosine":
-        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.iterations)
+    optimizer, schedule = _optimizer(method, config, generator.device)
     log = TrainLog()
     running = torch.zeros((), device=generator.device)  # loss summed since the last log
     first, before = 0, 0.0  # where training starts, and the training time spent before a resume
@@ -200,26 +244,7 @@ def train(
     bar = tqdm(range(first, config.iterations), initial=first, total=config.iterations,
                desc=f"train {method.name}", disable=not progress, leave=False)  # fmt: skip
 
-    def one_step() -> Tensor:
-        # a fresh batch from the training distribution
-        batch = task.sample(config.batch_size, task.train_split, generator)
-        # the method's loss: for IREM, reasoning steps (+ replay) then the answer's MSE
-        loss = method.loss(batch, generator)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if config.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(method.parameters(), config.grad_clip)
-        optimizer.step()
-        return loss
-
-    step: Callable[[], Tensor] = one_step
-    if config.cuda_graph:  # the same step, captured after a few eager ones and replayed (irem.graphed)
-
-        def counters_to_device() -> None:  # a replayed graph runs no Python to advance them
-            for buffer in replay_buffers(method).values():
-                buffer.keep_counters_on_device()
-
-        step = GraphedStep(one_step, generator, before_capture=counters_to_device)
+    step = _training_step(method, task, config, generator, optimizer)
     method.train()
     start = last_saved = time.perf_counter()
     for it in bar:
@@ -232,15 +257,7 @@ def train(
         # every log_every iterations (and at the end): read the loss back, check it
         done = it + 1
         if done % config.log_every == 0 or done == config.iterations:
-            n = done - (log.train_loss[-1][0] if log.train_loss else 0)
-            mean = running.item() / n
-            running.zero_()
-            if not torch.isfinite(torch.tensor(mean)):
-                raise TrainingDiverged(
-                    f"{method.name} on {task.name}: loss became {mean} at iteration {done}; "
-                    "try a smaller lr or step_size, or set grad_clip"
-                )
-            log.train_loss.append((done, mean))
+            mean = _log_loss(log, running, done, f"{method.name} on {task.name}")
             bar.set_postfix(loss=f"{mean:.4g}")
             if on_log is not None:
                 on_log(done, mean)

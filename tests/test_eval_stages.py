@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from irem import eval_stages, evaluate, experiments, store
+from irem import eval_stages, experiments, store
+from irem.experiments.compute import experiment as compute
 
 
 class Killed(Exception):
@@ -83,7 +84,7 @@ def test_a_compute_run_killed_while_evaluating_resumes_to_the_uninterrupted_reco
     run = lambda runs_dir: experiments.run("compute", profile="smoke", tasks=["edge_copy"], seeds=1,  # noqa: E731
                                            device="cpu", runs_dir=runs_dir, progress=False).records[0]  # fmt: skip
     whole = run(tmp_path / "whole")
-    descent, calls = evaluate._descent, []
+    descent, calls = compute._descent, []
 
     def dies_at_the_20th(*args):
         calls.append(1)
@@ -91,7 +92,7 @@ def test_a_compute_run_killed_while_evaluating_resumes_to_the_uninterrupted_reco
             raise Killed
         return descent(*args)
 
-    monkeypatch.setattr(evaluate, "_descent", dies_at_the_20th)
+    monkeypatch.setattr(compute, "_descent", dies_at_the_20th)
     with pytest.raises(Killed):
         run(tmp_path / "killed")
     spec = experiments.get("compute").spec("smoke", "edge_copy", "irem", 0)

@@ -6,7 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from irem import experiments, plots, report, store
+from irem import experiments, store
+from irem.book.figures import mse_vs_steps, train_loss
+from irem.book.notes import budget_note, provenance_note, provenance_table
+from irem.book.tables import parameter_table, ranks, standing, styled_ranks, tasks_where_worse, wide_table
 
 matplotlib.use("Agg")
 
@@ -28,34 +31,11 @@ def test_continuous_table_has_ours_beside_the_paper(smoke):
     row = table[(table.task == "addition") & (table.method == "irem") & (table.split == "harder")].iloc[0]
     assert row.paper == 0.0021 and row.ours > 0 and row.label_variance > 1.0  # U(-2.5, 2.5) sums
     assert cont.ours("addition", "irem", "harder") == row.ours
-    wide = report.wide_table(table)
+    wide = wide_table(table)
     assert {"same: ours", "same: paper", "harder: ours", "harder: paper"} <= set(wide.columns)
-    assert "rank" in report.standing(table)
-    assert report.parameter_table(cont.records).shape == (2, 2)
-    assert "smoke" in report.provenance_note(cont)
-
-
-def test_composition_reuses_the_addition_weights_and_reports_every_depth(smoke):
-    runs_dir, cont, comp = smoke
-    # the composition runs loaded the continuous runs' cached weights: same training log
-    for method in ("irem", "feedforward"):
-        a = next(r for r in cont.records if r.task == "addition" and r.method == method)
-        c = next(r for r in comp.records if r.method == method)
-        assert a.curves["train_loss"] == c.curves["train_loss"]
-        assert c.provenance["weights"] == "reused" and a.provenance["weights"] == "trained"
-        assert c.provenance["train_git_commit"] == a.provenance["git_commit"]
-        assert c.provenance["train_dirty"] == a.provenance["dirty"]
-    rec = comp.records[0]
-    k_max = rec.eval["compose_max"]
-    assert sorted(rec.metrics, key=int) == [str(k) for k in range(1, k_max + 1)]
-    assert len(rec.curves["example"]["inputs"]) == 4
-    table = comp.table()
-    assert table[(table.method == "irem") & (table.split == "2")].paper.iloc[0] == 0.0014
-    summary = report.composition_summary(comp, ks=(2,))
-    assert summary["k_last"] == k_max and summary["best_2"] in ("IREM", "Feedforward")
-    assert summary["irem_last"] == comp.ours("addition", "irem", str(k_max))
-    assert math.isnan(summary["irem_paper_last"])  # smoke nests 4 additions; Table 4 has 2, 5 and 10
-    assert summary["best_last_gap"] == " (from one seed, so the spread between seeds is not known)"
+    assert "rank" in standing(table)
+    assert parameter_table(cont.records).shape == (2, 2)
+    assert "smoke" in provenance_note(cont)
 
 
 def test_best_profile_loads_without_training(smoke):
@@ -72,8 +52,8 @@ def _lines(fig) -> dict[str, object]:
 
 
 def test_figures_draw_what_the_records_hold(smoke):
-    _, cont, comp = smoke
-    fig = plots.mse_vs_steps(cont.records)
+    _, cont, _ = smoke
+    fig = mse_vs_steps(cont.records)
     assert [ax.get_title() for ax in fig.axes] == ["Addition", "Matrix completion"]
     lines = _lines(fig)
     assert {"IREM (same)", "IREM (harder)", "Feedforward (same)", "Feedforward (harder)"} <= set(lines)
@@ -82,15 +62,9 @@ def test_figures_draw_what_the_records_hold(smoke):
     line = next(ln for ln in fig.axes[0].get_lines() if ln.get_label() == "IREM (same)")
     assert list(line.get_ydata()) == pytest.approx(irem_add.curves["mse_by_step"]["same"])
     assert line.get_color() == "#0173b2"
-    fig = plots.composition_error(comp.records)
-    assert set(_lines(fig)) == {"IREM", "Feedforward"}
-    irem_comp = next(r for r in comp.records if r.method == "irem")
-    assert list(_lines(fig)["IREM"].get_ydata()) == pytest.approx(irem_comp.curves["composition_mse"])
-    irem_cont = [r for r in cont.records if r.method == "irem"]
-    for fig in (plots.per_element_error(irem_add), plots.energy_landscape(irem_cont), plots.train_loss(cont.records),
-                plots.composition_example(irem_comp)):  # fmt: skip
-        assert fig.axes
-        matplotlib.pyplot.close(fig)
+    fig = train_loss(cont.records)  # the chapters' own figures: tests/experiments/test_<chapter>.py
+    assert fig.axes
+    matplotlib.pyplot.close(fig)
 
 
 def test_curves_over_seeds_are_their_mean_in_a_band_from_the_lowest_to_the_highest(smoke):
@@ -99,12 +73,12 @@ def test_curves_over_seeds_are_their_mean_in_a_band_from_the_lowest_to_the_highe
     curve = np.asarray(irem.curves["mse_by_step"]["same"])
     doubled = {**irem.curves, "mse_by_step": {**irem.curves["mse_by_step"], "same": list(2 * curve)}}
     twin = replace(irem, seed=1, curves=doubled)
-    fig = plots.mse_vs_steps([irem, twin])
+    fig = mse_vs_steps([irem, twin])
     assert list(_lines(fig)["IREM (same)"].get_ydata()) == pytest.approx(1.5 * curve)
     (band,) = [c for c in fig.axes[0].collections if c.get_paths()][:1]  # the same split's shade comes first
     ys = band.get_paths()[0].vertices[:, 1]
     assert ys.min() == pytest.approx(curve.min()) and ys.max() == pytest.approx(2 * curve.max())
-    assert not plots.mse_vs_steps([irem]).axes[0].collections  # one seed: no shade
+    assert not mse_vs_steps([irem]).axes[0].collections  # one seed: no shade
 
 
 def test_ranks_compare_our_ordering_with_the_papers():
@@ -115,18 +89,20 @@ def test_ranks_compare_our_ordering_with_the_papers():
             dict(task="addition", method="recurrent", split="same", ours=0.5, paper=0.3610),
         ]
     )
-    row = report.ranks(table).iloc[0]
-    assert row["rank (ours)"] == "2 of 3" and row["rank (paper)"] == "1 of 3"
-    assert row["best other method (ours)"] == "Feedforward"
-    assert report.tasks_where_worse(table, "recurrent", than="feedforward", split="same") == ["Addition"]
-    assert report.tasks_where_worse(table, "feedforward", than="irem", split="same") == []
+    row = ranks(table).iloc[0]
+    assert (row.rank_ours, row.rank_paper, row.methods, row.best_other) == (2, 1, 3, "feedforward")
+    shown = styled_ranks(ranks(table)).data.iloc[0]
+    assert shown["rank (ours)"] == "2 of 3" and shown["rank (paper)"] == "1 of 3"
+    assert shown["best other method (ours)"] == "Feedforward"
+    assert tasks_where_worse(table, "recurrent", than="feedforward", split="same") == ["Addition"]
+    assert tasks_where_worse(table, "feedforward", than="irem", split="same") == []
 
 
 def test_budget_note_flags_runs_shorter_than_the_papers(smoke):
     _, cont, _ = smoke
-    assert "not have converged" in report.budget_note(cont)  # smoke: 30 iterations
-    assert "not have converged" not in report.budget_note(cont, paper_iterations=30)
-    table = report.provenance_table({"continuous": cont})
+    assert "not have converged" in budget_note(cont)  # smoke: 30 iterations
+    assert "not have converged" not in budget_note(cont, paper_iterations=30)
+    table = provenance_table({"continuous": cont})
     assert table.loc[0, "profile"] == "smoke" and table.loc[0, "records"] == len(cont.records)
 
 

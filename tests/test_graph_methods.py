@@ -6,9 +6,11 @@ import pytest
 import torch
 from conftest import gen
 
-from irem import experiments, plots, report
+from irem import experiments
+from irem.book.figures import mse_vs_steps
+from irem.book.tables import wide_table
 from irem.config import EvalConfig, TrainConfig
-from irem.experiments.graph import FIG2_NODES
+from irem.experiments.graph import FIG2_NODES, figures
 from irem.methods import METHODS, make_method
 from irem.models import parameter_count
 from irem.tasks import make_task
@@ -97,15 +99,15 @@ def test_graph_experiment_smoke(tmp_path):
     irem = next(r for r in result.records if r.method == "irem")
     assert list(irem.curves["mse_by_step_by_nodes"]) == [str(n) for n in FIG2_NODES]
     assert len(irem.curves["example"]["truth"]) == irem.curves["example"]["nodes"] ** 2
-    assert "10 nodes: ours" in report.wide_table(table, result.split_labels).columns
-    for fig in (plots.mse_vs_steps(result.records, result.split_labels), plots.mse_vs_steps_by_size(result.records),
-                plots.graph_example(irem)):  # fmt: skip
+    assert "10 nodes: ours" in wide_table(table, result.split_labels).columns
+    for fig in (mse_vs_steps(result.records, result.split_labels), figures.mse_vs_steps_by_size(result.records),
+                figures.graph_example(irem)):  # fmt: skip
         assert fig.axes
     # one method: its tasks side by side, not stacked in a column
     two_tasks = [irem, replace(irem, task="edge_copy")]
-    assert plots.mse_vs_steps_by_size(two_tasks).axes[0].get_subplotspec().get_geometry()[:2] == (1, 2)
+    assert figures.mse_vs_steps_by_size(two_tasks).axes[0].get_subplotspec().get_geometry()[:2] == (1, 2)
     two_methods = [*two_tasks, replace(irem, method="recurrent")]  # then a row per task, a column per method
-    assert plots.mse_vs_steps_by_size(two_methods).axes[0].get_subplotspec().get_geometry()[:2] == (2, 2)
+    assert figures.mse_vs_steps_by_size(two_methods).axes[0].get_subplotspec().get_geometry()[:2] == (2, 2)
     with pytest.raises(ValueError, match="task"):
         experiments.run("graph", profile="smoke", tasks=["addition"], runs_dir=tmp_path)
 

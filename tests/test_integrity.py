@@ -7,8 +7,8 @@ import shutil
 import pytest
 import torch
 
-from irem import experiments, store
-from irem.experiments import running
+from irem import experiments, store, weights
+from irem.experiments import running, sweep
 
 CPU = torch.device("cpu")
 
@@ -21,7 +21,7 @@ def spec(seed=0, task="addition", method="irem", iterations=4):
 def stored(tmp_path_factory):
     """A runs dir with two smoke records (seeds 0 and 1) and their weights."""
     runs_dir = tmp_path_factory.mktemp("runs")
-    running.run_all([spec(0), spec(1)], runs_dir, "cpu", progress=False)
+    sweep.run_all([spec(0), spec(1)], runs_dir, "cpu", progress=False)
     return runs_dir
 
 
@@ -129,8 +129,8 @@ def test_corrupted_weights_are_refused(stored, tmp_path):
 
 def test_records_name_the_weights_they_evaluated(stored):
     record = store.find_record(stored, spec(0))
-    saved = store.load_weights(store.weights_dir(stored) / spec(0).weights_file(), spec(0).train_hash())
-    assert record.provenance["weights_sha256"] == saved["sha256"] == store.state_dict_sha256(saved["state_dict"])
+    saved = weights.load_weights(store.weights_dir(stored) / spec(0).weights_file(), spec(0).train_hash())
+    assert record.provenance["weights_sha256"] == saved["sha256"] == weights.state_dict_sha256(saved["state_dict"])
 
 
 def test_another_seeds_checkpoint_is_not_resumed(tmp_path, monkeypatch):
@@ -160,7 +160,7 @@ def test_a_failed_final_weights_write_keeps_the_checkpoint(tmp_path, monkeypatch
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(store, "save_weights", full_disk)
+    monkeypatch.setattr(weights, "save_weights", full_disk)
     with pytest.raises(OSError):
         running.run_spec(spec(0, iterations=6), CPU, tmp_path, progress=False, checkpoint_every_s=0)
     assert (store.checkpoints_dir(tmp_path) / spec(0, iterations=6).weights_file()).exists()

@@ -22,7 +22,8 @@ import numpy as np
 import pytest
 import torch
 
-from irem import experiments, store
+from irem import experiments, provenance, store
+from irem.atomic import atomic_torch_save
 from irem.cli import main
 from irem.experiments import running
 from irem.train import TrainingDiverged, replay_buffers, train
@@ -92,11 +93,11 @@ def checkpoint_file(runs_dir, spec: store.RunSpec) -> Path:
 
 
 def test_retrain_retrains_and_reused_weights_carry_the_training_runs_provenance(tmp_path, monkeypatch, train_calls):
-    monkeypatch.setattr(store, "loaded_code_state", lambda: {"git_commit": "a" * 40, "dirty": True})
+    monkeypatch.setattr(provenance, "loaded_code_state", lambda: {"git_commit": "a" * 40, "dirty": True})
     (first,) = smoke(tmp_path).records
     assert len(train_calls) == 1 and first.provenance["weights"] == "trained"
     # a later commit, clean, reuses the weights for composition: the record says so, and who trained them
-    monkeypatch.setattr(store, "loaded_code_state", lambda: {"git_commit": "b" * 40, "dirty": False})
+    monkeypatch.setattr(provenance, "loaded_code_state", lambda: {"git_commit": "b" * 40, "dirty": False})
     (reused,) = smoke(tmp_path, "composition").records
     assert len(train_calls) == 1
     prov = reused.provenance
@@ -196,19 +197,19 @@ def test_git_state_counts_code_not_run_records(tmp_path):
     _git(repo, "add", ".")
     _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "init")
     head = _git(repo, "rev-parse", "HEAD")
-    assert store.git_state(repo) == {"git_commit": head, "dirty": False}
+    assert provenance.git_state(repo) == {"git_commit": head, "dirty": False}
     # a sweep rewrites a tracked record and adds new ones: the code is still clean
     (repo / "data" / "runs" / "r.json").write_text('{"changed": 1}\n')
     (repo / "data" / "runs" / "new.json").write_text("{}\n")
-    assert store.git_state(repo) == {"git_commit": head, "dirty": False}
+    assert provenance.git_state(repo) == {"git_commit": head, "dirty": False}
     (repo / "irem" / "code.py").write_text("x = 2\n")
-    assert store.git_state(repo) == {"git_commit": head, "dirty": True}
+    assert provenance.git_state(repo) == {"git_commit": head, "dirty": True}
 
 
 def test_records_name_the_code_the_process_loaded_not_the_checkout_now(tmp_path, monkeypatch):
-    loaded = store.loaded_code_state()  # read when irem.experiments was imported
-    monkeypatch.setattr(store, "git_state", lambda root=None: {"git_commit": "c" * 40, "dirty": False})  # moved on
-    assert store.loaded_code_state() == loaded
+    loaded = provenance.loaded_code_state()  # read when irem.experiments was imported
+    monkeypatch.setattr(provenance, "git_state", lambda root=None: {"git_commit": "c" * 40, "dirty": False})  # moved on
+    assert provenance.loaded_code_state() == loaded
     (record,) = smoke(tmp_path).records
     assert record.provenance["git_commit"] == loaded["git_commit"] != "c" * 40
 
@@ -242,7 +243,7 @@ def test_concurrent_weight_saves_do_not_collide(tmp_path):
         start.wait()
         try:
             for _ in range(10):
-                store.atomic_torch_save(obj, path)
+                atomic_torch_save(obj, path)
         except BaseException as e:  # noqa: BLE001 - collected and asserted below
             errors.append(e)
 

@@ -18,7 +18,7 @@ import torch
 
 from irem import experiments, store
 from irem.cli import main
-from irem.experiments import running, sweep
+from irem.experiments import sweep
 from irem.store import Record
 
 CPU = torch.device("cpu")
@@ -110,7 +110,7 @@ def test_a_failing_run_fails_alone(dask_cluster, tmp_path):
     good = smoke_specs([0, 1])
     bad = smoke_specs([2], no_such_option=1)[0]  # the task's constructor raises, on the worker
     with pytest.raises(sweep.SweepFailed) as failed:
-        running.run_all([good[0], bad, good[1]], tmp_path, CPU, scheduler_file=scheduler_file, progress=False)
+        sweep.run_all([good[0], bad, good[1]], tmp_path, CPU, scheduler_file=scheduler_file, progress=False)
     assert list(failed.value.failures) == [f"continuous/{bad.filename()}"]
     assert "TypeError" in str(failed.value) and "no_such_option" in str(failed.value)
     summary = failed.value.summary
@@ -118,7 +118,7 @@ def test_a_failing_run_fails_alone(dask_cluster, tmp_path):
     assert sorted(stored(tmp_path)) == sorted(s.filename() for s in good)
     # rerun: the stored runs are reused, only the failing one is submitted again
     with pytest.raises(sweep.SweepFailed) as failed:
-        running.run_all([good[0], bad, good[1]], tmp_path, CPU, scheduler_file=scheduler_file, progress=False)
+        sweep.run_all([good[0], bad, good[1]], tmp_path, CPU, scheduler_file=scheduler_file, progress=False)
     assert (failed.value.summary.done, failed.value.summary.reused, failed.value.summary.failed) == (0, 2, 1)
 
 
@@ -221,9 +221,9 @@ def test_each_local_worker_sees_one_gpu(monkeypatch):
 
 
 def test_one_job_runs_in_process_without_dask(tmp_path):
-    code = (f"import sys, torch; from irem import experiments; from irem.experiments import running; "
+    code = (f"import sys, torch; from irem import experiments; from irem.experiments import sweep; "
             f"specs = experiments.get('continuous').specs('smoke', ['addition'], ['feedforward'], [0], "
-            f"{{'iterations': 3}}); running.run_all(specs, {str(tmp_path)!r}, torch.device('cpu'), progress=False); "
+            f"{{'iterations': 3}}); sweep.run_all(specs, {str(tmp_path)!r}, torch.device('cpu'), progress=False); "
             f"print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "[]"

@@ -29,10 +29,11 @@ def rank_of(value: float, others: pd.Series) -> int:
 
 
 def ranks(table: pd.DataFrame, method: str = "irem", split_labels: dict[str, str] | None = None) -> pd.DataFrame:
-    """Where ``method`` ranks among the methods of each (task, split), by our error and by the paper's.
+    """Where ``method`` ranks among the methods of each (task, split), by our error and by the paper's (numbers).
 
-    Rank 1 is the lowest error. Reading the two rank columns side by side tells whether the
-    paper's ordering is reproduced.
+    Rank 1 is the lowest error; ``methods`` is how many were ranked; a missing paper number leaves
+    its rank NaN. :func:`styled_ranks` shows "1 of 5". Reading the two ranks side by side tells
+    whether the paper's ordering is reproduced.
     """
     labels = split_labels or {}
     rows = []
@@ -42,16 +43,28 @@ def ranks(table: pd.DataFrame, method: str = "irem", split_labels: dict[str, str
             continue
         r = mine.iloc[0]
         others = g[g.method != method]
-        our_rank = f"{rank_of(r.ours, others.ours)} of {len(g)}"
-        paper_rank = "—" if pd.isna(r.paper) else f"{rank_of(r.paper, others.paper)} of {len(g)}"
         best_other = others.loc[others.ours.idxmin(), "method"] if len(others) else None
         rows.append({
-            "task": task_label(task), "split": labels.get(split, split),
-            f"{method_label(method)}: ours": f"{r.ours:.4f}", "rank (ours)": our_rank,
-            "best other method (ours)": method_label(best_other) if best_other else "—",
-            "paper": "—" if pd.isna(r.paper) else f"{r.paper:.4f}", "rank (paper)": paper_rank,
+            "task": task_label(task), "split": labels.get(split, split), "method": method, "ours": r.ours,
+            "rank_ours": rank_of(r.ours, others.ours), "best_other": best_other, "paper": r.paper,
+            "rank_paper": float("nan") if pd.isna(r.paper) else rank_of(r.paper, others.paper), "methods": len(g),
         })  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def styled_ranks(ranked: pd.DataFrame, split_column: str = "split", task: bool = True) -> Styler:
+    """:func:`ranks` for the page: errors to 4 decimals, ranks as "1 of 5", the paper's in grey."""
+
+    def of(rank: float, n: int) -> str:
+        return "—" if pd.isna(rank) else f"{int(rank)} of {n}"
+
+    rows = [{
+        **({"task": r.task} if task else {}), split_column: r.split,
+        f"{method_label(r.method)}: ours": f"{r.ours:.4f}", "rank (ours)": of(r.rank_ours, r.methods),
+        "best other method (ours)": method_label(r.best_other) if r.best_other else "—",
+        "paper": "—" if pd.isna(r.paper) else f"{r.paper:.4f}", "rank (paper)": of(r.rank_paper, r.methods),
+    } for r in ranked.itertuples()]  # fmt: skip
+    return styled(pd.DataFrame(rows))
 
 
 def mean_std(mean: float, std: float, seeds: int, digits: int = 4) -> str:

@@ -25,7 +25,8 @@ from irem.experiments.results import (
     stored_by_task,
     stored_records_at,
 )  # fmt: skip
-from irem.experiments.running import resolve_device, run_all, run_spec
+from irem.experiments.running import resolve_device, run_spec
+from irem.experiments.sweep import run_all
 
 for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
     import_module(f"{__name__}.{_info.name}")

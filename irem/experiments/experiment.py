@@ -7,6 +7,7 @@ numbers) and how it scores a trained model (``evaluate``); :func:`register` adds
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -17,7 +18,7 @@ from irem.methods import METHODS, Method
 from irem.profiles import PROFILES
 from irem.store import RunSpec
 from irem.tasks import GRAPH_TASKS, TASKS, Task
-from irem.validate import check_choice, check_seed
+from irem.validate import check_choice, check_names, check_positive, check_seed
 
 TEST_SEED = 12345  # test problems are the same for every method and training seed
 
@@ -104,10 +105,15 @@ class Experiment:
 
 
 REGISTRY: dict[str, Experiment] = {}
+DECLARED_IN: dict[str, str] = {}  # experiment name -> the module that registered it
 
 
 def register(experiment: Experiment) -> Experiment:
-    """Add ``experiment`` to the registry, checking that everything it names exists."""
+    """Add ``experiment`` to the registry, checking that everything it names exists.
+
+    The module that calls this is the experiment's declaration: its chapter is that module's package
+    (``declared_in``), where the book looks for the chapter's ``analysis``.
+    """
     e = experiment
     for t in e.tasks:
         check_choice(f"{e.name}: task", t, TASKS)
@@ -128,7 +134,13 @@ def register(experiment: Experiment) -> Experiment:
                 raise ValueError(f"{e.name}: task(s) {sorted(shared)} have a home already ({other.name}); "
                                  "pass home=False")  # fmt: skip
     REGISTRY[e.name] = e
+    DECLARED_IN[e.name] = sys._getframe(1).f_globals.get("__name__", "")
     return e
+
+
+def chapter_of(name: str) -> str:
+    """The package of the module that declared experiment ``name`` ("" where it was declared at top level)."""
+    return DECLARED_IN.get(name, "").rpartition(".")[0]
 
 
 def get(name: str) -> Experiment:
@@ -142,3 +154,15 @@ def home_of(task: str) -> str:
     homes = {t: e.name for e in REGISTRY.values() if e.home and not e.borrows_defaults for t in e.tasks}
     check_choice("task", task, homes)
     return homes[task]
+
+
+def checked_grid(experiment: Experiment, tasks: Sequence[str] | None, methods: Sequence[str] | None,
+                 seeds: int | None, overrides: Mapping | None) -> tuple[Sequence[str], Sequence[str], int]:  # fmt: skip
+    """``run``'s tasks, methods and seed count, defaults filled in; a clear error for each bad one."""
+    tasks = check_names("tasks", experiment.tasks if tasks is None else tasks, experiment.tasks)
+    methods = check_names("methods", experiment.methods if methods is None else methods, experiment.methods)
+    seeds = experiment.seeds if seeds is None else seeds
+    check_positive("seeds", seeds, integer=True)
+    if overrides is not None and not isinstance(overrides, Mapping):
+        raise ValueError(f"overrides must be a mapping of config fields to values, got {overrides!r}")
+    return tasks, methods, seeds

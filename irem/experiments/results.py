@@ -14,12 +14,13 @@ from pathlib import Path
 import pandas as pd
 
 from irem import store
-from irem.experiments.experiment import Experiment, get
-from irem.experiments.running import check_snapshots, resolve_device, run_all
+from irem.experiments.experiment import Experiment, checked_grid, get
+from irem.experiments.running import check_snapshots, resolve_device
+from irem.experiments.sweep import run_all
 from irem.graphed import check_graphable
 from irem.profiles import PROFILE_CHOICES
 from irem.store import Record
-from irem.validate import check_bool, check_choice, check_names, check_positive
+from irem.validate import check_bool, check_choice, check_positive
 
 
 def best_profile(experiment: Experiment, runs_dir: str | Path, tasks, methods, overrides=None, task_options=None,
@@ -80,18 +81,6 @@ class ExperimentResult:
         t = self.table()
         row = t[(t.task == task) & (t.method == method) & (t.split == split)]
         return float(row.ours.iloc[0]) if len(row) else float("nan")
-
-
-def checked_grid(experiment: Experiment, tasks: Sequence[str] | None, methods: Sequence[str] | None,
-                 seeds: int | None, overrides: Mapping | None) -> tuple[Sequence[str], Sequence[str], int]:  # fmt: skip
-    """``run``'s tasks, methods and seed count, defaults filled in; a clear error for each bad one."""
-    tasks = check_names("tasks", experiment.tasks if tasks is None else tasks, experiment.tasks)
-    methods = check_names("methods", experiment.methods if methods is None else methods, experiment.methods)
-    seeds = experiment.seeds if seeds is None else seeds
-    check_positive("seeds", seeds, integer=True)
-    if overrides is not None and not isinstance(overrides, Mapping):
-        raise ValueError(f"overrides must be a mapping of config fields to values, got {overrides!r}")
-    return tasks, methods, seeds
 
 
 def run(

@@ -1,19 +1,18 @@
 """One run, set up and torn down once: train (or reuse the cached weights), evaluate, assemble the record.
 
-``run_spec`` runs one :class:`~irem.store.RunSpec`; ``run_all`` runs many, here or as a Dask sweep.
+``run_spec`` runs one :class:`~irem.store.RunSpec` (``irem.experiments.sweep.run_all`` runs many).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, replace
 from functools import partial
 from pathlib import Path
 
 import torch
 
-from irem import eval_stages, evaluate, measure, store
+from irem import eval_stages, evaluate, measure, provenance, store, weights
 from irem.curves import ENERGY_LANDSCAPE, TRAIN_LOSS
 from irem.experiments.experiment import TEST_SEED, get
 from irem.methods import Method
@@ -21,9 +20,8 @@ from irem.models import parameter_count
 from irem.store import Record, RunSpec
 from irem.tasks import Task
 from irem.train import CHECKPOINT_EVERY_S, TrainingDiverged, TrainLog, checkpoint_interval, train
-from irem.validate import check_positive
 
-store.loaded_code_state()  # the code this process loaded: its records name it, whatever the checkout does later
+provenance.loaded_code_state()  # the code this process loaded: its records name it, whatever the checkout does later
 
 
 def parse_device(device: str | torch.device) -> torch.device:
@@ -94,7 +92,7 @@ def _snapshot_saver(spec: RunSpec, method: Method, weights_dir: Path, git: dict)
     def save(iteration: int, log: TrainLog) -> None:
         shorter = replace(spec, train=replace(spec.train, iterations=iteration), snapshots=())
         path = weights_dir / shorter.weights_file()
-        store.save_weights(path, shorter.train_hash(), method.state_dict(), asdict(log), git)
+        weights.save_weights(path, shorter.train_hash(), method.state_dict(), asdict(log), git)
 
     return save
 
@@ -104,7 +102,7 @@ def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: P
              git: dict | None = None):  # fmt: skip
     """The task and trained method of ``spec``, its training log, and the git state it was trained at.
 
-    ``git`` is ``store.loaded_code_state()`` when the caller has read it already.
+    ``git`` is ``provenance.loaded_code_state()`` when the caller has read it already.
 
     Weights are cached in ``weights_dir`` (``store.weights_dir``) by a hash of what
     determines them (task, method, seed, training config), so experiments that reuse a
@@ -121,7 +119,7 @@ def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: P
     cache = None if weights_dir is None else weights_dir / name
     checkpoint = None if checkpoint_dir is None else checkpoint_dir / name
     if cache is not None and cache.exists() and not retrain:
-        saved = store.load_weights(cache, spec.train_hash(), device)
+        saved = weights.load_weights(cache, spec.train_hash(), device)
         method.load_state_dict(saved["state_dict"])
         method.eval()
         if checkpoint is not None:
@@ -129,7 +127,7 @@ def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: P
         return task, method, TrainLog(**saved["log"]), {**saved["git"], "weights": "reused", "sha256": saved["sha256"]}
     if retrain and checkpoint is not None:
         checkpoint.unlink(missing_ok=True)  # retrain: from the start
-    git = store.loaded_code_state() if git is None else git
+    git = provenance.loaded_code_state() if git is None else git
     check_snapshots(spec)
     snapshot = None if cache is None or not spec.snapshots else _snapshot_saver(spec, method, weights_dir, git)
     try:
@@ -140,9 +138,9 @@ def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: P
         if checkpoint is not None:
             checkpoint.unlink(missing_ok=True)
         raise
-    sha = store.state_dict_sha256(method.state_dict())
+    sha = weights.state_dict_sha256(method.state_dict())
     if cache is not None:  # the checkpoint goes only once the weights are safely written
-        sha = store.save_weights(cache, spec.train_hash(), method.state_dict(), asdict(log), git)
+        sha = weights.save_weights(cache, spec.train_hash(), method.state_dict(), asdict(log), git)
     if checkpoint is not None:
         checkpoint.unlink(missing_ok=True)  # the cached weights supersede it
     return task, method, log, {**git, "weights": "trained", "sha256": sha}
@@ -159,7 +157,7 @@ def run_spec(spec: RunSpec, device: torch.device, runs_dir: str | Path, *, progr
     """
     experiment = get(spec.experiment)
     every = checkpoint_interval() if checkpoint_every_s is None else checkpoint_every_s
-    started, git = store.now(), store.loaded_code_state()
+    started, git = provenance.now(), provenance.loaded_code_state()
     task, method, log, trained_at = _trained(spec, device, progress, store.weights_dir(runs_dir), retrain,
                                              store.checkpoints_dir(runs_dir), every, git=git)  # fmt: skip
     stages = store.evaluation_stages_path(runs_dir, spec)
@@ -171,14 +169,14 @@ def run_spec(spec: RunSpec, device: torch.device, runs_dir: str | Path, *, progr
     if experiment.measures_cost:
         cost = measure.training_cost(spec, device, fresh_process=spec.profile != "smoke")
     eval_stages.discard(stages)  # the record is written right after this returns
-    wall = (store.now() - started).total_seconds()
+    wall = (provenance.now() - started).total_seconds()
     return Record(
         experiment=spec.experiment, task=spec.task, method=spec.method, seed=spec.seed, profile=spec.profile,
         config=spec.config(), config_hash=spec.config_hash(), parameters=parameter_count(method),
         metrics=metrics, training_cost=cost,
         curves={TRAIN_LOSS: [list(p) for p in log.train_loss], **curves},
         provenance={
-            **store.provenance(device, started, git, wall, log.iters_per_s, log.wall_s),
+            **provenance.collect(device, started, git, wall, log.iters_per_s, log.wall_s),
             # the model may come from the weight cache: who trained it, at which commit
             "weights": trained_at["weights"],
             "weights_sha256": trained_at["sha256"],  # the content of the weights evaluated (one model per run)
@@ -187,28 +185,3 @@ def run_spec(spec: RunSpec, device: torch.device, runs_dir: str | Path, *, progr
             "resumed_from_iteration": log.resumed_from,  # training went on from a checkpoint there
         },
     )  # fmt: skip
-
-
-def run_all(specs: Sequence[RunSpec], runs_dir: str | Path, device: str | torch.device, *, retrain: bool = False,
-            jobs: int = 1, progress: bool = True, scheduler: str | None = None,
-            scheduler_file: str | os.PathLike | None = None) -> list[Record]:  # fmt: skip
-    """``load_or_run`` every spec: one after another in this process, or as a Dask sweep.
-
-    With ``jobs == 1`` and no scheduler the runs train here, in order, and Dask is never
-    imported. Otherwise ``irem.experiments.sweep.run_sweep`` runs them: on a local cluster of
-    ``jobs`` worker processes, or on the cluster of ``scheduler`` (an address such as
-    ``tcp://HOST:8786``) or ``scheduler_file``, where ``jobs`` is ignored. There a run that
-    raises fails alone, and ``sweep.SweepFailed`` lists the failures after every other
-    record is written.
-    """
-    check_positive("jobs", jobs, integer=True)
-    store.check_runs_dir(runs_dir, writable=True)
-    if jobs == 1 and scheduler is None and scheduler_file is None:
-        device = resolve_device(device)
-        return [store.load_or_run(s, runs_dir, lambda s: run_spec(s, device, runs_dir, progress=progress,
-                                                                   retrain=retrain), retrain=retrain)
-                for s in specs]  # fmt: skip
-    from irem.experiments import sweep
-
-    return sweep.run_sweep(specs, runs_dir, device, retrain=retrain, jobs=jobs, scheduler=scheduler,
-                           scheduler_file=scheduler_file, progress=progress)  # fmt: skip

@@ -345,3 +345,26 @@ def _collect(client, todo: dict[Path, RunSpec], task_args: tuple, bar: tqdm, rec
         print(f"sweep interrupted: {summary.done} records written, {unfinished} runs unfinished (nothing written "
               "for them); rerun to resume", file=sys.stderr)  # fmt: skip
         raise
+
+
+def run_all(specs: Sequence[RunSpec], runs_dir: str | Path, device: str | torch.device, *, retrain: bool = False,
+            jobs: int = 1, progress: bool = True, scheduler: str | None = None,
+            scheduler_file: str | os.PathLike | None = None) -> list[Record]:  # fmt: skip
+    """``load_or_run`` every spec: one after another in this process, or as a Dask sweep.
+
+    With ``jobs == 1`` and no scheduler the runs train here, in order, and Dask is never
+    imported. Otherwise :func:`run_sweep` runs them: on a local cluster of
+    ``jobs`` worker processes, or on the cluster of ``scheduler`` (an address such as
+    ``tcp://HOST:8786``) or ``scheduler_file``, where ``jobs`` is ignored. There a run that
+    raises fails alone, and :class:`SweepFailed` lists the failures after every other
+    record is written.
+    """
+    check_positive("jobs", jobs, integer=True)
+    store.check_runs_dir(runs_dir, writable=True)
+    if jobs == 1 and scheduler is None and scheduler_file is None:
+        device = running.resolve_device(device)
+        return [store.load_or_run(s, runs_dir, lambda s: running.run_spec(s, device, runs_dir, progress=progress,
+                                                                           retrain=retrain), retrain=retrain)
+                for s in specs]  # fmt: skip
+    return run_sweep(specs, runs_dir, device, retrain=retrain, jobs=jobs, scheduler=scheduler,
+                     scheduler_file=scheduler_file, progress=progress)  # fmt: skip

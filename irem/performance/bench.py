@@ -6,6 +6,8 @@ Each task is timed in its own experiment's settings for the profile, so this mod
 
 from __future__ import annotations
 
+import platform
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -13,17 +15,14 @@ import torch
 
 from irem import experiments, store
 from irem.measure import bench, cpu_name
+from irem.provenance import device_name, git_state
 
 
 def provenance(device: torch.device) -> dict:
     """Where a benchmark ran: commit, device, versions, date."""
-    import platform
-    from datetime import datetime, timezone
-
-    git = store.git_state()
     return {
-        **git,
-        "device": store.device_name(device) if device.type == "cuda" else f"{cpu_name()}, 1 thread",
+        **git_state(),
+        "device": device_name(device) if device.type == "cuda" else f"{cpu_name()}, 1 thread",
         "torch": torch.__version__,
         "python": platform.python_version(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -1,0 +1,45 @@
+"""The composition chapter's figures, drawn from its records: Fig. 6 (one worked example) and Fig. 7."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from irem.book.figures import band, method_colors
+from irem.book.stats import group
+from irem.experiments.composition.experiment import COMPOSITION_MSE, EXAMPLE
+from irem.methods import method_label
+from irem.store import Record
+
+
+def composition_error(records: Sequence[Record]) -> Figure:
+    """Fig. 7: MSE after k nested additions, per method (mean over seeds, shaded from the lowest to the highest)."""
+    colors = method_colors()
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    for (_, method), recs in group(records).items():
+        band(ax, recs, (COMPOSITION_MSE,), start=1, color=colors[method], marker=".", label=method_label(method))
+    ax.set(yscale="log", xlabel="composed addition operations", ylabel="test MSE")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def composition_example(record: Record) -> Figure:
+    """Fig. 6: four 3x3 corners summed by three nested additions; prediction and truth."""
+    ex = record.curves[EXAMPLE]
+    panels = [*ex["inputs"], ex["prediction"], ex["truth"]]
+    titles = ["$v_0$", "$+\\ v_1$", "$+\\ v_2$", "$+\\ v_3$", f"= {method_label(record.method)}", "truth"]
+    fig, axes = plt.subplots(1, len(panels), figsize=(1.9 * len(panels), 2.1))
+    for ax, values, title in zip(axes, panels, titles):
+        grid = np.asarray(values).reshape(3, 3)
+        ax.imshow(grid, cmap="coolwarm", vmin=-3, vmax=3)
+        for (i, j), v in np.ndenumerate(grid):
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7)
+        ax.set_title(title, fontsize=9, color="C0" if title.startswith("=") else "black")
+        ax.set_xticks([]), ax.set_yticks([])
+    fig.tight_layout()
+    return fig

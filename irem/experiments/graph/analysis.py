@@ -1,0 +1,342 @@
+"""The graph chapter's numbers, tables and prose: Table 1 (left), Fig. 2 and what the chapter adds to them.
+
+Everything here reads the graph experiment's run records (or an experiment's result) and returns
+numbers (dataclasses, numeric ``DataFrame``s) or short Markdown built from them at the last step.
+:func:`claims` gives the chapter's rows of the summary's verdict table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from irem.book.claims import Claim, grade
+from irem.book.notes import basis, budget_note, seed_list
+from irem.book.stats import mean_curve, mean_of
+from irem.book.tables import rank_of, standing, styled
+from irem.config import TrainConfig
+from irem.curves import TRAIN_LOSS
+from irem.experiments.graph.experiment import FIG2_NODES, MSE_BY_NODES
+from irem.experiments.results import ExperimentResult
+from irem.store import Record
+from irem.tasks import task_label
+
+# the summary's key for IREM's graph records with the test-time step scaled by edges (graph chapter), with the
+# recurrent baseline's records at the same profile
+SCALED_GRAPH = "graph, test step scaled by edges"
+
+
+def fig2_ends(records: Sequence[Record], nodes: int) -> tuple[float, float, int]:
+    """Fig. 2 at ``nodes`` nodes, mean over ``records``: (error at step 5, error at the last step, last step)."""
+    c = mean_curve(records, MSE_BY_NODES, str(nodes))
+    return float(c[min(5, len(c) - 1)]), float(c[-1]), len(c) - 1
+
+
+def error_column(nodes: int, step: int, scaled: bool = False) -> str:
+    """The label of a table's column of the error on ``nodes``-node graphs after ``step`` steps."""
+    return f"{nodes} nodes, {'scaled λ, ' * scaled}step {step}"
+
+
+# --- Fig. 2: the chapter's prose ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fig2Errors:
+    """One task's mean error over seeds on Fig. 2's graphs of one size."""
+
+    step5: float  # after step 5 (the training step count)
+    last: float  # after the last step
+
+
+@dataclass(frozen=True)
+class Fig2Summary:
+    """What the chapter's prose quotes of Fig. 2 (:func:`fig2_summary`)."""
+
+    nodes: int  # the graph size
+    steps: int  # the last step
+    tasks: dict[str, Fig2Errors]  # per task
+    verdict: str  # "on edge copy it falls with more steps ...; ..."
+
+
+def fig2_summary(records: Sequence[Record], tasks: Sequence[str], nodes: int,
+                 method: str = "irem") -> Fig2Summary | None:  # fmt: skip
+    """``method``'s error at step 5 and at the last step on graphs of ``nodes`` nodes, per task (None without it).
+
+    Where ``records`` hold the recurrent baseline too, each task's verdict says whether it ends below that.
+    """
+    errors, verdicts, steps = {}, [], 0
+    for t in tasks:
+        recs = [r for r in records if r.method == method and r.task == t]
+        if not recs:
+            continue
+        step5, last, steps = fig2_ends(recs, nodes)
+        errors[t] = Fig2Errors(step5, last)
+        verdict = f"on {task_label(t).lower()} it {'falls' if last < step5 else 'does not fall'} with more steps"
+        recurrent = [r for r in records if r.method == "recurrent" and r.task == t]
+        if recurrent and method != "recurrent":
+            baseline = fig2_ends(recurrent, nodes)[1]
+            verdict += f" and ends {'below' if last < baseline else 'above'} the recurrent baseline's {baseline:.3g}"
+        verdicts.append(verdict)
+    return Fig2Summary(nodes, steps, errors, "; ".join(verdicts)) if verdicts else None
+
+
+def fig2_glue(summary: Fig2Summary | None) -> dict[str, object]:
+    """The glue keys of the chapter's prose: ``fig2_<field>`` and ``<task>_fig2_<field>`` (none without a summary)."""
+    if summary is None:
+        return {}
+    out: dict[str, object] = {"fig2_steps": summary.steps}
+    for task, errors in summary.tasks.items():
+        out |= {f"{task}_fig2_{name}": value for name, value in asdict(errors).items()}
+    return out | {"fig2_nodes": summary.nodes, "fig2_verdict": summary.verdict}
+
+
+# --- Fig. 2: the claim ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fig2Case:
+    """One task's case of Fig. 2's claim: IREM's mean errors and the recurrent baseline's last one."""
+
+    task: str
+    step5: float  # IREM's error after step 5
+    last: float  # IREM's error after its last step
+    steps: int  # IREM's last step
+    recurrent: float  # the recurrent baseline's error after its last step (NaN without its records)
+
+    @property
+    def holds(self) -> bool:
+        """More steps lower IREM's error, to below the recurrent baseline's."""
+        return self.last < self.step5 and self.last < self.recurrent
+
+
+def fig2_cases(records: Sequence[Record], nodes: int, tasks: Sequence[str]) -> list[Fig2Case]:
+    """Fig. 2's claim at ``nodes`` nodes for each of ``tasks`` with IREM records."""
+    cases = []
+    for t in tasks:
+        irem = [r for r in records if r.task == t and r.method == "irem"]
+        rec = [r for r in records if r.task == t and r.method == "recurrent"]
+        if irem:
+            other = fig2_ends(rec, nodes)[1] if rec else float("nan")
+            cases.append(Fig2Case(t, *fig2_ends(irem, nodes), other))
+    return cases
+
+
+def _fig2_words(cases: Sequence[Fig2Case]) -> tuple[str, str]:
+    """(head, cases) of :func:`fig2_verdict`'s sentence: "step 5 → 80", "edge copy 9.1 → 3.7 (recurrent 0.33); ..."."""
+    one = len({c.steps for c in cases}) <= 1  # tasks at different profiles run different step budgets
+    head = f"step 5 → {cases[0].steps if cases else 0}" if one else "step 5 → the last"
+    parts = [f"{task_label(c.task).lower()} {c.step5:.3g} → {c.last:.3g}{'' if one else f' after {c.steps}'} "
+             f"(recurrent {c.recurrent:.3g})" for c in cases]  # fmt: skip
+    return head, "; ".join(parts)
+
+
+def fig2_verdict(records: Sequence[Record], nodes: int, tasks: Sequence[str]) -> tuple[str, str]:
+    """(ours, verdict) for "on graphs larger than in training, more steps lower IREM's error, below the recurrent's"."""
+    cases = fig2_cases(records, nodes, tasks)
+    head, parts = _fig2_words(cases)
+    return f"IREM at {nodes} nodes, {head}: " + parts, grade(sum(c.holds for c in cases), len(cases))
+
+
+# --- the summary's verdict table ------------------------------------------------------------------
+
+TABLE1_CLAIM = "Table 1 (left): IREM has the lowest error on every graph task (10 and 15 nodes), at the paper's errors"
+TABLE1_RULE = ("IREM lowest of the five methods and within 10 % of the paper's error (or below) on every row; partly "
+               "when either holds on some row")  # fmt: skip
+FIG2_CLAIM = "Fig. 2: on graphs larger than in training, more steps lower IREM's error, below the recurrent baseline's"
+FIG2_PAPER = "falls with steps; below the recurrent baseline"
+FIG2_RULE = "per task: error after the last step below that after step 5, and below the recurrent baseline's"
+
+
+@dataclass(frozen=True)
+class RankCounts:
+    """Where one method stands on the rows (task, split) of a Table 1-like table, by our errors and the paper's."""
+
+    rows: int  # rows that have the method
+    lowest: int  # rows where our error is the lowest of all methods
+    close: int  # rows where our error is within 10 % of the paper's (or below)
+    paper_lowest: int  # rows where the paper's error is the lowest
+
+
+def table1_standing(table: pd.DataFrame, method: str = "irem") -> RankCounts:
+    """``method``'s :class:`RankCounts` in ``ExperimentResult.table()``: ranks as numbers (1 is the lowest error)."""
+    lowest = paper_lowest = rows = 0
+    for _, g in table.groupby(["task", "split"], sort=False):
+        mine, others = g[g.method == method], g[g.method != method]
+        if mine.empty:
+            continue
+        r = mine.iloc[0]
+        rows += 1
+        lowest += rank_of(r.ours, others.ours) == 1
+        paper_lowest += not pd.isna(r.paper) and rank_of(r.paper, others.paper) == 1
+    mine = table[table.method == method]
+    return RankCounts(rows, lowest, int((mine.ours <= 1.1 * mine.paper).sum()), paper_lowest)
+
+
+def table1_claim(graph: ExperimentResult) -> Claim:
+    """Table 1 (left): IREM lowest on every row, at the paper's errors."""
+    s = table1_standing(graph.table())
+    ours = (f"lowest error on {s.lowest} of {s.rows} rows; within 10 % of the paper's number (or below) on {s.close} "
+            f"of {s.rows}")  # fmt: skip
+    paper = f"lowest error on {s.paper_lowest} of {s.rows} rows"
+    verdict = grade(s.lowest + s.close, 2 * s.rows)  # reproduced: both on every row; partly: either anywhere
+    return Claim(10, TABLE1_CLAIM, paper, ours, verdict, basis(graph), TABLE1_RULE)
+
+
+def fig2_claim(graph: ExperimentResult, scaled: ExperimentResult | None = None,
+               explain: Callable[[Sequence[str], str], str] | None = None) -> Claim:  # fmt: skip
+    """Fig. 2 on the largest graphs; ``scaled``: also with the test-time step size scaled by edges (beyond the paper).
+
+    ``explain(tasks, level)``: the clause on why, from another chapter's records (the summary's
+    ``irem.experiments.difficulty.analysis.minimum_why``, the summary's), put after this chapter's numbers.
+    """
+    nodes = max(FIG2_NODES)
+    tasks = list(dict.fromkeys(r.task for r in graph.records))
+    ours, verdict = fig2_verdict(graph.records, nodes, tasks)
+    if explain is not None:
+        ours += explain(tasks, str(nodes))
+    if scaled is not None:  # the chapter's fix, beyond the paper; the verdict stays the chapter's
+        cases = fig2_cases(scaled.records, nodes, tasks)
+        ours += (
+            f"; with the test-time step size scaled by edges (beyond the paper; {scaled.profile}): "
+            f"{_fig2_words(cases)[1]}; by this row's rule, {grade(sum(c.holds for c in cases), len(cases))}"
+        )
+    return Claim(30, FIG2_CLAIM, FIG2_PAPER, ours, verdict, basis(graph), FIG2_RULE)
+
+
+def claims(results: Mapping[str, ExperimentResult],
+           explain: Callable[[Sequence[str], str], str] | None = None) -> list[Claim]:  # fmt: skip
+    """The chapter's rows of the verdict table: Table 1 (left) and Fig. 2 (none without graph records).
+
+    ``results[SCALED_GRAPH]``, where present, adds Fig. 2 with the scaled step size; ``explain``: see
+    :func:`fig2_claim`.
+    """
+    graph = results.get("graph")
+    if graph is None:
+        return []
+    return [table1_claim(graph), fig2_claim(graph, results.get(SCALED_GRAPH), explain)]
+
+
+# --- the chapter's sections beyond the paper -------------------------------------------------------
+
+
+def baselines_standing(result: ExperimentResult, methods: Sequence[str]) -> str:
+    """How long the runs trained, then each baseline of ``methods`` against the paper (Markdown)."""
+    table = result.table()
+    return budget_note(result) + "\n\n" + "\n".join(standing(table, m) for m in methods if m != "irem")
+
+
+def irem_variants(variants: Mapping[str, Sequence[Record]], nodes: int, column: str) -> pd.DataFrame:
+    """IREM graph records of each variant (``column`` names them), per task: Table 1's and Fig. 2's errors."""
+    rows = []
+    for name, recs in variants.items():
+        for task, g in _irem_by_task(recs).items():
+            step5, last, steps = fig2_ends(g, nodes)
+            rows.append({"task": task_label(task), column: name, "parameters": g[0].parameters,
+                         "final training loss": mean_of(g, lambda r: r.curves[TRAIN_LOSS][-1][1]),
+                         "10 nodes": mean_of(g, lambda r: r.metrics["same"]["mse"]),
+                         "15 nodes": mean_of(g, lambda r: r.metrics["harder"]["mse"]),
+                         error_column(nodes, 5): step5, error_column(nodes, steps): last,
+                         "seeds": len(g)})  # fmt: skip
+    return pd.DataFrame(rows).sort_values("task", kind="stable").reset_index(drop=True)
+
+
+def _irem_by_task(records: Sequence[Record]) -> dict[str, list[Record]]:
+    """The IREM records of each task, in order of first appearance (tasks without IREM left out)."""
+    tasks = dict.fromkeys(r.task for r in records)
+    by_task = {t: [r for r in records if r.task == t and r.method == "irem"] for t in tasks}
+    return {t: g for t, g in by_task.items() if g}
+
+
+def step_rule_table(base: Sequence[Record], scaled: Sequence[Record], nodes: int) -> pd.DataFrame:
+    """IREM with the training step size and with the one scaled by edges (same architecture and recipe)."""
+    return irem_variants({"training λ": base, "scaled by edges": scaled}, nodes=nodes, column="test step size")
+
+
+def styled_step_rules(variants: pd.DataFrame) -> Styler:
+    """:func:`step_rule_table` for the book (one trained model: no parameters or training loss)."""
+    return styled(variants.drop(columns=["parameters", "final training loss"]))
+
+
+def step_rule_note(variants: pd.DataFrame) -> str:
+    """A note where the two rules differ at 10 nodes, where the rule changes nothing ("" where they agree)."""
+    if not variants.groupby("task")["10 nodes"].nunique().gt(1).any():
+        return ""
+    return ("At 10 nodes, where the rule changes nothing, the two rows differ: they average other seeds, or some "
+            "scaled runs evaluated separately trained models.")  # fmt: skip
+
+
+def scaled_prose(scaled: ExperimentResult, recurrent: ExperimentResult, nodes: int, tasks: Sequence[str]) -> str:
+    """The caption of Fig. 2 with the scaled step size, and Fig. 2's claim with it (Markdown)."""
+    ours, verdict = fig2_verdict(scaled.records + recurrent.records, nodes, tasks)
+    return (
+        f"*Figure 2 for IREM with the test-time step size scaled by edges ({scaled.profile} profile, seeds "
+        f"{seed_list(scaled.records)}; several: their mean): test "
+        "MSE against reasoning steps on graphs of 5 to 30 nodes, one line per size.*\n\n"
+        f"With the scaled step size, {ours}. Figure 2's claim (per task, the error after the last step below that "
+        f"after step 5 and below the recurrent baseline's): **{verdict}** with this rule."
+    )
+
+
+def scaled_standing(result: ExperimentResult, scaled: ExperimentResult) -> str:
+    """Table 1's 15-node split with IREM's scaled step size, the other methods as in Table 1 ("" at another profile)."""
+    if result.profile != scaled.profile:
+        return ""
+    others = [r for r in result.records if r.method != "irem"]
+    rows = replace(result, records=others + scaled.records).table()
+    return ("Table 1's 15-node split with this rule for IREM (the other methods as in Table 1; at 10 "
+            "nodes the rule changes nothing):\n\n" + standing(rows[rows.split == "harder"]))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class EnergyVerdict:
+    """How often the release's graph energy has the lower error than ours (:func:`energy_verdict`)."""
+
+    energy_rows: int  # errors compared: each task at 10 nodes, at 15 nodes, and at the largest after the last step
+    release_lower: int  # of which the release's energy has the lower
+    energy_default: str  # the library's default energy
+
+
+def energy_comparison(ours: Sequence[Record], release: Sequence[Record], nodes: int) -> pd.DataFrame:
+    """IREM with our graph energy and with the release's, per task: Table 1's errors and Fig. 2's at ``nodes``."""
+    return irem_variants({"ours": ours, "release": release}, nodes, "energy")
+
+
+def energy_verdict(ours: Sequence[Record], release: Sequence[Record], nodes: int) -> EnergyVerdict:
+    """Per task in both: Table 1's errors and Fig. 2's after the last step, the release's against ours."""
+    comparison = energy_comparison(ours, release, nodes)
+    groups = [g for recs in (ours, release) for g in _irem_by_task(recs).values()]
+    last = {fig2_ends(g, nodes)[2] for g in groups} - {5}  # each group's last step (step 5 is not a final error)
+    errors = ["10 nodes", "15 nodes", *(error_column(nodes, step) for step in sorted(last))]
+    mine = comparison[comparison.energy == "ours"].set_index("task")[errors]
+    theirs = comparison[comparison.energy == "release"].set_index("task")[errors]
+    both = mine.index.intersection(theirs.index)
+    lower = int((theirs.loc[both] < mine.loc[both]).to_numpy().sum())
+    return EnergyVerdict(mine.loc[both].size, lower, TrainConfig.graph_energy)
+
+
+def styled_energy_comparison(ours: Sequence[Record], release: Sequence[Record], nodes: int) -> Styler:
+    """:func:`energy_comparison` for the book."""
+    return styled(energy_comparison(ours, release, nodes), {"parameters": "{:,}"})
+
+
+def energy_prose(ours: Sequence[Record], release: ExperimentResult, nodes: int) -> str:
+    """What :func:`energy_comparison` shows, in words (Markdown)."""
+    v = energy_verdict(ours, release.records, nodes)
+    return (
+        f"Both energies at the {release.profile} profile, seed(s) {seed_list(release.records)}. Of the "
+        f"{v.energy_rows} errors in the table (each task at 10 nodes, at 15 nodes, and at the largest size "
+        f"after the last step), the release's energy has the lower one on {v.release_lower}; the final training "
+        "loss column says how far each energy got in training with the same recipe. The rest of this chapter uses "
+        f'`graph_energy="{v.energy_default}"`, the library\'s default, chosen from this comparison.'
+    )
+
+
+# --- the worked example -------------------------------------------------------------------------------
+
+
+def example_record(records: Sequence[Record]) -> Record | None:
+    """The record whose worked example the chapter shows: IREM on shortest path, seed 0 (None without it)."""
+    return next((r for r in records if r.task == "shortest_path" and r.method == "irem" and r.seed == 0), None)

@@ -1,0 +1,105 @@
+"""The graph chapter's figures, drawn from run records: Fig. 2, one worked example, errors against training length."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from irem.book.figures import band, cap_errors, legend_below
+from irem.book.stats import group
+from irem.curves import MSE_BY_STEP
+from irem.experiments.graph.experiment import EXAMPLE, MSE_BY_NODES
+from irem.experiments.graph.lengths import TrainingLengths
+from irem.methods import METHODS, method_label
+from irem.store import Record
+from irem.tasks import task_label
+
+
+def mse_vs_steps_by_size(records: Sequence[Record]) -> Figure:
+    """Fig. 2: test MSE against reasoning steps on graphs of growing size (trained on 2-10 nodes).
+
+    One panel per (task, iterative method): a row per task and a column per method, or, for a
+    single method, the tasks side by side. One line per graph size. Methods without test-time
+    steps (the feedforward network) have nothing to draw here.
+    """
+    recs = [r for r in records if MSE_BY_NODES in r.curves and len(r.curves[MSE_BY_STEP]["same"]) > 2]
+    groups = group(recs)
+    tasks = list(dict.fromkeys(r.task for r in recs))
+    methods = [m for m in METHODS if any(m == k[1] for k in groups)]
+    rows, cols = (1, len(tasks)) if len(methods) == 1 else (len(tasks), len(methods))
+    width = 3.6 if rows == 1 else 2.9  # a single row has the page's width to itself
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, 2.5 * rows + 0.4 * (rows == 1)), squeeze=False,
+                             sharex=True)  # fmt: skip
+    for k, (task, method) in enumerate((t, m) for t in tasks for m in methods):
+        i, j = divmod(k, cols)
+        ax = axes[i][j]
+        recs_tm = groups.get((task, method), [])
+        sizes = list(recs_tm[0].curves[MSE_BY_NODES]) if recs_tm else []
+        palette = sns.color_palette("viridis", len(sizes))
+        for color, n in zip(palette, sizes):
+            band(ax, recs_tm, (MSE_BY_NODES, n), color=color, label=f"{n} nodes")
+        # a baseline that diverges on large graphs would squash every other line
+        ax.set(yscale="log", title=f"{task_label(task)}: {method_label(method)}")
+        cap_errors(ax)
+        ax.title.set_fontsize(9)
+        ax.grid(alpha=0.3)
+        if i == rows - 1:
+            ax.set_xlabel("reasoning steps")
+        if j == 0:
+            ax.set_ylabel("test MSE")
+    legend_below(fig, axes[0][0], ncol=6)
+    return fig
+
+
+def graph_example(record: Record) -> Figure:
+    """One graph problem as matrices: input edge values, truth, the method's answer, its error."""
+    ex = record.curves[EXAMPLE]
+    n = ex["nodes"]
+    truth, pred = np.asarray(ex["truth"]).reshape(n, n), np.asarray(ex["prediction"]).reshape(n, n)
+    panels = [
+        ("input edge values", np.asarray(ex["input"]).reshape(n, n), "viridis"),
+        ("truth", truth, "viridis"),
+        (f"{method_label(record.method)}'s answer", pred, "viridis"),
+        ("absolute error", np.abs(pred - truth), "magma"),
+    ]
+    vmin, vmax = float(min(truth.min(), pred.min())), float(max(truth.max(), pred.max()))
+    fig, axes = plt.subplots(1, 4, figsize=(12, 3.1))
+    for ax, (title, grid, cmap) in zip(axes, panels):
+        scale = {} if title in ("input edge values", "absolute error") else {"vmin": vmin, "vmax": vmax}
+        im = ax.imshow(grid, cmap=cmap, **scale)
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
+        ax.set_title(title, fontsize=9)
+        ax.set(xlabel="node j", ylabel="node i", xticks=range(0, n, 2), yticks=range(0, n, 2))
+    fig.suptitle(f"{task_label(record.task)}, one test graph of {n} nodes", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def training_length(lengths: TrainingLengths) -> Figure:
+    """IREM's test errors against training iterations, from :func:`irem.experiments.graph.lengths.training_lengths`.
+
+    One panel per task; one color per error (10-, 15-node graphs; the largest graphs after the last
+    step with the training and the scaled step size), one marker per seed.
+    """
+    table, errors = lengths.table, list(lengths.final)
+    tasks = list(dict.fromkeys(table["task"]))
+    seeds = sorted(set(table["seed"]))
+    fig, axes = plt.subplots(1, len(tasks), figsize=(max(7.0, 4.6 * len(tasks)), 3.6), squeeze=False)
+    colors = dict(zip(errors, sns.color_palette("colorblind", len(errors))))
+    markers = dict(zip(seeds, "osD^v"))
+    for ax, task in zip(axes[0], tasks):
+        for seed, g in table[table["task"] == task].groupby("seed"):
+            for col in errors:
+                ax.plot(g["iterations"], g[col], marker=markers[seed], color=colors[col])
+        ax.set(xlabel="training iterations", yscale="log", title=task)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("test MSE")
+    handles = [Line2D([], [], color=c, label=col) for col, c in colors.items()]
+    handles += [Line2D([], [], color="gray", marker=m, linestyle="none", label=f"seed {s}") for s, m in markers.items()]
+    legend_below(fig, axes[0][0], ncol=3, handles=handles)
+    return fig

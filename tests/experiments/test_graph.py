@@ -1,0 +1,188 @@
+"""The graph chapter's analysis, prose, claims and figures, on small hand-made records with known answers."""
+
+import math
+from dataclasses import replace
+from functools import partial
+
+import pandas as pd
+import pytest
+
+from irem import experiments, store, summary
+from irem.book.claims import claims_table
+from irem.book.stats import mean_curve
+from irem.experiments.difficulty.analysis import minimum_why
+from irem.experiments.graph import analysis, figures, lengths
+from irem.store import Record
+
+
+def record(task="shortest_path", method="irem", seed=0, train=None, metrics=None, curves=None) -> Record:
+    train = {"replay": True, "truncate": True, "step_size": 100.0, "scratchpad": 0, **(train or {})}
+    return Record(experiment="graph", task=task, method=method, seed=seed, profile="quick",
+                  config={"train": train, "eval": {}, "task_options": {}}, config_hash="0" * 12, parameters=10,
+                  metrics=metrics or {"same": {"mse": 0.1}}, curves=curves or {}, provenance={})  # fmt: skip
+
+
+def splits(same: float, harder: float, halt: float = 5.0) -> dict:
+    return {"same": {"mse": same, "mean_halt_step": halt, "label_variance": 1.0},
+            "harder": {"mse": harder, "mean_halt_step": halt, "label_variance": 2.0}}  # fmt: skip
+
+
+def test_fig2_summary_and_mean_curve_with_diverged_steps():
+    curves = {"mse_by_step_by_nodes": {"30": [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.2]}}
+    twin = {"mse_by_step_by_nodes": {"30": [1.0, 0.9, 0.8, 0.7, 0.6, 0.7, 0.4, None]}}  # longer; null = diverged
+    recs = [record("edge_copy", curves=curves), record("edge_copy", seed=1, curves=twin)]
+    assert list(mean_curve(recs, "mse_by_step_by_nodes", "30")) == pytest.approx([1, 0.9, 0.8, 0.7, 0.6, 0.6, 0.3])
+    summary = analysis.fig2_glue(analysis.fig2_summary(recs, ["edge_copy", "shortest_path"], nodes=30))
+    assert (summary["edge_copy_fig2_step5"], summary["edge_copy_fig2_last"]) == pytest.approx((0.6, 0.3))
+    assert summary["fig2_verdict"] == "on edge copy it falls with more steps" and summary["fig2_steps"] == 6
+    assert list(summary) == ["fig2_steps", "edge_copy_fig2_step5", "edge_copy_fig2_last", "fig2_nodes", "fig2_verdict"]
+    assert analysis.fig2_summary(recs, ["edge_copy"], nodes=30, method="recurrent") is None
+    assert analysis.fig2_glue(None) == {}
+    rec = record("edge_copy", method="recurrent", curves={"mse_by_step_by_nodes": {"30": [0.5, 0.25]}})
+    verdict = analysis.fig2_summary([*recs, rec], ["edge_copy"], nodes=30).verdict
+    assert verdict == "on edge copy it falls with more steps and ends above the recurrent baseline's 0.25"
+    one = record("edge_copy", curves={"mse_by_step_by_nodes": {"30": [1.0, None]}})
+    assert math.isnan(mean_curve([one], "mse_by_step_by_nodes", "30")[1])
+
+
+def test_training_length_note_compares_two_profiles_of_figure_2():
+    def rec(method, iterations, curve, same):
+        r = record("edge_copy", method, train={"iterations": iterations}, metrics={"same": {"mse": same}},
+                   curves={"mse_by_step_by_nodes": {"30": curve}})  # fmt: skip
+        r.config["eval"].update(test_problems=200, test_steps=6)
+        return r
+
+    short = [rec("irem", 1500, [1, 1, 1, 1, 1, 0.5, 0.1], 0.02), rec("recurrent", 1500, [0.9, 0.9], 0.1)]
+    long = [rec("irem", 10_000, [1, 1, 1, 1, 1, 0.5, 0.4], 0.01), rec("recurrent", 10_000, [0.3, 0.3], 0.1)]
+    other_seed = replace(rec("irem", 10_000, [1, 1, 1, 1, 1, 9.0, 9.0], 0.05), seed=1)  # not among the short's seeds
+    note = lengths.training_length_note([*long, other_seed], short, 30, ["edge_copy", "shortest_path"])
+    assert note.startswith("The same check on models trained for 1,500 iterations (quick profile; 200 test problems, "
+                           "up to 6 steps): IREM at 30 nodes, step 5 → 6: edge copy 0.5 → 0.1 (recurrent 0.9): "
+                           "**reproduced**.")  # fmt: skip
+    assert "rises on 1 of 1 tasks, while at 10 nodes it falls on 1" in note
+    edge_copy = "- Edge copy: IREM at 30 nodes 0.1 → 0.4, at 10 nodes 0.02 → 0.01; the recurrent baseline at 30 nodes"
+    assert f"{edge_copy} 0.9 → 0.3" in note
+
+
+def test_training_length_table_prose_and_figure():
+    def rec(k, seed, same, large, scaled=False):
+        r = record("shortest_path", seed=seed, train={"iterations": k}, metrics=splits(same, 2 * same),
+                   curves={"mse_by_step_by_nodes": {"30": [1.0] * 6 + [large]}})  # fmt: skip
+        return replace(r, config={**r.config, "eval": {"test_step_scaling": "edges"}}) if scaled else r
+
+    recs = [rec(1500, 1, 0.03, 0.2), rec(1500, 1, 0.03, 0.05, True), rec(5000, 1, 0.02, 0.5),
+            rec(5000, 1, 0.02, 0.08, True), rec(10000, 1, 0.01, 0.4), rec(10000, 1, 0.01, 0.1, True),
+            rec(1500, 0, 0.04, 0.3)]  # fmt: skip
+    measured = lengths.training_length_table(recs, 30)
+    table = measured.table
+    assert list(table.columns) == ["task", "seed", "iterations", "10 nodes", "15 nodes", "30 nodes, step 5",
+                                   "30 nodes, step 6", "30 nodes, scaled λ, step 6"]  # fmt: skip
+    assert list(table["iterations"]) == [1500, 1500, 5000, 10000] and list(table["seed"]) == [0, 1, 1, 1]
+    text = lengths.training_length_prose(measured)
+    assert "**Shortest path**, seed 0" not in text  # a single length: no change to report
+    assert "after 1,500 iterations the seeds differ by up to 1.5× (30 nodes, step 6: 0.3 (seed 0) vs 0.2 (seed 1))" in (
+        text)  # fmt: skip
+    assert "seed 1: 10 nodes: 0.03 → 0.01 from 1,500 to 10,000 iterations (lowest, 0.01, after 10,000)" in text
+    assert "30 nodes, step 6: 0.2 → 0.4 from 1,500 to 10,000 iterations (lowest, 0.2, after 1,500)" in text
+    assert "30 nodes, scaled λ, step 6: 0.05 → 0.1 from 1,500 to 10,000 iterations (lowest, 0.05, after 1,500)" in text
+    plain = [r for r in recs if r.config["eval"] == {}]  # no scaled column with two lengths: left out
+    unscaled = lengths.training_length_prose(lengths.training_length_table(plain, 30))
+    assert "scaled" not in unscaled and "30 nodes, step 6: 0.2 → 0.4" in unscaled
+    assert lengths.training_length_table([], 30).table.empty
+    assert measured.final == ("10 nodes", "15 nodes", "30 nodes, step 6", "30 nodes, scaled λ, step 6")
+    once = record("edge_copy", train={"iterations": 1500}, metrics=splits(0.1, 0.2),
+                  curves={"mse_by_step_by_nodes": {"30": [1.0] * 7}})  # fmt: skip
+    several = lengths.training_lengths([*recs, once], 30)
+    assert list(several.table["task"]) == ["Shortest path"] * 4  # edge copy: one length, left out
+    fig = figures.training_length(measured)
+    assert len(fig.axes[0].lines) == 4 * 2  # four errors, two seeds
+
+
+def test_fig2_verdict_per_task_against_the_recurrent_baseline():
+    # IREM falls on larger graphs but stays above the recurrent baseline
+    irem = record("edge_copy", curves={"mse_by_step_by_nodes": {"30": [1.0] * 6 + [0.4]}})
+    rec = record("edge_copy", "recurrent", curves={"mse_by_step_by_nodes": {"30": [0.2] * 7}})
+    ours, verdict = analysis.fig2_verdict([irem, rec], 30, ["edge_copy"])
+    assert verdict == "not reproduced" and "edge copy 1 → 0.4 (recurrent 0.2)" in ours
+    rec.curves["mse_by_step_by_nodes"]["30"] = [0.5] * 7
+    assert analysis.fig2_verdict([irem, rec], 30, ["edge_copy"])[1] == "reproduced"
+    longer = record("shortest_path", curves={"mse_by_step_by_nodes": {"30": [1.0] * 10 + [0.3]}})  # another profile
+    ours, _ = analysis.fig2_verdict([irem, rec, longer], 30, ["edge_copy", "shortest_path"])
+    assert ours.startswith("IREM at 30 nodes, step 5 → the last: edge copy 1 → 0.4 after 6 (recurrent 0.5)")
+    assert "shortest path 1 → 0.3 after 10 (recurrent nan)" in ours
+
+
+def _fig2(method, task, curve, same=0.1, harder=0.2, seed=0, **train):
+    return record(task, method, seed=seed, train=train, metrics=splits(same, harder),
+                  curves={"mse_by_step_by_nodes": {"30": curve}, "train_loss": [[0, 1.0], [10, 0.5]]})  # fmt: skip
+
+
+def test_energy_verdict_counts_the_errors_where_the_release_is_lower():
+    ours = [_fig2("irem", "edge_copy", [1.0] * 6 + [0.4]), _fig2("irem", "shortest_path", [1.0] * 9)]
+    release = [_fig2("irem", "edge_copy", [1.0] * 6 + [0.3], 0.2, 0.1), _fig2("recurrent", "edge_copy", [1.0] * 7)]
+    table = analysis.energy_comparison(ours, release, 30)
+    assert list(table.columns) == ["task", "energy", "parameters", "final training loss", "10 nodes", "15 nodes",
+                                   "30 nodes, step 5", "30 nodes, step 6", "seeds", "30 nodes, step 8"]  # fmt: skip
+    # edge copy in both: 10 nodes higher, 15 nodes lower, 30 nodes after the last step lower; shortest path in ours only
+    v = analysis.energy_verdict(ours, release, 30)
+    assert (v.release_lower, v.energy_default) == (2, "ours")
+    assert v.energy_rows == 4  # one task in both, four error columns (two of them the last steps of either budget)
+    result = experiments.ExperimentResult(experiments.get("graph"), "quick", release)
+    assert "the release's energy has the lower one on 2;" in analysis.energy_prose(ours, result, 30)
+
+
+def test_step_rules_and_the_scaled_standing():
+    base = [_fig2("irem", "edge_copy", [1.0] * 6 + [0.4], same=0.1)]
+    scaled = [_fig2("irem", "edge_copy", [1.0] * 6 + [0.1], same=0.1)]
+    table = analysis.step_rule_table(base, scaled, 30)
+    assert list(table["test step size"]) == ["training λ", "scaled by edges"] and analysis.step_rule_note(table) == ""
+    other = analysis.step_rule_table(base, [_fig2("irem", "edge_copy", [1.0] * 7, same=0.3, seed=1)], 30)
+    assert analysis.step_rule_note(other).startswith("At 10 nodes, where the rule changes nothing, the two rows differ")
+    graph = experiments.get("graph")
+    rows = [*base, _fig2("recurrent", "edge_copy", [0.3] * 7, harder=0.15)]
+    result = experiments.ExperimentResult(graph, "quick", rows)
+    with_rule = experiments.ExperimentResult(graph, "quick", scaled)
+    recurrent = experiments.ExperimentResult(graph, "quick", rows[1:])
+    assert analysis.scaled_standing(result, with_rule).startswith("Table 1's 15-node split with this rule for IREM")
+    assert analysis.scaled_standing(result, replace(with_rule, profile="paper")) == ""
+    prose = analysis.scaled_prose(with_rule, recurrent, 30, ["edge_copy"])
+    assert "With the scaled step size, IREM at 30 nodes, step 5 → 6: edge copy 1 → 0.1 (recurrent 0.3)." in prose
+    assert "**reproduced** with this rule" in prose
+
+
+def test_table1_standing_counts_ranks_as_numbers():
+    graph = experiments.get("graph")
+    recs = [record("edge_copy", m, metrics=splits(same, harder))
+            for m, same, harder in (("irem", 0.01, 0.5), ("feedforward", 0.02, 0.4))]  # fmt: skip
+    table = experiments.ExperimentResult(graph, "quick", recs).table()
+    table["paper"] = [0.01, 0.2, 0.02, 0.3]  # irem same, irem harder, feedforward same, feedforward harder
+    assert analysis.table1_standing(table) == analysis.RankCounts(rows=2, lowest=1, close=1, paper_lowest=2)
+    assert analysis.table1_standing(table, "feedforward") == analysis.RankCounts(2, 1, 1, 0)  # 0.02 at the paper's 0.02
+
+
+def _stored_results() -> dict:
+    """The summary's results of the graph chapter, as notebooks/summary.ipynb builds them from data/runs."""
+    kw = dict(profile="best", device="cpu", runs_dir=store.REPO_ROOT / "data" / "runs", progress=False)
+    results = {name: experiments.stored_by_task(name, **kw) for name in ("graph", "difficulty")}
+    scaled = experiments.stored("graph", methods=["irem"], overrides={"test_step_scaling": "edges"}, **kw)
+    if scaled is not None:
+        beside = {k: v for k, v in kw.items() if k != "profile"}
+        recurrent = experiments.stored_beside(scaled, "best", methods=["recurrent"], **beside)
+        if recurrent is not None:
+            scaled.records += recurrent.records
+            results[analysis.SCALED_GRAPH] = scaled
+    return {name: result for name, result in results.items() if result is not None}
+
+
+def test_claims_give_the_verdict_tables_rows_on_the_stored_records():
+    results = _stored_results()
+    if "graph" not in results:
+        pytest.skip("no graph records stored")
+    explain = partial(minimum_why, results.get("difficulty"))  # the summary adds the difficulty chapter's why
+    for given in (results, {"graph": results["graph"]}):
+        ours = claims_table(analysis.claims(given, explain=explain if given is results else None))
+        theirs = summary.verdict_table(given)
+        theirs = theirs[theirs["claim of the paper"].isin(ours["claim of the paper"])].reset_index(drop=True)
+        assert list(ours["claim of the paper"]) == [analysis.TABLE1_CLAIM, analysis.FIG2_CLAIM]
+        pd.testing.assert_frame_equal(ours, theirs)
+    assert analysis.claims({}) == []

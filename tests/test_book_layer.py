@@ -1,0 +1,122 @@
+"""The analysis behind the book's tables and prose, on small hand-made records with known answers."""
+
+import math
+from dataclasses import replace
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+import torch
+
+from irem import evaluate
+from irem.book.claims import grade
+from irem.book.figures import MSE_CEILING, cap_errors
+from irem.book.notes import retrained_note, seeds_by_task
+from irem.book.stats import curve_spread, mean_curve
+from irem.book.tables import standing, styled
+from irem.config import EvalConfig
+from irem.minimize import Trajectory
+from irem.store import Record
+from irem.tasks.continuous import Batch
+
+
+def record(task="shortest_path", method="irem", seed=0, train=None, metrics=None, curves=None, cost=None) -> Record:
+    train = {"replay": True, "truncate": True, "step_size": 100.0, "scratchpad": 0, **(train or {})}
+    return Record(experiment="ablations", task=task, method=method, seed=seed, profile="quick",
+                  config={"train": train, "eval": {}, "task_options": {}}, config_hash="0" * 12, parameters=10,
+                  metrics=metrics or {"same": {"mse": 0.1}}, curves=curves or {}, provenance={},
+                  training_cost=cost)  # fmt: skip
+
+
+def cost(speed: float, memory: float) -> dict:
+    return {"iters_per_s": speed, "peak_memory_mb": memory, "memory_measure": "test", "iterations": 3}
+
+
+def splits(same: float, harder: float, halt: float = 5.0) -> dict:
+    return {"same": {"mse": same, "mean_halt_step": halt, "label_variance": 1.0},
+            "harder": {"mse": harder, "mean_halt_step": halt, "label_variance": 2.0}}  # fmt: skip
+
+
+def test_standing_says_whether_the_nearest_method_is_beyond_the_seed_spread():
+    rows = [dict(task="addition", method=m, split="same", ours=o, ours_std=sd, seeds=n, label_variance=1.0, paper=0.01)
+            for m, o, sd, n in (("irem", 0.010, 0.001, 3), ("feedforward", 0.013, 0.001, 3),
+                                ("recurrent", 0.5, 0.1, 3))]  # fmt: skip
+    table = pd.DataFrame(rows)
+    assert "the nearest, Feedforward at 0.0130, is beyond the two methods' seed standard deviations" in (
+        standing(table))  # fmt: skip
+    table.loc[1, "ours"] = 0.0115
+    assert "is within the two methods' seed" in standing(table)
+    assert "same: 0.0100 ± 0.0010 vs the paper's 0.0100" in standing(table)
+    table["seeds"] = 1
+    assert "nearest" not in standing(table)
+    assert "same: 0.0100 vs the paper's" in standing(table)  # one seed: no spread shown
+
+
+def test_styled_tables_round_every_column_not_given_a_format():
+    html = styled(pd.DataFrame({"psnr": [22.801979], "σ": [75]}), {"σ": "{:d}"}, precision=2).to_html()
+    assert ">22.80<" in html and ">75<" in html and "22.8019" not in html
+
+
+def test_curve_spread_is_mean_and_range_over_records_cut_to_the_shortest():
+    recs = [record(curves={"c": {"same": [1.0, 2.0, 9.0]}}), record(curves={"c": {"same": [3.0, None]}})]
+    mean, low, high = curve_spread(recs, "c", "same")
+    assert list(mean[:1]) == [2.0] and math.isnan(mean[1]) and list(low[:1]) == [1.0] and list(high[:1]) == [3.0]
+    assert len(mean_curve(recs, "c", "same")) == 2
+
+
+class _Fixed:
+    """A method whose answers are fixed: 0 before the first step, then 1, then 2 (halting after step 1)."""
+
+    iterative = True
+
+    def predict(self, batch, steps, generator, options):
+        ys = torch.stack([torch.full_like(batch.y, float(v)) for v in range(steps + 1)])
+        return Trajectory(ys=ys, energies=None, halt_step=torch.ones(len(batch), dtype=torch.long))
+
+
+def test_evaluate_batch_against_a_hand_computed_case():
+    y = torch.tensor([[0.0, 2.0], [1.0, 1.0]])  # two problems, two entries each
+    options = EvalConfig(test_problems=2, test_steps=2, eval_batch=1, halt_patience=1)
+    metrics, curves = evaluate.evaluate_batch(_Fixed(), Batch(torch.zeros(2, 2), y), options, torch.Generator())
+    # answer 0: errors (0, 4, 1, 1) -> mean 1.5; answer 1: (1, 1, 0, 0) -> 0.5; answer 2: (4, 0, 1, 1) -> 1.5
+    assert curves["mse_by_step"] == [1.5, 0.5, 1.5]
+    assert metrics["mse"] == 0.5 and metrics["mse_final"] == 1.5 and metrics["mean_halt_step"] == 1
+    assert metrics["mse_by_steps"] == {"1": 0.5}
+    assert metrics["label_variance"] == pytest.approx(0.5)  # per-entry variances 0.5 and 0.5 (unbiased)
+
+
+def test_grades_and_the_claim_verdicts():
+    assert [grade(h, 3) for h in (3, 1, 0)] == ["reproduced", "partly", "not reproduced"]
+    assert grade(0, 0) == "not run"
+
+
+def test_retrained_note_names_only_models_whose_training_differs():
+    base = record(train={"replay": True}, metrics=splits(0.02, 0.03), curves={"train_loss": [[50, 0.43]]})
+    same = replace(base, experiment="compute")
+    assert retrained_note([same], [base], "the graph chapter") == ""
+    redo = replace(same, curves={"train_loss": [[50, 0.44]]}, metrics=splits(0.02, 0.26))
+    text = retrained_note([redo, same], [base], "the graph chapter")
+    assert "of the models of the graph chapter:" in text
+    assert "Shortest path, seed 0 (same: 0.0200 against 0.0200; harder: 0.2600 against 0.0300)" in text
+    other_config = replace(redo, config={**redo.config, "train": {**redo.config["train"], "step_size": 1.0}})
+    assert retrained_note([other_config], [base], "the graph chapter") == ""  # another training: not a twin
+
+
+def test_capped_error_axes_say_that_curves_leave_through_the_top():
+    import matplotlib.pyplot as plt
+
+    fig, (diverging, settled) = plt.subplots(1, 2)
+    diverging.plot([0, 1], [1.0, 100.0])
+    settled.plot([0, 1], [1.0, 2.0])
+    for ax in (diverging, settled):
+        ax.set_yscale("log")
+        cap_errors(ax)
+    assert diverging.get_ylim()[1] == MSE_CEILING
+    assert [t.get_text() for t in diverging.texts] == ["↑ above 10: off the axis"]
+    assert settled.get_ylim()[1] < MSE_CEILING and not settled.texts
+    plt.close(fig)
+
+
+def test_seeds_by_task_names_each_tasks_stored_seeds_in_order():
+    recs = [SimpleNamespace(task=t, seed=s) for t, s in (("edge_copy", 1), ("shortest_path", 0), ("edge_copy", 0))]
+    assert seeds_by_task(recs) == "seeds: edge copy 0, 1; shortest path 0"
