@@ -7,9 +7,10 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 import torch
+from conftest import fake_record, splits
 
 from irem import evaluate
-from irem.book.claims import grade
+from irem.book.claims import RankCounts, grade, lowest_at_paper, rank_counts
 from irem.book.figures import MSE_CEILING, cap_errors
 from irem.book.notes import retrained_note, seeds_by_task
 from irem.book.stats import curve_spread, mean_curve
@@ -20,21 +21,8 @@ from irem.store import Record
 from irem.tasks.continuous import Batch
 
 
-def record(task="shortest_path", method="irem", seed=0, train=None, metrics=None, curves=None, cost=None) -> Record:
-    train = {"replay": True, "truncate": True, "step_size": 100.0, "scratchpad": 0, **(train or {})}
-    return Record(experiment="ablations", task=task, method=method, seed=seed, profile="quick",
-                  config={"train": train, "eval": {}, "task_options": {}}, config_hash="0" * 12, parameters=10,
-                  metrics=metrics or {"same": {"mse": 0.1}}, curves=curves or {}, provenance={},
-                  training_cost=cost)  # fmt: skip
-
-
-def cost(speed: float, memory: float) -> dict:
-    return {"iters_per_s": speed, "peak_memory_mb": memory, "memory_measure": "test", "iterations": 3}
-
-
-def splits(same: float, harder: float, halt: float = 5.0) -> dict:
-    return {"same": {"mse": same, "mean_halt_step": halt, "label_variance": 1.0},
-            "harder": {"mse": harder, "mean_halt_step": halt, "label_variance": 2.0}}  # fmt: skip
+def record(task="shortest_path", method="irem", seed=0, **kw) -> Record:
+    return fake_record("ablations", task, method, seed, **kw)
 
 
 def test_standing_says_whether_the_nearest_method_is_beyond_the_seed_spread():
@@ -120,3 +108,16 @@ def test_capped_error_axes_say_that_curves_leave_through_the_top():
 def test_seeds_by_task_names_each_tasks_stored_seeds_in_order():
     recs = [SimpleNamespace(task=t, seed=s) for t, s in (("edge_copy", 1), ("shortest_path", 0), ("edge_copy", 0))]
     assert seeds_by_task(recs) == "seeds: edge copy 0, 1; shortest path 0"
+
+
+def test_table1s_rule_counts_ranks_as_numbers():
+    rows = [("irem", "same", 0.01, 0.01), ("feedforward", "same", 0.02, 0.005), ("irem", "harder", 0.5, 0.1),
+            ("feedforward", "harder", 0.4, 0.2), ("irem", "other", 0.1, float("nan"))]  # fmt: skip
+    table = pd.DataFrame([dict(task="addition", method=m, split=s, ours=o, paper=p) for m, s, o, p in rows])
+    paper, ours, verdict = lowest_at_paper(table)
+    # ours: lowest on "same" and "other" (alone there); the paper: lowest on "harder" only ("other" has no number)
+    assert paper == "lowest error on 1 of 3 rows"
+    assert ours == "lowest error on 2 of 3 rows; within 10 % of the paper's number (or below) on 1 of 3"
+    assert verdict == "partly"
+    assert lowest_at_paper(table, "feedforward")[1].startswith("lowest error on 1 of 2 rows")
+    assert rank_counts(table) == RankCounts(rows=3, lowest=2, close=1, paper_lowest=1)

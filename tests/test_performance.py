@@ -5,6 +5,7 @@ from dataclasses import asdict
 
 import pandas as pd
 import pytest
+from conftest import fake_record, splits
 
 from irem import experiments
 from irem.performance import accuracy, benchmarks, cost
@@ -12,15 +13,8 @@ from irem.performance import analysis as perf
 from irem.store import Record
 
 
-def record(task="addition", method="irem", seed=0, train=None, metrics=None) -> Record:
-    train = {"replay": True, "truncate": True, "step_size": 100.0, **(train or {})}
-    return Record(experiment="continuous", task=task, method=method, seed=seed, profile="paper",
-                  config={"train": train, "eval": {}, "task_options": {}}, config_hash="0" * 12, parameters=10,
-                  metrics=metrics or {"same": {"mse": 0.1}}, curves={}, provenance={})  # fmt: skip
-
-
-def splits(same: float, harder: float) -> dict:
-    return {"same": {"mse": same}, "harder": {"mse": harder}}
+def record(task="addition", method="irem", seed=0, **kw) -> Record:
+    return fake_record("continuous", task, method, seed, profile="paper", **kw)
 
 
 def test_before_after_averages_rounds_and_divides_the_means():

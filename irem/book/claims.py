@@ -8,6 +8,8 @@ from dataclasses import dataclass, replace
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from irem.book.tables import rank_of
+
 REPRODUCED, PARTLY, NOT_REPRODUCED, NOT_RUN = "reproduced", "partly", "not reproduced", "not run"
 
 
@@ -65,3 +67,45 @@ def claims_table(claims: Sequence[Claim]) -> pd.DataFrame:
     """The verdict table: one row per claim, in the paper's order."""
     rows = [{label: getattr(c, name) for name, label in COLUMNS.items()} for c in sorted(claims, key=lambda c: c.order)]
     return pd.DataFrame(rows, columns=list(COLUMNS.values()))
+
+
+# --- Table 1's rule (both halves; Table 4 too): the lowest of the methods, at the paper's numbers -----------------
+
+LOWEST_AT_PAPER_RULE = ("IREM lowest of the five methods and within 10 % of the paper's error (or below) on every row; "
+                        "partly when either holds on some row")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RankCounts:
+    """Where one method stands on the rows (task, split) of a Table 1-like table, by our errors and the paper's."""
+
+    rows: int  # rows that have the method
+    lowest: int  # rows where our error is the lowest of all methods
+    close: int  # rows where our error is within 10 % of the paper's (or below)
+    paper_lowest: int  # rows where the paper's error is the lowest
+
+
+def rank_counts(table: pd.DataFrame, method: str = "irem") -> RankCounts:
+    """``method``'s :class:`RankCounts` in ``ExperimentResult.table()``: ranks as numbers (1 is the lowest error)."""
+    lowest = paper_lowest = close = rows = 0
+    for _, g in table.groupby(["task", "split"], sort=False):
+        mine, others = g[g.method == method], g[g.method != method]
+        if mine.empty:
+            continue
+        r = mine.iloc[0]
+        rows += 1
+        lowest += rank_of(r.ours, others.ours) == 1
+        paper_lowest += not pd.isna(r.paper) and rank_of(r.paper, others.paper) == 1
+        close += bool(r.ours <= 1.1 * r.paper)
+    return RankCounts(rows, lowest, close, paper_lowest)
+
+
+def lowest_at_paper(table: pd.DataFrame, method: str = "irem") -> tuple[str, str, str]:
+    """(paper, ours, verdict) for "``method`` has the lowest error on every row, at the paper's numbers".
+
+    Reproduced when both hold on every row; partly when either holds on some row (``LOWEST_AT_PAPER_RULE``).
+    """
+    s = rank_counts(table, method)
+    ours = (f"lowest error on {s.lowest} of {s.rows} rows; within 10 % of the paper's number (or below) on {s.close} "
+            f"of {s.rows}")  # fmt: skip
+    return f"lowest error on {s.paper_lowest} of {s.rows} rows", ours, grade(s.lowest + s.close, 2 * s.rows)

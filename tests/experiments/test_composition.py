@@ -13,7 +13,6 @@ from irem.book.claims import claims_table
 from irem.config import EvalConfig
 from irem.experiments.composition import analysis, figures
 from irem.experiments.composition.experiment import composition
-from irem.experiments.continuous.analysis import table1_verdict
 from irem.minimize import Trajectory
 from irem.tasks import make_task
 
@@ -94,8 +93,6 @@ def test_claims_give_the_summarys_row(smoke):
     rows = claims_table(analysis.claims({"composition": comp}))
     assert list(rows["claim of the paper"].str.split(":").str[0]) == ["Table 4 / Fig. 7"]
     assert rows.equals(summary.verdict_table({"composition": comp}))  # the summary finds the chapter's claims
-    table = comp.table()
-    assert analysis.lowest_at_paper(table) == table1_verdict(table)  # a copy of Table 1's rule, until irem.book has it
     assert analysis.claims({}) == []
 
 

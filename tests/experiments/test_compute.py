@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from conftest import fake_record
 
 from irem import experiments
 from irem.config import EvalConfig
@@ -12,10 +13,8 @@ from irem.store import Record
 from irem.tasks import make_task
 
 
-def record(task="shortest_path", method="irem", seed=0, curves=None) -> Record:
-    return Record(experiment="compute", task=task, method=method, seed=seed, profile="quick",
-                  config={"train": {}, "eval": {}, "task_options": {}}, config_hash="0" * 12, parameters=10,
-                  metrics={"same": {"mse": 0.1}}, curves=curves or {}, provenance={})  # fmt: skip
+def record(task="shortest_path", method="irem", seed=0, **kw) -> Record:
+    return fake_record("compute", task, method, seed, **kw)
 
 
 class _Descents:

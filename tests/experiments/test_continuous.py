@@ -3,6 +3,7 @@
 import matplotlib
 import pandas as pd
 import pytest
+from conftest import fake_record, splits
 
 from irem import experiments, summary
 from irem.book.claims import claims_table
@@ -12,16 +13,8 @@ from irem.store import Record
 matplotlib.use("Agg")
 
 
-def record(task="addition", method="irem", seed=0, metrics=None, curves=None) -> Record:
-    train = {"replay": True, "truncate": True, "step_size": 100.0, "scratchpad": 0}
-    return Record(experiment="continuous", task=task, method=method, seed=seed, profile="quick",
-                  config={"train": train, "eval": {}, "task_options": {}}, config_hash="0" * 12, parameters=10,
-                  metrics=metrics or {"same": {"mse": 0.1}}, curves=curves or {}, provenance={})  # fmt: skip
-
-
-def splits(same: float, harder: float, halt: float = 5.0) -> dict:
-    return {"same": {"mse": same, "mean_halt_step": halt, "label_variance": 1.0},
-            "harder": {"mse": harder, "mean_halt_step": halt, "label_variance": 2.0}}  # fmt: skip
+def record(task="addition", method="irem", seed=0, **kw) -> Record:
+    return fake_record("continuous", task, method, seed, **kw)
 
 
 def test_harder_steps_verdict_counts_the_tasks_whose_harder_error_falls():
@@ -47,18 +40,6 @@ def test_claims_rest_on_their_records_profile_and_seeds():
         "not reproduced"
     )
     assert analysis.claims({}) == []
-
-
-def test_table1_verdict_counts_ranks_as_numbers():
-    rows = [("irem", "same", 0.01, 0.01), ("feedforward", "same", 0.02, 0.005), ("irem", "harder", 0.5, 0.1),
-            ("feedforward", "harder", 0.4, 0.2), ("irem", "other", 0.1, float("nan"))]  # fmt: skip
-    table = pd.DataFrame([dict(task="addition", method=m, split=s, ours=o, paper=p) for m, s, o, p in rows])
-    paper, ours, verdict = analysis.table1_verdict(table)
-    # ours: lowest on "same" and "other" (alone there); the paper: lowest on "harder" only ("other" has no number)
-    assert paper == "lowest error on 1 of 3 rows"
-    assert ours == "lowest error on 2 of 3 rows; within 10 % of the paper's number (or below) on 1 of 3"
-    assert verdict == "partly"
-    assert analysis.table1_verdict(table, "feedforward")[1].startswith("lowest error on 1 of 2 rows")
 
 
 def test_best_recipe_names_the_lowest_error_on_the_same_difficulty():

@@ -6,6 +6,7 @@ from functools import partial
 
 import pandas as pd
 import pytest
+from conftest import fake_record, splits
 
 from irem import experiments, store, summary
 from irem.book.claims import claims_table
@@ -15,16 +16,8 @@ from irem.experiments.graph import analysis, figures, lengths
 from irem.store import Record
 
 
-def record(task="shortest_path", method="irem", seed=0, train=None, metrics=None, curves=None) -> Record:
-    train = {"replay": True, "truncate": True, "step_size": 100.0, "scratchpad": 0, **(train or {})}
-    return Record(experiment="graph", task=task, method=method, seed=seed, profile="quick",
-                  config={"train": train, "eval": {}, "task_options": {}}, config_hash="0" * 12, parameters=10,
-                  metrics=metrics or {"same": {"mse": 0.1}}, curves=curves or {}, provenance={})  # fmt: skip
-
-
-def splits(same: float, harder: float, halt: float = 5.0) -> dict:
-    return {"same": {"mse": same, "mean_halt_step": halt, "label_variance": 1.0},
-            "harder": {"mse": harder, "mean_halt_step": halt, "label_variance": 2.0}}  # fmt: skip
+def record(task="shortest_path", method="irem", seed=0, **kw) -> Record:
+    return fake_record("graph", task, method, seed, **kw)
 
 
 def test_fig2_summary_and_mean_curve_with_diverged_steps():
@@ -148,16 +141,6 @@ def test_step_rules_and_the_scaled_standing():
     prose = analysis.scaled_prose(with_rule, recurrent, 30, ["edge_copy"])
     assert "With the scaled step size, IREM at 30 nodes, step 5 → 6: edge copy 1 → 0.1 (recurrent 0.3)." in prose
     assert "**reproduced** with this rule" in prose
-
-
-def test_table1_standing_counts_ranks_as_numbers():
-    graph = experiments.get("graph")
-    recs = [record("edge_copy", m, metrics=splits(same, harder))
-            for m, same, harder in (("irem", 0.01, 0.5), ("feedforward", 0.02, 0.4))]  # fmt: skip
-    table = experiments.ExperimentResult(graph, "quick", recs).table()
-    table["paper"] = [0.01, 0.2, 0.02, 0.3]  # irem same, irem harder, feedforward same, feedforward harder
-    assert analysis.table1_standing(table) == analysis.RankCounts(rows=2, lowest=1, close=1, paper_lowest=2)
-    assert analysis.table1_standing(table, "feedforward") == analysis.RankCounts(2, 1, 1, 0)  # 0.02 at the paper's 0.02
 
 
 def _stored_results() -> dict:

@@ -3,7 +3,7 @@
 from dataclasses import replace
 
 import pytest
-from conftest import gen
+from conftest import cost, fake_record, gen, splits
 
 from irem import experiments
 from irem.book.claims import claims_table
@@ -15,21 +15,8 @@ from irem.store import Record
 from irem.tasks import make_task
 
 
-def record(task="addition", method="irem", seed=0, train=None, metrics=None, curves=None, cost=None) -> Record:
-    train = {"replay": True, "truncate": True, "step_size": 100.0, "scratchpad": 0, **(train or {})}
-    return Record(experiment="scratchpad", task=task, method=method, seed=seed, profile="quick",
-                  config={"train": train, "eval": {}, "task_options": {}}, config_hash="0" * 12, parameters=10,
-                  metrics=metrics or {"same": {"mse": 0.1}}, curves=curves or {}, provenance={},
-                  training_cost=cost)  # fmt: skip
-
-
-def cost(speed: float, memory: float) -> dict:
-    return {"iters_per_s": speed, "peak_memory_mb": memory, "memory_measure": "test", "iterations": 3}
-
-
-def splits(same: float, harder: float, halt: float = 5.0) -> dict:
-    return {"same": {"mse": same, "mean_halt_step": halt, "label_variance": 1.0},
-            "harder": {"mse": harder, "mean_halt_step": halt, "label_variance": 2.0}}  # fmt: skip
+def record(task="addition", method="irem", seed=0, **kw) -> Record:
+    return fake_record("scratchpad", task, method, seed, **kw)
 
 
 def test_scratchpad_starts_from_each_tasks_own_defaults():

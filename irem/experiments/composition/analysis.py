@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from irem.book.claims import Claim, grade
+from irem.book.claims import Claim, lowest_at_paper
 from irem.book.notes import basis
-from irem.book.tables import _nearest_gap, mean_std, rank_of, styled
+from irem.book.tables import _nearest_gap, mean_std, styled
 from irem.experiments import paper
 from irem.experiments.results import ExperimentResult
 from irem.methods import method_label
@@ -112,27 +112,6 @@ def first_operation(composition, single) -> pd.DataFrame:
                      "single addition (continuous chapter)": alone, "ratio": one / alone,
                      "profiles": f"{composition.profile} / {single.profile}"})  # fmt: skip
     return pd.DataFrame(rows)
-
-
-def lowest_at_paper(table: pd.DataFrame, method: str = "irem") -> tuple[str, str, str]:
-    """(paper, ours, verdict) for "``method`` has the lowest error at every depth, at the paper's numbers".
-
-    The rule of Table 1 on the rows (task, split) of ``table`` where ``method`` ran: a copy of
-    ``irem.experiments.continuous.analysis.table1_verdict`` (chapters do not import each other's
-    analysis) until the rule moves to ``irem.book.claims``.
-    """
-    first = paper_first = close = rows = 0
-    for _, g in table.groupby(["task", "split"], sort=False):
-        mine, others = g[g.method == method], g[g.method != method]
-        if mine.empty:
-            continue
-        r = mine.iloc[0]
-        rows += 1
-        first += rank_of(r.ours, others.ours) == 1
-        paper_first += not pd.isna(r.paper) and rank_of(r.paper, others.paper) == 1
-        close += bool(r.ours <= 1.1 * r.paper)
-    ours = f"lowest error on {first} of {rows} rows; within 10 % of the paper's number (or below) on {close} of {rows}"
-    return f"lowest error on {paper_first} of {rows} rows", ours, grade(first + close, 2 * rows)
 
 
 def claims(results: Mapping[str, ExperimentResult]) -> list[Claim]:

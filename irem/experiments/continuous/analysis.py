@@ -15,44 +15,17 @@ import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from irem.book.claims import Claim, grade
+from irem.book.claims import LOWEST_AT_PAPER_RULE, Claim, grade, lowest_at_paper
 from irem.book.notes import basis
 from irem.book.stats import mean_curve
-from irem.book.tables import rank_of, styled
+from irem.book.tables import styled
 from irem.curves import ENERGY_LANDSCAPE, MSE_BY_STEP
 from irem.experiments.continuous.experiment import EXAMPLE_ERROR
 from irem.experiments.results import ExperimentResult
 from irem.store import Record
 from irem.tasks import task_label
 
-# the rule of Table 1's rows in the summary's verdict table
-TABLE1_RULE = (
-    "IREM lowest of the five methods and within 10 % of the paper's error (or below) on every row; partly "
-    "when either holds on some row"
-)
 FIG5_TASKS = ("addition", "matrix_completion")  # the tasks of the paper's Fig. 5
-
-
-def table1_verdict(table: pd.DataFrame, method: str = "irem") -> tuple[str, str, str]:
-    """(paper, ours, verdict) for "``method`` has the lowest error on every row, at the paper's numbers".
-
-    A row is a (task, split) of ``table`` (``ExperimentResult.table``) on which ``method`` was run;
-    reproduced when both hold on every row, partly when either holds on some row. The graph chapter's
-    Table 1 (left) and the composition chapter's Table 4 follow the same rule: it belongs in
-    ``irem.book.claims``.
-    """
-    first = paper_first = close = rows = 0
-    for _, g in table.groupby(["task", "split"], sort=False):
-        mine, others = g[g.method == method], g[g.method != method]
-        if mine.empty:
-            continue
-        r = mine.iloc[0]
-        rows += 1
-        first += rank_of(r.ours, others.ours) == 1
-        paper_first += not pd.isna(r.paper) and rank_of(r.paper, others.paper) == 1
-        close += bool(r.ours <= 1.1 * r.paper)
-    ours = f"lowest error on {first} of {rows} rows; within 10 % of the paper's number (or below) on {close} of {rows}"
-    return f"lowest error on {paper_first} of {rows} rows", ours, grade(first + close, 2 * rows)
 
 
 def recipes_table(runs_dir, experiment: str, task: str, method: str) -> pd.DataFrame:
@@ -137,7 +110,7 @@ def claims(results: Mapping[str, ExperimentResult],
     table1 = ("Table 1 (right): IREM has the lowest error on every continuous task (both difficulties), at the "
               "paper's errors")  # fmt: skip
     out = [
-        Claim(20, table1, *table1_verdict(cont.table()), rests_on, TABLE1_RULE),
+        Claim(20, table1, *lowest_at_paper(cont.table()), rests_on, LOWEST_AT_PAPER_RULE),
         Claim(40, "Fig. 3: running the minimisation longer solves harder problems better",
               "error falls with more steps", *harder_steps_verdict(cont.records), rests_on,
               "per task: the harder error after the last step below 90 % of that after step 10"),

@@ -13,10 +13,10 @@ from dataclasses import asdict, dataclass, replace
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from irem.book.claims import Claim, grade
+from irem.book.claims import LOWEST_AT_PAPER_RULE, Claim, grade, lowest_at_paper
 from irem.book.notes import basis, budget_note, seed_list
 from irem.book.stats import mean_curve, mean_of
-from irem.book.tables import rank_of, standing, styled
+from irem.book.tables import standing, styled
 from irem.config import TrainConfig
 from irem.curves import TRAIN_LOSS
 from irem.experiments.graph.experiment import FIG2_NODES, MSE_BY_NODES
@@ -143,46 +143,14 @@ def fig2_verdict(records: Sequence[Record], nodes: int, tasks: Sequence[str]) ->
 # --- the summary's verdict table ------------------------------------------------------------------
 
 TABLE1_CLAIM = "Table 1 (left): IREM has the lowest error on every graph task (10 and 15 nodes), at the paper's errors"
-TABLE1_RULE = ("IREM lowest of the five methods and within 10 % of the paper's error (or below) on every row; partly "
-               "when either holds on some row")  # fmt: skip
 FIG2_CLAIM = "Fig. 2: on graphs larger than in training, more steps lower IREM's error, below the recurrent baseline's"
 FIG2_PAPER = "falls with steps; below the recurrent baseline"
 FIG2_RULE = "per task: error after the last step below that after step 5, and below the recurrent baseline's"
 
 
-@dataclass(frozen=True)
-class RankCounts:
-    """Where one method stands on the rows (task, split) of a Table 1-like table, by our errors and the paper's."""
-
-    rows: int  # rows that have the method
-    lowest: int  # rows where our error is the lowest of all methods
-    close: int  # rows where our error is within 10 % of the paper's (or below)
-    paper_lowest: int  # rows where the paper's error is the lowest
-
-
-def table1_standing(table: pd.DataFrame, method: str = "irem") -> RankCounts:
-    """``method``'s :class:`RankCounts` in ``ExperimentResult.table()``: ranks as numbers (1 is the lowest error)."""
-    lowest = paper_lowest = rows = 0
-    for _, g in table.groupby(["task", "split"], sort=False):
-        mine, others = g[g.method == method], g[g.method != method]
-        if mine.empty:
-            continue
-        r = mine.iloc[0]
-        rows += 1
-        lowest += rank_of(r.ours, others.ours) == 1
-        paper_lowest += not pd.isna(r.paper) and rank_of(r.paper, others.paper) == 1
-    mine = table[table.method == method]
-    return RankCounts(rows, lowest, int((mine.ours <= 1.1 * mine.paper).sum()), paper_lowest)
-
-
 def table1_claim(graph: ExperimentResult) -> Claim:
     """Table 1 (left): IREM lowest on every row, at the paper's errors."""
-    s = table1_standing(graph.table())
-    ours = (f"lowest error on {s.lowest} of {s.rows} rows; within 10 % of the paper's number (or below) on {s.close} "
-            f"of {s.rows}")  # fmt: skip
-    paper = f"lowest error on {s.paper_lowest} of {s.rows} rows"
-    verdict = grade(s.lowest + s.close, 2 * s.rows)  # reproduced: both on every row; partly: either anywhere
-    return Claim(10, TABLE1_CLAIM, paper, ours, verdict, basis(graph), TABLE1_RULE)
+    return Claim(10, TABLE1_CLAIM, *lowest_at_paper(graph.table()), basis(graph), LOWEST_AT_PAPER_RULE)
 
 
 def fig2_claim(graph: ExperimentResult, scaled: ExperimentResult | None = None,
