@@ -272,7 +272,11 @@ def main(argv: list[str] | None = None) -> int:
             experiment = experiments.get(args.experiment or experiments.home_of(args.task))
             spec = experiment.spec(args.profile, args.task, args.method, args.seed, overrides)
             device = experiments.resolve_device(args.device)
-            experiments.run_all([spec], args.runs_dir, device, retrain=args.retrain)
+            try:
+                experiments.run_all([spec], args.runs_dir, device, retrain=args.retrain)
+            except KeyboardInterrupt:
+                parser.exit(130, "irem: interrupted; training resumes from its last checkpoint when you rerun the "
+                                 "command\n")  # fmt: skip
             _show([store.record_path(args.runs_dir, spec)], False)
             return 0
         jobs = int(check_positive("jobs", args.jobs, integer=True))

@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import ClassVar
 
-from irem.validate import check_choice, check_finite, check_non_negative, check_positive
+from irem.validate import check_at_most, check_choice, check_finite, check_non_negative, check_positive
 
 LR_SCHEDULES = ("constant", "cosine")
 GRAPH_ENERGIES = ("ours", "release")  # irem.models.gnn.EnergyGNN, ReleaseEnergyGNN
 IMAGE_ENERGIES = ("pair", "prior")  # irem.models.conv.EnergyConv of (noisy, candidate), or of the candidate alone
 PRECISIONS = ("fp32", "bf16")  # IREM training: the energy's arithmetic (the answer and Adam stay fp32)
 STEP_SCALINGS = ("none", "edges")  # IREM at test time on graphs: see EvalConfig.test_step_scaling
+MAX_COUNT = 100_000_000  # iterations, problems, steps ...: more is a typo (10**21 would start a run that never ends)
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         for name in ("iterations", "batch_size", "steps", "replay_capacity", "hidden", "log_every"):
-            check_positive(name, getattr(self, name), integer=True)
+            check_at_most(name, check_positive(name, getattr(self, name), integer=True), MAX_COUNT)
         for name in ("replay_batch", "replay_keep"):
             check_non_negative(name, getattr(self, name), integer=True)
         object.__setattr__(self, "node_feature", float(check_finite("node_feature", self.node_feature)))
@@ -105,7 +106,7 @@ class EvalConfig:
 
     def __post_init__(self) -> None:
         for name in ("test_problems", "test_steps", "halt_patience", "eval_batch", "compose_max"):
-            check_positive(name, getattr(self, name), integer=True)
+            check_at_most(name, check_positive(name, getattr(self, name), integer=True), MAX_COUNT)
         check_non_negative("landscape_problems", self.landscape_problems, integer=True)
         check_non_negative("test_step_size", self.test_step_size)
         check_non_negative("halt_tol", self.halt_tol)

@@ -22,6 +22,19 @@ def _git(*args: str, root: Path | None = None) -> str | None:
     return out.stdout.strip() if out.returncode == 0 else None
 
 
+def native_bf16() -> bool:
+    """Whether this CPU does bf16 arithmetic natively (AVX512-BF16 or AMX-BF16, from ``/proc/cpuinfo``).
+
+    Without it torch emulates bf16, many times slower than fp32 (an AVX2 EPYC: 18x on IREM addition).
+    """
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
 def device_name(device: torch.device) -> str:
     """A readable name of the device a run used."""
     if device.type == "cuda":

@@ -101,17 +101,20 @@ class RunSpec:
         return task, make_method(self.method, task, self.train).to(device)
 
 
-def check_runs_dir(runs_dir: str | Path, writable: bool = False) -> Path:
-    """``runs_dir`` as a Path; raises if it exists and is not a directory.
+def check_runs_dir(runs_dir: str | Path, writable: bool = False, name: str = "runs_dir") -> Path:
+    """``runs_dir`` as a Path; raises if it is empty, or exists and is not a directory.
 
-    With ``writable``, also creates it and a probe file in it (removed again), so a runs dir
-    that cannot take records fails before any training, not after.
+    With ``writable``, also creates it and a probe file in it (removed again), and does the same for
+    the folders of cached weights and checkpoints inside it, so a runs dir that cannot take what a
+    run writes fails before any training, not after.
     """
     if not isinstance(runs_dir, (str, os.PathLike)) or isinstance(runs_dir, bytes):
-        raise ValueError(f"runs_dir must be a path (str or pathlib.Path), got {runs_dir!r}")
+        raise ValueError(f"{name} must be a path (str or pathlib.Path), got {runs_dir!r}")
+    if not str(runs_dir).strip():
+        raise ValueError(f"{name} is empty; give a folder (the default is data/runs)")
     path = Path(runs_dir)
     if path.exists() and not path.is_dir():
-        raise ValueError(f"runs_dir={str(runs_dir)!r} is a file; it must be a directory (or not exist yet)")
+        raise ValueError(f"{name}={str(runs_dir)!r} is a file; it must be a directory (or not exist yet)")
     if writable:
         try:
             path.mkdir(parents=True, exist_ok=True)
@@ -119,7 +122,10 @@ def check_runs_dir(runs_dir: str | Path, writable: bool = False) -> Path:
             os.close(fd)
             os.unlink(probe)
         except OSError as e:
-            raise ValueError(f"runs_dir={str(runs_dir)!r} cannot be written ({e.strerror}); pick another") from None
+            raise ValueError(f"{name}={str(runs_dir)!r} cannot be written ({e.strerror}); pick another") from None
+        if name == "runs_dir":  # what a run writes besides its record
+            check_runs_dir(weights_dir(path), True, "the weights folder")
+            check_runs_dir(checkpoints_dir(path), True, "the checkpoints folder")
     return path
 
 

@@ -48,6 +48,13 @@ def check_non_negative(name: str, value: float, *, integer: bool = False) -> flo
     return value
 
 
+def check_at_most(name: str, value: float, most: float) -> float:
+    """Return ``value`` if it is at most ``most``, else raise naming ``name`` and the bound."""
+    if value > most:
+        raise ValueError(f"{name}={value!r} is too large; at most {most:,} (is it a typo?)")
+    return value
+
+
 def check_finite(name: str, value: float) -> float:
     """Return ``value`` if it is a finite number, else raise naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):

@@ -164,3 +164,51 @@ def test_a_failed_final_weights_write_keeps_the_checkpoint(tmp_path, monkeypatch
     with pytest.raises(OSError):
         running.run_spec(spec(0, iterations=6), CPU, tmp_path, progress=False, checkpoint_every_s=0)
     assert (store.checkpoints_dir(tmp_path) / spec(0, iterations=6).weights_file()).exists()
+
+
+# settings and the filesystem, before any work ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "field, value", [("iterations", 10**21), ("test_problems", 10**9), ("test_steps", 10**10)], ids=str
+)
+def test_counts_past_any_sane_run_are_refused(field, value):
+    with pytest.raises(ValueError, match=f"{field}={value} is too large; at most 100,000,000"):
+        experiments.get("continuous").spec("smoke", "addition", "irem", 0, {field: value})
+
+
+def test_an_empty_runs_dir_and_an_unwritable_weights_folder_are_refused_before_training(tmp_path, monkeypatch):
+    monkeypatch.setattr(running, "train", lambda *a, **k: pytest.fail("trained although the folder was bad"))
+    with pytest.raises(ValueError, match="runs_dir is empty"):
+        sweep.run_all([spec(0)], "", "cpu", progress=False)
+    (tmp_path / "weights").write_text("not a folder")
+    with pytest.raises(ValueError, match="the weights folder=.* is a file"):
+        sweep.run_all([spec(0)], tmp_path, "cpu", progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["weights"]  # no record, nothing else written
+
+
+def test_bf16_on_a_cpu_without_native_bf16_warns(monkeypatch):
+    from irem import train as training
+    from irem.tasks import make_task
+
+    monkeypatch.setattr(training, "native_bf16", lambda: False)
+    s = experiments.get("continuous").spec("smoke", "addition", "irem", 0, {"iterations": 1, "precision": "bf16"})
+    task, method = s.build(CPU)
+    with pytest.warns(UserWarning, match="without native bf16 .* many times slower than fp32"):
+        training.train(method, make_task("addition"), s.train, running.generator(CPU, 0), progress=False)
+    assert task.name == "addition"
+
+
+def test_ctrl_c_in_irem_train_is_one_line_and_exit_130(tmp_path, monkeypatch, capsys):
+    from irem.cli import main
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(running, "train", interrupted)
+    with pytest.raises(SystemExit) as e:
+        main(["train", "--task", "addition", "--profile", "smoke", "--device", "cpu", "--runs-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert e.value.code == 130 and err.strip().splitlines() == [
+        "irem: interrupted; training resumes from its last checkpoint when you rerun the command"
+    ]

@@ -12,12 +12,20 @@ CORE = ("experiment", "running", "results", "plan", "sweep", "paper")  # irem.ex
 
 # lowest first; a module may import from its own layer or any below it
 LAYERS = [
-    ("irem.validate", "irem.atomic", "irem.curves", "irem.profiles", "irem.config", "irem.recipes"),
+    (
+        "irem.validate",
+        "irem.atomic",
+        "irem.curves",
+        "irem.profiles",
+        "irem.config",
+        "irem.recipes",
+        "irem.provenance",
+        "irem.weights",
+    ),
     ("irem.models", "irem.tasks"),
     ("irem.minimize", "irem.replay", "irem.compiled", "irem.graphed"),
     ("irem.methods",),
     ("irem.train", "irem.evaluate", "irem.eval_stages", "irem.demo"),
-    ("irem.provenance", "irem.weights"),
     ("irem.store",),
     ("irem.measure", *(f"irem.experiments.{m}" for m in CORE)),
     ("irem.book",),
