@@ -207,6 +207,36 @@ class FixedNodes:
         return self._task.sample(batch_size, difficulty, generator)
 
 
+def _memory_baseline(dev: torch.device) -> int:
+    """Bytes in use before training, with the peak reset: the GPU's allocated memory, or this process's RSS."""
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+        torch.cuda.reset_peak_memory_stats(dev)
+        return torch.cuda.memory_allocated(dev)
+    _reset_peak_rss()
+    return _status_kb("VmRSS") * 1024
+
+
+def _arithmetic(flops: FlopCounterMode, shapes: MatmulShapes, iterations: int, ms_per_iter: float,
+                peak_device: torch.device | None) -> dict:  # fmt: skip
+    """GFLOP per iteration and the rate it runs at; with ``peak_device``, also ``torch.mm``'s own rate at its shapes."""
+    gflop = flops.get_total_flops() / iterations / 1e9
+    out = dict(
+        flop_iterations=iterations,
+        gflop_per_iter=gflop,
+        matmul_gflop_check=shapes.flops() / iterations / 1e9,  # our own count, as a cross-check
+        gflops=gflop / (ms_per_iter / 1e3),
+    )
+    if peak_device is not None:
+        top = shapes.top()
+        covered = sum(2 * bt * m * k * n * c for (bt, m, k, n), c in top) / max(shapes.flops(), 1)
+        out["peak_fp32"] = matmul_peak(top, torch.float32, peak_device)
+        out["peak_bf16"] = matmul_peak(top, torch.bfloat16, peak_device)
+        out["peak_shapes_cover"] = covered  # share of the iteration's FLOPs at the timed shapes
+        out["fraction_of_fp32_peak"] = out["gflops"] / out["peak_fp32"]["gflops"]
+    return out
+
+
 def _measure(
     spec: store.RunSpec,
     device: str,
@@ -234,13 +264,7 @@ def _measure(
     if nodes is not None:
         task = FixedNodes(task, nodes)
     gen = torch.Generator(device=dev).manual_seed(spec.seed)
-    if dev.type == "cuda":
-        torch.cuda.synchronize(dev)
-        torch.cuda.reset_peak_memory_stats(dev)
-        base = torch.cuda.memory_allocated(dev)
-    else:
-        _reset_peak_rss()
-        base = _status_kb("VmRSS") * 1024
+    base = _memory_baseline(dev)
     load = os.getloadavg()  # how busy the machine was (1, 5, 15 minutes): a timing on a shared machine needs it
     timed = warmup + iterations
     ends: list[tuple[float, float]] = []  # (wall, process CPU time) when each iteration's optimiser step returned
@@ -275,10 +299,7 @@ def _measure(
     finally:
         counting.close()
         profiling.close()
-    if dev.type == "cuda":
-        peak_memory = torch.cuda.max_memory_allocated(dev) - base
-    else:
-        peak_memory = _status_kb("VmHWM") * 1024 - base
+    peak_memory = (torch.cuda.max_memory_allocated(dev) if dev.type == "cuda" else _status_kb("VmHWM") * 1024) - base
     marks = [start, *ends]
     wall = [b[0] - a[0] for a, b in zip(marks[:-1], marks[1:])][warmup:]
     cpu = [b[1] - a[1] for a, b in zip(marks[:-1], marks[1:])][warmup:]
@@ -299,20 +320,7 @@ def _measure(
         load_average=[round(v, 2) for v in load],
     )
     if flop_iterations:
-        gflop = flops.get_total_flops() / flop_iterations / 1e9
-        out.update(
-            flop_iterations=flop_iterations,
-            gflop_per_iter=gflop,
-            matmul_gflop_check=shapes.flops() / flop_iterations / 1e9,  # our own count, as a cross-check
-            gflops=gflop / (out["ms_per_iter"] / 1e3),
-        )
-        if peak:
-            top = shapes.top()
-            covered = sum(2 * bt * m * k * n * c for (bt, m, k, n), c in top) / max(shapes.flops(), 1)
-            out["peak_fp32"] = matmul_peak(top, torch.float32, dev)
-            out["peak_bf16"] = matmul_peak(top, torch.bfloat16, dev)
-            out["peak_shapes_cover"] = covered  # share of the iteration's FLOPs at the timed shapes
-            out["fraction_of_fp32_peak"] = out["gflops"] / out["peak_fp32"]["gflops"]
+        out.update(_arithmetic(flops, shapes, flop_iterations, out["ms_per_iter"], dev if peak else None))
     if profile_iterations:
         out["profile_iterations"] = profile_iterations
         out["time_shares"] = time_shares(profiler.key_averages(), profiled[1] - profiled[0])
