@@ -237,7 +237,7 @@ def _bench(args: argparse.Namespace) -> None:
     options = dict(iterations=iterations, warmup=args.warmup, flop_iterations=args.flop_iterations,
                    peak=not args.no_peak, profile_iterations=args.profile_iterations)  # fmt: skip
     rows = bench.bench_rows(args.tasks, args.methods, args.profile, device, overrides, vary, **options)
-    where = provenance.device_name(device) if device.type == "cuda" else f"{measure.cpu_name()}, one thread"
+    where = provenance.device_name(device) if device.type == "cuda" else f"{provenance.cpu_name()}, one thread"
     print(f"{where}, profile {args.profile}: {args.warmup} warm-up, {iterations} timed (median), "
           f"{args.flop_iterations} FLOP-counted and {args.profile_iterations} profiled iterations each")  # fmt: skip
     print("mm peak: torch.mm alone at the shapes of the model's matrix multiplies (FLOP-weighted)")

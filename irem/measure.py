@@ -400,15 +400,3 @@ def bench(
     args = (spec, str(device), iterations, warmup, flop_iterations, peak and flop_iterations > 0, nodes, False,
             profile_iterations)  # fmt: skip
     return _in_fresh_process(_measure, *args) if fresh_process else _measure(*args)
-
-
-def cpu_name() -> str:
-    """The CPU's model name and the matrix instruction sets it offers (from /proc/cpuinfo)."""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "unknown cpu"
-    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "cpu")
-    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
-    wanted = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile") if f in flags]
-    return f"{name} ({', '.join(wanted) or 'no AVX2'})"

@@ -22,17 +22,29 @@ def _git(*args: str, root: Path | None = None) -> str | None:
     return out.stdout.strip() if out.returncode == 0 else None
 
 
+def _cpuinfo(field: str) -> str | None:
+    """The value of ``field`` for the first CPU in ``/proc/cpuinfo`` (None where there is none: not Linux)."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return None
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith(field)), None)
+
+
 def native_bf16() -> bool:
     """Whether this CPU does bf16 arithmetic natively (AVX512-BF16 or AMX-BF16, from ``/proc/cpuinfo``).
 
     Without it torch emulates bf16, many times slower than fp32 (an AVX2 EPYC: 18x on IREM addition).
     """
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
+    flags = (_cpuinfo("flags") or "").split()
     return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def cpu_name() -> str:
+    """The CPU's model name and the matrix instruction sets it offers (what the benchmarks name as their device)."""
+    flags = (_cpuinfo("flags") or "").split()
+    wanted = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile") if f in flags]
+    return f"{cpu_model()} ({', '.join(wanted) or 'no AVX2'})"
 
 
 def device_name(device: torch.device) -> str:
@@ -44,13 +56,7 @@ def device_name(device: torch.device) -> str:
 
 def cpu_model() -> str:
     """The CPU's model name (``/proc/cpuinfo`` on Linux, else what ``platform`` knows)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    return _cpuinfo("model name") or platform.processor() or platform.machine()
 
 
 def git_state(root: str | Path | None = None) -> dict:

@@ -138,9 +138,10 @@ def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: P
         if checkpoint is not None:
             checkpoint.unlink(missing_ok=True)
         raise
-    sha = weights.state_dict_sha256(method.state_dict())
     if cache is not None:  # the checkpoint goes only once the weights are safely written
         sha = weights.save_weights(cache, spec.train_hash(), method.state_dict(), asdict(log), git)
+    else:
+        sha = weights.state_dict_sha256(method.state_dict())
     if checkpoint is not None:
         checkpoint.unlink(missing_ok=True)  # the cached weights supersede it
     return task, method, log, {**git, "weights": "trained", "sha256": sha}

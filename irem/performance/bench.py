@@ -14,8 +14,8 @@ import pandas as pd
 import torch
 
 from irem import experiments, store
-from irem.measure import bench, cpu_name
-from irem.provenance import device_name, git_state
+from irem.measure import bench
+from irem.provenance import cpu_name, device_name, git_state
 
 
 def provenance(device: torch.device) -> dict:
