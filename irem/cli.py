@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from dataclasses import fields
@@ -80,7 +81,7 @@ def _overrides(args: argparse.Namespace) -> dict:
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", default="quick", choices=PROFILES, help="defaults to start from (default: quick)")
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda[:N] (default: auto)")
-    p.add_argument("--runs-dir", default="data/runs", help="where run records are read and written")
+    p.add_argument("--runs-dir", help="where run records are read and written (default: data/runs)")
     p.add_argument("--retrain", action="store_true", help="train even if a record with this config exists")
     p.add_argument("--iterations", type=int, help="training iterations")
     p.add_argument("--batch-size", type=int, help="fresh problems per training iteration")
@@ -164,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-peak", action="store_true", help="skip timing torch.mm (fp32, bf16) at the model's shapes")
     p.add_argument("--profile-iterations", type=int, default=3,
                    help="run under torch.profiler after those, for the time by operator kind (0: none; 3)")  # fmt: skip
-    p.add_argument("--vary", nargs="+", metavar=("NAME", "VALUE"),
+    p.add_argument("--vary", nargs="+", action="append", metavar=("NAME", "VALUE"),
                    help="one row per value of a TrainConfig field, or of 'nodes' (training graph size), "
                         "e.g. --vary batch_size 16 32 64")  # fmt: skip
     p.add_argument("--json", type=Path, metavar="PATH", help="also write every measurement, with provenance, here")
@@ -176,8 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _num(value: float | None) -> str:
-    return "diverged" if value is None else f"{value:.4g}"  # records store non-finite values as null
+def _num(value: float | None, missing: str = "diverged") -> str:
+    return missing if value is None else f"{value:.4g}"  # records store non-finite values as null
 
 
 def _record_paths(paths: list[Path]) -> list[Path]:
@@ -209,8 +210,8 @@ def _show(paths: list[Path], as_json: bool) -> None:
             steps = ", ".join(f"{k}: {_num(v)}" for k, v in m.get("mse_by_steps", {}).items())
             extra = ""
             if "label_variance" in m:
-                extra = (f"  (label variance {m['label_variance']:.4g}; mean halting step {m['mean_halt_step']:.1f};"
-                         f" by steps {steps})")  # fmt: skip
+                extra = (f"  (label variance {_num(m['label_variance'], 'n/a')}; mean halting step "
+                         f"{_num(m['mean_halt_step'], 'n/a')}; by steps {steps})")  # fmt: skip
             psnr = f"  psnr {m['psnr']:.2f} dB (noisy input {m['psnr_noisy']:.2f})" if "psnr" in m else ""
             print(f"  {split:>7}: mse {_num(m['mse'])}{psnr}{extra}")
         if r.training_cost is not None:
@@ -222,18 +223,46 @@ def _show(paths: list[Path], as_json: bool) -> None:
               f"{prov['train_iters_per_s']:.1f} it/s, commit {prov['git_commit'][:10]}{dirty}")  # fmt: skip
 
 
+def _vary(given: list[list[str]] | None) -> tuple[str, list] | None:
+    """``--vary NAME V1 V2 ...`` -> (NAME, values converted to the field's type); one ``--vary`` per bench."""
+    if not given:
+        return None
+    if len(given) > 1:
+        raise ValueError(f"--vary is given {len(given)} times ({', '.join(g[0] for g in given)}); a bench varies one "
+                         "setting: run one bench per setting")  # fmt: skip
+    name, raw = given[0][0], given[0][1:]
+    if not raw:
+        raise ValueError(f"--vary {name}: give the values to try, e.g. --vary {name} 16 32 64")
+    if name != "nodes":
+        return name, [parse_override(f"{name}={v}")[1] for v in raw]
+    try:
+        return name, [check_positive("--vary nodes", int(v), integer=True) for v in raw]
+    except ValueError as e:
+        if "--vary nodes" in str(e):
+            raise
+        raise ValueError(f"--vary nodes {' '.join(raw)}: expected whole numbers of nodes, e.g. --vary nodes 10 "
+                         "20") from None  # fmt: skip
+
+
+def _check_output_file(flag: str, path: Path) -> None:
+    """Raise ``ValueError`` unless ``path`` can be written as a file (checked before a long measurement)."""
+    if path.is_dir():
+        raise ValueError(f"{flag} {path}: is a folder; give a file path, e.g. {path / 'bench.json'}")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"{flag} {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"{flag} {path}: folder {folder} is not writable")
+
+
 def _bench(args: argparse.Namespace) -> None:
     """Time each (task, method) in a fresh process (``irem.measure.bench``) and print a table."""
     device = experiments.resolve_device(args.device)
     iterations = int(check_positive("iterations", args.iterations, integer=True))
     overrides = dict(parse_override(s) for s in args.set or [])
-    vary = None
-    if args.vary:
-        name, raw = args.vary[0], args.vary[1:]
-        if not raw:
-            raise ValueError(f"--vary {name}: give the values to try, e.g. --vary {name} 16 32 64")
-        values = [int(v) for v in raw] if name == "nodes" else [parse_override(f"{name}={v}")[1] for v in raw]
-        vary = (name, values)
+    vary = _vary(args.vary)
+    if args.json is not None:  # found before the benchmark runs, not after
+        _check_output_file("--json", args.json)
     options = dict(iterations=iterations, warmup=args.warmup, flop_iterations=args.flop_iterations,
                    peak=not args.no_peak, profile_iterations=args.profile_iterations)  # fmt: skip
     rows = bench.bench_rows(args.tasks, args.methods, args.profile, device, overrides, vary, **options)
@@ -250,10 +279,11 @@ def _bench(args: argparse.Namespace) -> None:
                  args.device, "--iterations", str(iterations), "--warmup", str(args.warmup), "--flop-iterations",
                  str(args.flop_iterations), "--profile-iterations", str(args.profile_iterations),
                  *(["--no-peak"] if args.no_peak else []),
-                 *[w for s in args.set or [] for w in ("--set", s)], *(["--vary", *args.vary] if args.vary else []),
+                 *[w for s in args.set or [] for w in ("--set", s)], *(["--vary", *args.vary[0]] if args.vary else []),
                  "--json", str(args.json)]  # fmt: skip
         command = " ".join(words)
-        settings = {"command": command, "profile": args.profile, "overrides": overrides, **options, "vary": args.vary}
+        settings = {"command": command, "profile": args.profile, "overrides": overrides, **options,
+                    "vary": args.vary[0] if args.vary else None}  # fmt: skip
         print(f"wrote {bench.write_json(args.json, rows, device, settings)}")
 
 
@@ -268,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
             _bench(args)
             return 0
         overrides = _overrides(args)
+        if args.runs_dir is None:
+            args.runs_dir = _default_runs_dir()
         if args.command == "train":
             experiment = experiments.get(args.experiment or experiments.home_of(args.task))
             spec = experiment.spec(args.profile, args.task, args.method, args.seed, overrides)
@@ -321,6 +353,29 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(1, f"irem: training diverged: {e}\n")
     except (ValueError, FileNotFoundError) as e:
         parser.exit(2, f"irem: error: {e}\n")
+    except KeyboardInterrupt:
+        parser.exit(130, "irem: interrupted\n")
+    except OSError as e:  # a full disk, a file name too long, a folder without write permission
+        parser.exit(1, f"irem: error: {_os_error(e)}\n")
+
+
+def _default_runs_dir() -> Path:
+    """``data/runs`` under the current folder; a note when that is not the checkout's committed records."""
+    path, committed = Path("data/runs"), store.REPO_ROOT / "data" / "runs"
+    if committed.is_dir() and not path.resolve().is_relative_to(store.REPO_ROOT):
+        print(f"irem: note: records go to {path.resolve()}, outside the repository {store.REPO_ROOT} (whose "
+              f"records are in {committed}); pass --runs-dir to choose", file=sys.stderr)  # fmt: skip
+    return path
+
+
+def _os_error(e: OSError) -> str:
+    """One line for an OS error: its file (shortened when very long) and the system's reason."""
+    if not e.filename:
+        return str(e)
+    name = str(e.filename)
+    if len(name) > 100:
+        name = f"{name[:60]}...{name[-30:]} ({len(name)} characters)"
+    return f"{name}: {e.strerror or e}"
 
 
 if __name__ == "__main__":

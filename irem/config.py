@@ -107,6 +107,8 @@ class EvalConfig:
     def __post_init__(self) -> None:
         for name in ("test_problems", "test_steps", "halt_patience", "eval_batch", "compose_max"):
             check_at_most(name, check_positive(name, getattr(self, name), integer=True), MAX_COUNT)
+        if self.test_problems < 2:  # the label variance stored beside each error is undefined for one problem
+            raise ValueError(f"test_problems must be at least 2 (a label variance needs two), got {self.test_problems}")
         check_non_negative("landscape_problems", self.landscape_problems, integer=True)
         check_non_negative("test_step_size", self.test_step_size)
         check_non_negative("halt_tol", self.halt_tol)

@@ -84,6 +84,17 @@ def stored_results(profile: str = "best", device: str = "auto", retrain: bool = 
     return results
 
 
+def has(results: Mapping[str, ExperimentResult], *names: str) -> bool:
+    """Whether ``results`` holds each experiment of ``names``; if not, shows a line naming what to run first."""
+    missing = [name for name in names if name not in results]
+    if missing:
+        from IPython.display import Markdown, display
+
+        display(Markdown(f"*No stored records of {', '.join(missing)} at this profile yet: run "
+                         f"{', '.join(f'`notebooks/{name}.ipynb`' for name in missing)} first.*"))  # fmt: skip
+    return not missing
+
+
 def paper_plan(runs_dir: str, seeds: int = 3) -> tuple[pd.DataFrame, str]:
     """The paper profile's runs per experiment (stored, to run, hours), and a paragraph on what remains and costs."""
     runs = pd.concat([plan.plan(name, profile="paper", seeds=seeds, device="cpu", runs_dir=runs_dir)

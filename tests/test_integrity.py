@@ -212,3 +212,55 @@ def test_ctrl_c_in_irem_train_is_one_line_and_exit_130(tmp_path, monkeypatch, ca
     assert e.value.code == 130 and err.strip().splitlines() == [
         "irem: interrupted; training resumes from its last checkpoint when you rerun the command"
     ]
+
+
+# the command line: one line for every fault, found before the work ------------------------------------------------
+
+
+def run_cli(capsys, *argv) -> tuple[int, str]:
+    from irem.cli import main
+
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as e:
+        code = e.code
+    return code, capsys.readouterr().err
+
+
+BENCH = ["bench", "--tasks", "addition", "--profile", "smoke", "--device", "cpu"]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        ([*BENCH, "--vary", "batch_size", "2", "--vary", "steps", "1"], "--vary is given 2 times (batch_size, steps)"),
+        ([*BENCH, "--vary", "nodes", "two"], "--vary nodes two: expected whole numbers of nodes"),
+        ([*BENCH, "--json", "."], "--json .: is a folder; give a file path"),
+        ([*BENCH, "--json", "no/such/folder/b.json"], "folder no/such/folder does not exist"),
+        (
+            ["train", "--task", "addition", "--profile", "smoke", "--set", "test_problems=1"],
+            "test_problems must be at least 2",
+        ),
+    ],
+)
+def test_bad_cli_input_is_one_line_before_any_work(capsys, tmp_path, monkeypatch, argv, message):
+    from irem.performance import bench
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(bench, "bench_rows", lambda *a, **k: pytest.fail("measured although the arguments were bad"))
+    code, err = run_cli(capsys, *argv)
+    assert code == 2 and message in err and "Traceback" not in err
+    assert not (tmp_path / "data").exists()
+
+
+def test_an_os_error_is_one_line_naming_the_file(capsys, tmp_path):
+    long_name = tmp_path / ("r" * 300)  # longer than any file system's name limit
+    code, err = run_cli(capsys, "train", "--task", "addition", "--profile", "smoke", "--runs-dir", long_name)
+    assert code == 1 and err.count("\n") == 1 and "characters): File name too long" in err
+
+
+def test_a_default_runs_dir_outside_the_repository_is_named(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, err = run_cli(capsys, "train", "--task", "addition", "--profile", "smoke", "--iterations", "2", "--device",
+                        "cpu")  # fmt: skip
+    assert code == 0 and f"records go to {tmp_path / 'data' / 'runs'}, outside the repository" in err

@@ -146,6 +146,7 @@ def start_local_cluster(jobs: int, device: torch.device):
     from distributed import Client, LocalCluster, Nanny
 
     envs, worker_device = worker_envs(jobs, device)
+    _start_quiet_resource_tracker()
     cluster = LocalCluster(n_workers=0, threads_per_worker=1, processes=True, host="127.0.0.1",
                            silence_logs=logging.ERROR, scheduler_kwargs={
                                "allowed_failures": ALLOWED_FAILURES,
@@ -166,6 +167,25 @@ def start_local_cluster(jobs: int, device: torch.device):
         cluster.close()
         raise
     return cluster, client, worker_device
+
+
+def _start_quiet_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker (a process of its own) without its shutdown warning.
+
+    After Ctrl-C the workers stop before releasing their semaphores; the tracker frees them and
+    warns about "leaked semaphore objects", a line of noise under the sweep's own one-line message.
+    """
+    from multiprocessing import resource_tracker
+
+    before = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [before, "ignore:resource_tracker:UserWarning"]))
+    try:
+        resource_tracker.ensure_running()  # the tracker reads its warning filters from this environment
+    finally:
+        if before is None:
+            del os.environ["PYTHONWARNINGS"]
+        else:
+            os.environ["PYTHONWARNINGS"] = before
 
 
 def _ignore_ctrl_c() -> None:

@@ -1,0 +1,54 @@
+"""The notebooks' parameters: folders resolve against the repository; the environment overrides for CI's smoke run."""
+
+import ast
+import warnings
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from irem.book import params
+from irem.provenance import REPO_ROOT
+
+NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_folders_resolve_against_the_repository_wherever_the_notebook_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for var in params.ENVIRONMENT.values():
+        monkeypatch.delenv(var, raising=False)
+    profile, retrain, runs_dir, bench_dir = params.settle("best", False, "data/runs")
+    assert (profile, retrain) == ("best", False)
+    assert runs_dir == REPO_ROOT / "data" / "runs" and bench_dir == REPO_ROOT / "data" / "bench"
+    assert params.settle("best", False, tmp_path / "r")[2] == tmp_path / "r"  # absolute paths stay
+
+
+def test_the_environment_overrides_the_notebook(tmp_path, monkeypatch):
+    monkeypatch.setenv("IREM_PROFILE", "smoke")
+    monkeypatch.setenv("IREM_RETRAIN", "1")
+    monkeypatch.setenv("IREM_RUNS_DIR", str(tmp_path))
+    assert params.settle("best", False, "data/runs")[:3] == ("smoke", True, tmp_path)
+    monkeypatch.setenv("IREM_RETRAIN", "yes")
+    with pytest.raises(ValueError, match="IREM_RETRAIN must be 0 or 1, got 'yes'"):
+        params.settle("best", False, "data/runs")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_parameters_cell_is_one_papermill_can_read(path: Path):
+    translators = pytest.importorskip("papermill.translators")
+    notebook = nbformat.read(path, as_version=4)
+    cell = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # papermill warns on a line it cannot parse
+        found = translators.PythonTranslator.inspect(cell)
+    values = {p.name: ast.literal_eval(p.default) for p in found}  # plain values papermill can replace
+    assert values["runs_dir"] == "data/runs" and "profile" in values
+    assert cell.source.count("\n") + 1 == len(found)  # every line is a parameter
+
+
+def test_the_summary_page_without_an_experiments_records_says_what_to_run(capsys):
+    from irem import summary
+
+    assert summary.has({"graph": object()}, "graph")
+    assert not summary.has({"graph": object()}, "graph", "continuous")
+    assert "run `notebooks/continuous.ipynb` first" in capsys.readouterr().out
