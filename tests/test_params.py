@@ -46,9 +46,13 @@ def test_every_parameters_cell_is_one_papermill_can_read(path: Path):
     assert cell.source.count("\n") + 1 == len(found)  # every line is a parameter
 
 
-def test_the_summary_page_without_an_experiments_records_says_what_to_run(capsys):
+def test_the_summary_page_without_an_experiments_records_says_what_to_run(monkeypatch):
+    import IPython.display
+
     from irem import summary
 
-    assert summary.has({"graph": object()}, "graph")
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj.data))
+    assert summary.has({"graph": object()}, "graph") and not shown
     assert not summary.has({"graph": object()}, "graph", "continuous")
-    assert "run `notebooks/continuous.ipynb` first" in capsys.readouterr().out
+    assert len(shown) == 1 and "run `notebooks/continuous.ipynb` first" in shown[0]
