@@ -7,6 +7,7 @@ it is given (Python, CLI or papermill) with a message that names it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from typing import ClassVar
 
@@ -16,7 +17,8 @@ LR_SCHEDULES = ("constant", "cosine")
 GRAPH_ENERGIES = ("ours", "release")  # irem.models.gnn.EnergyGNN, ReleaseEnergyGNN
 IMAGE_ENERGIES = ("pair", "prior")  # irem.models.conv.EnergyConv of (noisy, candidate), or of the candidate alone
 PRECISIONS = ("fp32", "bf16")  # IREM training: the energy's arithmetic (the answer and Adam stay fp32)
-STEP_SCALINGS = ("none", "edges")  # IREM at test time on graphs: see EvalConfig.test_step_scaling
+STEP_SCALINGS = ("none", "edges", "tuned")  # IREM's test-time step size: see EvalConfig.test_step_scaling
+TUNE_RULES = ("smooth", "lowest_error")  # how "tuned" picks lambda on validation problems: see EvalConfig.tune_rule
 MAX_COUNT = 100_000_000  # iterations, problems, steps ...: more is a typo (10**21 would start a run that never ends)
 
 
@@ -89,14 +91,24 @@ class EvalConfig:
     ADDED_LATER: ClassVar[dict[str, object]] = {
         "test_step_scaling": "none",
         "compiled_eval": False,
+        "tune_problems": 100,
+        "tune_grid": "2,1,0.5,0.25,0.125,0.0625",
+        "tune_rule": "smooth",
     }  # as for TrainConfig
 
     test_problems: int = 1000  # problems per difficulty
     test_steps: int = 80  # reasoning steps run at test time
     test_step_size: float = 0.0  # lambda at test time (0: the training step size)
     # IREM on graphs: "edges" shrinks lambda by (n_train / n)^2 on graphs of n > n_train nodes (n_train = 10,
-    # the largest training graph), as the training step overshoots on larger graphs (graph chapter)
+    # the largest training graph), as the training step overshoots on larger graphs (graph chapter).
+    # IREM on any task: "tuned" is the paper's protocol (Section 3.2), lambda chosen for each test split
+    # or graph size on validation problems of the same generator with their own seed (irem.evaluate)
     test_step_scaling: str = "none"
+    tune_problems: int = 100  # "tuned": validation problems per split or size
+    tune_grid: str = "2,1,0.5,0.25,0.125,0.0625"  # "tuned": the lambdas tried, as factors of the training lambda
+    # "tuned": "smooth" = the largest lambda whose mean validation energy falls at every step (the paper's
+    # words); "lowest_error" = the lambda of the lowest validation error
+    tune_rule: str = "smooth"
     compiled_eval: bool = False  # IREM: each test-time step's energy and gradient from one torch.compile'd function
     halt_tol: float = 1e-3  # halting: relative energy decrease counted as none
     halt_patience: int = 3  # halting: consecutive steps without decrease
@@ -113,7 +125,30 @@ class EvalConfig:
         check_non_negative("test_step_size", self.test_step_size)
         check_non_negative("halt_tol", self.halt_tol)
         check_choice("test_step_scaling", self.test_step_scaling, STEP_SCALINGS)
+        check_at_most("tune_problems", check_positive("tune_problems", self.tune_problems, integer=True), MAX_COUNT)
+        self.tune_factors()  # checks the grid
+        check_choice("tune_rule", self.tune_rule, TUNE_RULES)
+        changed = [name for name, value in self.tuning_defaults().items() if getattr(self, name) != value]
+        if changed and self.test_step_scaling != "tuned":  # stored, it would name a record it changed nothing in
+            raise ValueError(f"{', '.join(changed)}: used with test_step_scaling='tuned' only, not "
+                             f"{self.test_step_scaling!r}")  # fmt: skip
         check_choice("compiled_eval", self.compiled_eval, (True, False))
+
+    @classmethod
+    def tuning_defaults(cls) -> dict[str, object]:
+        """The settings of the "tuned" step size, at their defaults."""
+        return {name: value for name, value in cls.ADDED_LATER.items() if name.startswith("tune_")}
+
+    def tune_factors(self) -> tuple[float, ...]:
+        """``tune_grid`` as numbers: the factors on the training lambda that "tuned" tries, largest first."""
+        try:
+            factors = [float(v) for v in self.tune_grid.split(",")]
+        except (AttributeError, ValueError):
+            factors = []
+        if not factors or not all(math.isfinite(f) and f > 0 for f in factors):
+            raise ValueError(f"tune_grid must be comma-separated finite numbers > 0 (factors on the training step "
+                             f"size), e.g. '2,1,0.5', got {self.tune_grid!r}")  # fmt: skip
+        return tuple(sorted(set(factors), reverse=True))
 
 
 # settings only some methods or tasks read: set on any other, they would be stored in a record's config

@@ -133,6 +133,9 @@ class IREM(Method):
         """
         if options.test_step_scaling == "none":
             return 1.0
+        if options.test_step_scaling == "tuned":
+            raise ValueError("test_step_scaling='tuned' is chosen on validation problems by irem.evaluate, which then "
+                             "predicts with the step size it chose; call evaluate_split or evaluate_batch")  # fmt: skip
         step_scale = getattr(batch, "step_scale", None)
         if step_scale is None:
             raise ValueError(f"test_step_scaling={options.test_step_scaling!r} applies to graph tasks only; "

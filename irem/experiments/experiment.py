@@ -21,6 +21,7 @@ from irem.tasks import GRAPH_TASKS, TASKS, Task
 from irem.validate import check_choice, check_names, check_positive, check_seed
 
 TEST_SEED = 12345  # test problems are the same for every method and training seed
+VALIDATION_SEED = 54321  # validation problems ("tuned" test-time step size): same generator, never the test problems
 
 
 Evaluate = Callable[[Method, Task, RunSpec, torch.device], tuple[dict, dict]]
@@ -57,6 +58,8 @@ class Experiment:
         measures_cost: also record the training speed and peak memory (fresh process).
         split_labels: how the book names the test splits (graphs: ``{"same": "10 nodes"}``).
         seeds: training seeds the notebooks and ``run`` use by default.
+        tunes_step_size: ``evaluate`` draws validation problems for ``test_step_scaling="tuned"``
+            (the paper's test-time protocol); other experiments refuse that setting.
         version: of ``evaluate``; bump it when what it measures changes, so that stored records
             of the old evaluation get other names and are not reused.
     """
@@ -75,6 +78,7 @@ class Experiment:
     measures_cost: bool = False
     split_labels: Mapping[str, str] = field(default_factory=dict)
     seeds: int = 3
+    tunes_step_size: bool = False
     version: int = 1
 
     def defaults(self, profile: str, task: str) -> tuple[dict, dict]:
@@ -94,6 +98,10 @@ class Experiment:
         task_version = getattr(TASKS[task], "version", 1)  # optional: a user's task need not version its problems
         train = TrainConfig(**train_cfg)
         check_applies(method, task, task in GRAPH_TASKS, train)
+        if eval_cfg.get("test_step_scaling") == "tuned" and not (self.tunes_step_size and method == "irem"):
+            raise ValueError(f"test_step_scaling='tuned' chooses IREM's test-time step size on validation problems: "
+                             f"in the graph and continuous experiments' IREM runs, not {self.name} / "
+                             f"{method}")  # fmt: skip
         return RunSpec(self.name, task, method, seed, profile, train, EvalConfig(**eval_cfg),
                        {**options, **(task_options or {})}, self.version, task_version)  # fmt: skip
 

@@ -14,7 +14,7 @@ import torch
 
 from irem import eval_stages, evaluate, measure, provenance, store, weights
 from irem.curves import ENERGY_LANDSCAPE, TRAIN_LOSS
-from irem.experiments.experiment import TEST_SEED, get
+from irem.experiments.experiment import TEST_SEED, VALIDATION_SEED, get
 from irem.methods import Method
 from irem.models import parameter_count
 from irem.store import Record, RunSpec
@@ -59,7 +59,8 @@ def evaluate_splits(method: Method, task: Task, spec: RunSpec, device: torch.dev
     curves: dict = {}
     for i, split in enumerate(task.test_splits):
         gen = generator(device, TEST_SEED + i)
-        run_split = partial(evaluate.evaluate_split, method, task, split, spec.eval, gen)
+        run_split = partial(evaluate.evaluate_split, method, task, split, spec.eval, gen,
+                            generator(device, VALIDATION_SEED + i))  # fmt: skip
         metrics[split], split_curves = eval_stages.stage(f"split {split}", run_split, gen)
         for name, curve in split_curves.items():
             curves.setdefault(name, {})[split] = curve

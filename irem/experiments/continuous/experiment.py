@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from irem.config import EvalConfig
-from irem.evaluate import rounded
+from irem.evaluate import as_evaluated, rounded
 from irem.experiments import paper
 from irem.experiments.experiment import TEST_SEED, Experiment, register
 from irem.experiments.running import evaluate_splits, generator
@@ -39,7 +39,8 @@ def evaluate_continuous(method: Method, task: Task, spec: RunSpec, device: torch
     if method.iterative:
         problem = task.sample(1, "same", generator(device, TEST_SEED))
         steps = [s for s in FIG4_STEPS if s <= spec.eval.test_steps]
-        curves[EXAMPLE_ERROR] = error_by_element(method, problem, spec.eval, generator(device, TEST_SEED), steps)
+        options = as_evaluated(spec.eval, metrics["same"])  # "tuned": at the step size chosen for this split
+        curves[EXAMPLE_ERROR] = error_by_element(method, problem, options, generator(device, TEST_SEED), steps)
     return metrics, curves
 
 
@@ -49,6 +50,7 @@ CONTINUOUS = register(Experiment(
     tasks=tuple(CONTINUOUS_TASKS),
     methods=tuple(METHODS),
     evaluate=evaluate_continuous,
+    tunes_step_size=True,
     profiles={"smoke": SMOKE, "quick": QUICK},
     paper=paper.by_split(paper.TABLE1_CONTINUOUS, DIFFICULTIES),
 ))  # fmt: skip

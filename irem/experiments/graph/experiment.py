@@ -15,7 +15,7 @@ from irem.config import EvalConfig
 from irem.curves import MSE_BY_STEP
 from irem.evaluate import rounded
 from irem.experiments import paper
-from irem.experiments.experiment import TEST_SEED, Experiment, register
+from irem.experiments.experiment import TEST_SEED, VALIDATION_SEED, Experiment, register
 from irem.experiments.running import evaluate_splits, generator
 from irem.methods import METHODS, Method
 from irem.profiles import SMOKE
@@ -28,6 +28,7 @@ FIG2_NODES = (5, 10, 15, 20, 25, 30)  # graph sizes of the error-vs-steps curves
 TRAINING_LENGTHS = (1500, 3000, 5000, 7500, 10_000)
 # the record curves of this experiment
 MSE_BY_NODES = "mse_by_step_by_nodes"  # str(nodes) -> test error after each step on graphs of ``FIG2_NODES``
+STEP_SIZE_BY_NODES = "step_size_by_nodes"  # str(nodes) -> the step size chosen there ("tuned" records only)
 EXAMPLE = "example"  # one 10-node problem: input, truth and prediction (graph_example)
 
 # App. C-D: batch 64, GNN width 128; evaluation cost grows with edges (n^2 per graph)
@@ -39,6 +40,14 @@ SMOKE_GRAPH = {**SMOKE, "hidden": 32, "test_problems": 8, "test_steps": 6, "eval
 def size_problems(task: GraphTask, spec: RunSpec, nodes: int, device: torch.device):
     """Fig. 2's test graphs of ``nodes`` nodes: fewer problems than Table 1's, as its curves average many edges."""
     return task.sample_nodes(max(1, spec.eval.test_problems // 4), nodes, generator(device, TEST_SEED + nodes))
+
+
+def validation(task: GraphTask, spec: RunSpec, nodes: int, device: torch.device):
+    """Validation graphs of ``nodes`` nodes for a "tuned" step size (none otherwise), with their own generator."""
+    if spec.eval.test_step_scaling != "tuned":
+        return None
+    gen = generator(device, VALIDATION_SEED + nodes)
+    return task.sample_nodes(spec.eval.tune_problems, nodes, gen), gen
 
 
 def graph_example(method: Method, task, options: EvalConfig, generator: torch.Generator, nodes: int = 10) -> dict:
@@ -61,15 +70,23 @@ def graph_example(method: Method, task, options: EvalConfig, generator: torch.Ge
 def evaluate_graph(method: Method, task: GraphTask, spec: RunSpec, device: torch.device) -> tuple[dict, dict]:
     """10 and 15 nodes; the error after every step at each size of ``FIG2_NODES``; one worked example."""
     metrics, curves = evaluate_splits(method, task, spec, device)
-    by_nodes = {}
+    by_nodes, step_sizes, example_options = {}, {}, spec.eval
     for n in FIG2_NODES:
         test, gen = size_problems(task, spec, n, device), generator(device, TEST_SEED)
-        _, size_curves = eval_stages.stage(
-            f"{n} nodes", partial(evaluate.evaluate_batch, method, test, spec.eval, gen), gen
+        size_metrics, size_curves = eval_stages.stage(
+            f"{n} nodes",
+            partial(evaluate.evaluate_batch, method, test, spec.eval, gen, validation(task, spec, n, device)),
+            gen,
         )
         by_nodes[str(n)] = size_curves[MSE_BY_STEP]
+        if "step_size" in size_metrics:  # "tuned"
+            step_sizes[str(n)] = size_metrics["step_size"]
+        if n == 10:  # the example's size
+            example_options = evaluate.as_evaluated(spec.eval, size_metrics)
     curves[MSE_BY_NODES] = by_nodes
-    curves[EXAMPLE] = graph_example(method, task, spec.eval, generator(device, TEST_SEED))
+    if step_sizes:
+        curves[STEP_SIZE_BY_NODES] = step_sizes
+    curves[EXAMPLE] = graph_example(method, task, example_options, generator(device, TEST_SEED))
     return metrics, curves
 
 
@@ -79,6 +96,7 @@ GRAPH = register(Experiment(
     tasks=tuple(GRAPH_TASKS),
     methods=tuple(METHODS),
     evaluate=evaluate_graph,
+    tunes_step_size=True,
     profiles={"smoke": SMOKE_GRAPH, "quick": QUICK, "paper": PAPER},
     paper=paper.by_split(paper.TABLE1_GRAPH, ("same", "harder")),
     split_labels=GraphTask.split_labels,
