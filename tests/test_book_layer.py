@@ -25,16 +25,16 @@ def record(task="shortest_path", method="irem", seed=0, **kw) -> Record:
     return fake_record("ablations", task, method, seed, **kw)
 
 
-def test_standing_says_whether_the_nearest_method_is_beyond_the_seed_spread():
-    rows = [dict(task="addition", method=m, split="same", ours=o, ours_std=sd, seeds=n, label_variance=1.0, paper=0.01)
-            for m, o, sd, n in (("irem", 0.010, 0.001, 3), ("feedforward", 0.013, 0.001, 3),
-                                ("recurrent", 0.5, 0.1, 3))]  # fmt: skip
+def test_standing_says_whether_the_nearest_method_is_apart_beyond_the_seed_spread():
+    rows = [dict(task="addition", method=m, split="same", ours=o, low=lo, high=hi, seeds=n, label_variance=1.0,
+                 paper=0.01) for m, o, lo, hi, n in (("irem", 0.010, 0.009, 0.011, 3), ("feedforward", 0.013, 0.012,
+                                                     0.014, 3), ("recurrent", 0.5, 0.4, 0.6, 3))]  # fmt: skip
     table = pd.DataFrame(rows)
-    assert "the nearest, Feedforward at 0.0130, is beyond the two methods' seed standard deviations" in (
+    assert "the nearest, Feedforward at 0.0130, is apart from it (95 % intervals of the medians separate)" in (
         standing(table))  # fmt: skip
-    table.loc[1, "ours"] = 0.0115
-    assert "is within the two methods' seed" in standing(table)
-    assert "same: 0.0100 ± 0.0010 vs the paper's 0.0100" in standing(table)
+    table.loc[1, "low"] = 0.0105
+    assert "is within the spread between seeds" in standing(table)
+    assert "same: 0.0100 [0.009, 0.011] vs the paper's 0.0100" in standing(table)
     table["seeds"] = 1
     assert "nearest" not in standing(table)
     assert "same: 0.0100 vs the paper's" in standing(table)  # one seed: no spread shown
@@ -113,7 +113,8 @@ def test_seeds_by_task_names_each_tasks_stored_seeds_in_order():
 def test_table1s_rule_counts_ranks_as_numbers():
     rows = [("irem", "same", 0.01, 0.01), ("feedforward", "same", 0.02, 0.005), ("irem", "harder", 0.5, 0.1),
             ("feedforward", "harder", 0.4, 0.2), ("irem", "other", 0.1, float("nan"))]  # fmt: skip
-    table = pd.DataFrame([dict(task="addition", method=m, split=s, ours=o, paper=p) for m, s, o, p in rows])
+    table = pd.DataFrame([dict(task="addition", method=m, split=s, ours=o, low=o, high=o, paper=p)
+                          for m, s, o, p in rows])  # fmt: skip
     paper, ours, verdict = lowest_at_paper(table)
     # ours: lowest on "same" and "other" (alone there); the paper: lowest on "harder" only ("other" has no number)
     assert paper == "lowest error on 1 of 3 rows"

@@ -84,9 +84,9 @@ def test_curves_over_seeds_are_their_mean_in_a_band_from_the_lowest_to_the_highe
 def test_ranks_compare_our_ordering_with_the_papers():
     table = pd.DataFrame(
         [
-            dict(task="addition", method="irem", split="same", ours=0.3, paper=0.0003),
-            dict(task="addition", method="feedforward", split="same", ours=0.1, paper=0.0448),
-            dict(task="addition", method="recurrent", split="same", ours=0.5, paper=0.3610),
+            dict(task="addition", method="irem", split="same", ours=0.3, low=0.25, high=0.35, paper=0.0003),
+            dict(task="addition", method="feedforward", split="same", ours=0.1, low=0.05, high=0.15, paper=0.0448),
+            dict(task="addition", method="recurrent", split="same", ours=0.5, low=0.2, high=0.6, paper=0.3610),
         ]
     )
     row = ranks(table).iloc[0]
@@ -96,6 +96,9 @@ def test_ranks_compare_our_ordering_with_the_papers():
     assert shown["best other method (ours)"] == "Feedforward"
     assert tasks_where_worse(table, "recurrent", than="feedforward", split="same") == ["Addition"]
     assert tasks_where_worse(table, "feedforward", than="irem", split="same") == []
+    # intervals that overlap share a rank: IREM's no longer lies wholly above Feedforward's
+    table.loc[1, "high"] = 0.27
+    assert ranks(table).iloc[0].rank_ours == 1
 
 
 def test_budget_note_flags_runs_shorter_than_the_papers(smoke):

@@ -264,3 +264,18 @@ def test_a_default_runs_dir_outside_the_repository_is_named(capsys, tmp_path, mo
     code, err = run_cli(capsys, "train", "--task", "addition", "--profile", "smoke", "--iterations", "2", "--device",
                         "cpu")  # fmt: skip
     assert code == 0 and f"records go to {tmp_path / 'data' / 'runs'}, outside the repository" in err
+
+
+def test_no_two_committed_records_of_one_training_name_different_weights():
+    """One model per run: every record that evaluated a training (config and seed) names the same weights."""
+    from irem.provenance import REPO_ROOT
+
+    named: dict[tuple, set] = {}
+    for path in sorted((REPO_ROOT / "data" / "runs").glob("*/*.json")):
+        record = store.Record.load(path)
+        sha = record.provenance.get("weights_sha256")
+        if sha:  # records made before weights were stamped name none
+            training = (record.task, record.method, store.RunSpec.of_record(record).train_hash())
+            named.setdefault(training, set()).add(sha)
+    assert named, "no committed record names its weights"
+    assert {training: shas for training, shas in named.items() if len(shas) > 1} == {}

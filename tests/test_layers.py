@@ -14,6 +14,7 @@ CORE = ("experiment", "running", "results", "plan", "sweep", "paper")  # irem.ex
 LAYERS = [
     (
         "irem.validate",
+        "irem.spread",
         "irem.atomic",
         "irem.curves",
         "irem.profiles",

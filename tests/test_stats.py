@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from irem.book.stats import HIGHER, LOWER, TIED, compare, over_seeds
+from irem.spread import HIGHER, LOWER, TIED, compare, over_seeds
 
 
 def test_one_seed_is_its_own_median_and_interval():

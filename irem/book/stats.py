@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -70,60 +69,3 @@ def split_changes(variant: Mapping, base: Mapping) -> list[tuple[str, float, flo
         diff, spread = variant[split] - base[split], seed_spread(variant, base, split)
         out.append((split, diff, spread, abs(diff) > spread))
     return out
-
-
-# --- distributions over training seeds -------------------------------------------------------------------------------
-
-CONFIDENCE = 0.95  # of the bootstrap interval of the median
-RESAMPLES = 10_000  # bootstrap resamples
-
-
-@dataclass(frozen=True)
-class SeedSpread:
-    """One number over training seeds, as a distribution: every seed's value, their median and its interval.
-
-    Where trainings of one configuration disagree by far more than methods do (graphs larger than in
-    training), a mean and standard deviation hide that; this keeps every value and says how sure the
-    median is: ``low`` and ``high`` bound a percentile-bootstrap interval of the median (``CONFIDENCE``).
-
-    Attributes:
-        values: every seed's value, in the order given.
-        median: their median.
-        low: the interval's lower end (the value itself with one seed).
-        high: the interval's upper end.
-    """
-
-    values: tuple[float, ...]
-    median: float
-    low: float
-    high: float
-
-    @property
-    def seeds(self) -> int:
-        return len(self.values)
-
-
-def over_seeds(values: Sequence[float], confidence: float = CONFIDENCE, resamples: int = RESAMPLES,
-                seed: int = 0) -> SeedSpread:  # fmt: skip
-    """The :class:`SeedSpread` of ``values``: the median and a percentile-bootstrap interval of it.
-
-    Deterministic for a given ``seed``. Raises ``ValueError`` on no values or a non-finite one.
-    """
-    x = np.asarray(values, dtype=float)
-    if x.size == 0 or not np.isfinite(x).all():
-        raise ValueError(f"over_seeds needs one finite value per seed at least, got {list(values)!r}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
-    rng = np.random.default_rng(seed)
-    medians = np.median(x[rng.integers(0, x.size, size=(resamples, x.size))], axis=1)
-    tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(medians, [tail, 100 - tail])
-    return SeedSpread(tuple(float(v) for v in x), float(np.median(x)), float(low), float(high))
-
-
-LOWER, HIGHER, TIED = "lower", "higher", "tied"
-
-
-def compare(a: SeedSpread, b: SeedSpread) -> str:
-    """``"lower"`` or ``"higher"`` where ``a``'s interval lies wholly below or above ``b``'s, else ``"tied"``."""
-    return LOWER if a.high < b.low else HIGHER if a.low > b.high else TIED

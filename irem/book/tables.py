@@ -24,16 +24,31 @@ TABLE_STYLES = [
 
 
 def rank_of(value: float, others: pd.Series) -> int:
-    """1 + the number of ``others`` with a lower error (1 is the best)."""
+    """1 + the number of ``others`` with a lower error (1 is the best): for single numbers (the paper's)."""
     return 1 + int((others < value).sum())
+
+
+def rank_apart(row, others: pd.DataFrame) -> int:
+    """1 + the number of ``others`` whose interval over seeds lies wholly below ``row``'s (1: none is surely lower).
+
+    ``row`` and ``others`` carry ``ExperimentResult.table()``'s ``low`` and ``high``: a rank moves only
+    where the intervals separate, so two methods whose seeds overlap share it.
+    """
+    return 1 + int((others.high < row.low).sum())
+
+
+def lowest_apart(row, others: pd.DataFrame) -> bool:
+    """Whether ``row``'s interval lies wholly below every other's: lowest beyond the spread between seeds."""
+    return bool((row.high < others.low).all())
 
 
 def ranks(table: pd.DataFrame, method: str = "irem", split_labels: dict[str, str] | None = None) -> pd.DataFrame:
     """Where ``method`` ranks among the methods of each (task, split), by our error and by the paper's (numbers).
 
-    Rank 1 is the lowest error; ``methods`` is how many were ranked; a missing paper number leaves
-    its rank NaN. :func:`styled_ranks` shows "1 of 5". Reading the two ranks side by side tells
-    whether the paper's ordering is reproduced.
+    Rank 1 is the lowest error. Ours counts only the methods whose interval over seeds lies wholly
+    below ``method``'s (:func:`rank_apart`), so overlapping methods share a rank. ``methods`` is how
+    many were ranked; a missing paper number leaves its rank NaN. :func:`styled_ranks` shows "1 of 5".
+    Reading the two ranks side by side tells whether the paper's ordering is reproduced.
     """
     labels = split_labels or {}
     rows = []
@@ -46,7 +61,7 @@ def ranks(table: pd.DataFrame, method: str = "irem", split_labels: dict[str, str
         best_other = others.loc[others.ours.idxmin(), "method"] if len(others) else None
         rows.append({
             "task": task_label(task), "split": labels.get(split, split), "method": method, "ours": r.ours,
-            "rank_ours": rank_of(r.ours, others.ours), "best_other": best_other, "paper": r.paper,
+            "rank_ours": rank_apart(r, others), "best_other": best_other, "paper": r.paper,
             "rank_paper": float("nan") if pd.isna(r.paper) else rank_of(r.paper, others.paper), "methods": len(g),
         })  # fmt: skip
     return pd.DataFrame(rows)
@@ -65,6 +80,13 @@ def styled_ranks(ranked: pd.DataFrame, split_column: str = "split", task: bool =
         "paper": "—" if pd.isna(r.paper) else f"{r.paper:.4f}", "rank (paper)": of(r.rank_paper, r.methods),
     } for r in ranked.itertuples()]  # fmt: skip
     return styled(pd.DataFrame(rows))
+
+
+def median_interval(median: float, low: float, high: float, seeds: int, digits: int = 4) -> str:
+    """``"median [low, high]"`` (the interval to two significant digits), or the value alone from one seed."""
+    if pd.isna(median):
+        return "diverged"
+    return f"{median:.{digits}f}" + (f" [{low:.2g}, {high:.2g}]" if seeds > 1 else "")
 
 
 def mean_std(mean: float, std: float, seeds: int, digits: int = 4) -> str:
@@ -110,7 +132,7 @@ def wide_table(table: pd.DataFrame, split_labels: dict[str, str] | None = None) 
         row = {"task": task_label(task), "method": method_label(method)}
         for _, r in g.iterrows():
             split = labels.get(r.split, r.split)
-            row[f"{split}: ours"] = mean_std(r.ours, r.ours_std, r.seeds)
+            row[f"{split}: ours"] = median_interval(r.ours, r.low, r.high, r.seeds)
             row[f"{split}: paper"] = "—" if pd.isna(r.paper) else f"{r.paper:.4f}"
             row[f"{split}: label variance"] = f"{r.label_variance:.4f}"
         row["seeds"] = int(g.seeds.min())
@@ -134,11 +156,12 @@ def standing(table: pd.DataFrame, method: str = "irem") -> str:
         for _, r in mine.iterrows():
             ratio = r.ours / r.paper if r.paper and not pd.isna(r.paper) else float("nan")
             others = g[(g.split == r.split) & (g.method != method)]
-            rank = rank_of(r.ours, others.ours)
+            rank = rank_apart(r, others)
             verdict = ("at or below the paper's" if ratio <= 1.0 else "within 10 % of the paper's" if ratio <= 1.1
                        else f"{ratio:.1f}× the paper's")  # fmt: skip
             parts.append(
-                f"{r.split}: {mean_std(r.ours, r.ours_std, r.seeds)} vs the paper's {r.paper:.4f} ({verdict}; "
+                f"{r.split}: {median_interval(r.ours, r.low, r.high, r.seeds)} vs the paper's {r.paper:.4f} "
+                f"({verdict}; "
                 f"{r.ours / r.label_variance:.2g} of the label variance; rank {rank} of {len(others) + 1} methods"
                 f"{_nearest_gap(r, others)})"
             )
@@ -147,19 +170,19 @@ def standing(table: pd.DataFrame, method: str = "irem") -> str:
 
 
 def _nearest_gap(row: pd.Series, others: pd.DataFrame) -> str:
-    """Whether ``row``'s error is apart from the nearest other method's by more than their seeds' spread.
+    """Whether ``row``'s error is apart from the nearest other method's: their intervals over seeds separate.
 
-    "Apart" when the gap exceeds the sum of the two standard deviations over seeds; empty text
-    where either has a single seed (no spread known).
+    Empty text where either has a single seed (no spread known).
     """
     if others.empty or row.seeds < 2:
         return ""
     near = others.iloc[int((others.ours - row.ours).abs().argmin())]
     if near.seeds < 2:
         return ""
-    apart = abs(row.ours - near.ours) > row.ours_std + near.ours_std
+    apart = near.high < row.low or near.low > row.high
     return (f"; the nearest, {method_label(near.method)} at {near.ours:.4f}, is "
-            f"{'beyond' if apart else 'within'} the two methods' seed standard deviations summed")  # fmt: skip
+            f"{'apart from it' if apart else 'within the spread between seeds'} (95 % intervals of the medians "
+            f"{'separate' if apart else 'overlap'})")  # fmt: skip
 
 
 def tasks_where_worse(table: pd.DataFrame, method: str, than: str, split: str) -> list[str]:

@@ -6,6 +6,7 @@ pages that never train.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -19,8 +20,13 @@ from irem.experiments.running import check_snapshots, resolve_device
 from irem.experiments.sweep import run_all
 from irem.graphed import check_graphable
 from irem.profiles import PROFILE_CHOICES
+from irem.spread import SeedSpread, over_seeds
 from irem.store import Record
 from irem.validate import check_bool, check_choice, check_positive
+
+
+def _number(value: float | None) -> float:
+    return math.nan if value is None else float(value)  # records store a diverged run's error as null
 
 
 def best_profile(experiment: Experiment, runs_dir: str | Path, tasks, methods, overrides=None, task_options=None,
@@ -58,26 +64,34 @@ class ExperimentResult:
         return dict(self.experiment.split_labels)
 
     def table(self) -> pd.DataFrame:
-        """One row per (task, method, split): our mean and std over seeds beside the paper.
+        """One row per (task, method, split): our error over seeds beside the paper.
 
-        ``label_variance`` is the MSE of always predicting the mean answer, where recorded.
+        ``ours`` is the median over seeds, ``low`` and ``high`` a 95 % bootstrap interval of it
+        (``irem.spread``; with one seed, the value itself) and ``values`` every seed's error, in seed
+        order: trainings of one configuration can disagree by more than methods do, and a mean hides
+        that. Diverged runs (no error) are left out of those. ``label_variance`` is the MSE of always
+        predicting the mean answer, where recorded.
         """
         rows = [
-            dict(task=r.task, method=r.method, split=split, seed=r.seed, mse=m["mse"],
-                 label_variance=m.get("label_variance", float("nan")))
+            dict(task=r.task, method=r.method, split=split, seed=r.seed, mse=_number(m["mse"]),
+                 label_variance=_number(m.get("label_variance")))
             for r in self.records for split, m in r.metrics.items()
         ]  # fmt: skip
-        out = pd.DataFrame(rows).groupby(["task", "method", "split"], sort=False).agg(
-            ours=("mse", "mean"), ours_std=("mse", "std"), seeds=("seed", "nunique"),
-            label_variance=("label_variance", "mean"),
-        ).reset_index()  # fmt: skip
-        out["ours_std"] = out["ours_std"].fillna(0.0)
+        out = []
+        for (task, method, split), g in pd.DataFrame(rows).groupby(["task", "method", "split"], sort=False):
+            g = g.sort_values("seed")
+            errors = [v for v in g.mse if math.isfinite(v)]
+            s = over_seeds(errors) if errors else SeedSpread((), math.nan, math.nan, math.nan)
+            out.append(dict(task=task, method=method, split=split, ours=s.median, low=s.low, high=s.high,
+                            values=s.values, seeds=g.seed.nunique(),
+                            label_variance=g.label_variance.mean()))  # fmt: skip
+        out = pd.DataFrame(out)
         paper = self.experiment.paper
         out["paper"] = [paper.get((t, m, s), float("nan")) for t, m, s in zip(out.task, out.method, out.split)]
         return out
 
     def ours(self, task: str, method: str, split: str) -> float:
-        """Our mean MSE (over seeds) for one (task, method, split); NaN when not run."""
+        """Our median MSE (over seeds) for one (task, method, split); NaN when not run."""
         t = self.table()
         row = t[(t.task == task) & (t.method == method) & (t.split == split)]
         return float(row.ours.iloc[0]) if len(row) else float("nan")

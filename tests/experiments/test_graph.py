@@ -102,7 +102,7 @@ def test_fig2_verdict_per_task_against_the_recurrent_baseline():
     longer = record("shortest_path", curves={"mse_by_step_by_nodes": {"30": [1.0] * 10 + [0.3]}})  # another profile
     ours, _ = analysis.fig2_verdict([irem, rec, longer], 30, ["edge_copy", "shortest_path"])
     assert ours.startswith("IREM at 30 nodes, step 5 → the last: edge copy 1 → 0.4 after 6 (recurrent 0.5)")
-    assert "shortest path 1 → 0.3 after 10 (recurrent nan)" in ours
+    assert "shortest path 1 → 0.3 after 10 (recurrent not run)" in ours
 
 
 def _fig2(method, task, curve, same=0.1, harder=0.2, seed=0, **train):

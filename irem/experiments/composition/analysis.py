@@ -17,7 +17,7 @@ from pandas.io.formats.style import Styler
 
 from irem.book.claims import Claim, lowest_at_paper
 from irem.book.notes import basis
-from irem.book.tables import _nearest_gap, mean_std, styled
+from irem.book.tables import _nearest_gap, median_interval, styled
 from irem.experiments import paper
 from irem.experiments.results import ExperimentResult
 from irem.methods import method_label
@@ -39,7 +39,7 @@ def styled_composition_table(table: pd.DataFrame, ks: tuple[int, ...] = (2, 5, 1
             if r.empty:
                 continue
             r = r.iloc[0]
-            row[f"{k} ops: ours"] = mean_std(r.ours, r.ours_std, r.seeds)
+            row[f"{k} ops: ours"] = median_interval(r.ours, r.low, r.high, r.seeds)
             row[f"{k} ops: paper"] = "—" if pd.isna(r.paper) else f"{r.paper:.4f}"
         row["seeds"] = int(g.seeds.min())
         rows.append(row)

@@ -21,6 +21,7 @@ from irem.config import TrainConfig
 from irem.curves import TRAIN_LOSS
 from irem.experiments.graph.experiment import FIG2_NODES, MSE_BY_NODES
 from irem.experiments.results import ExperimentResult
+from irem.spread import LOWER, SeedSpread, compare, over_seeds
 from irem.store import Record
 from irem.tasks import task_label
 
@@ -98,18 +99,26 @@ def fig2_glue(summary: Fig2Summary | None) -> dict[str, object]:
 
 @dataclass(frozen=True)
 class Fig2Case:
-    """One task's case of Fig. 2's claim: IREM's mean errors and the recurrent baseline's last one."""
+    """One task's case of Fig. 2's claim: IREM's errors over seeds, and the recurrent baseline's last one."""
 
     task: str
-    step5: float  # IREM's error after step 5
-    last: float  # IREM's error after its last step
+    step5: SeedSpread  # IREM's error after step 5 (the training step count)
+    last: SeedSpread  # IREM's error after its last step
     steps: int  # IREM's last step
-    recurrent: float  # the recurrent baseline's error after its last step (NaN without its records)
+    recurrent: SeedSpread | None  # the recurrent baseline's error after its last step (None without its records)
 
     @property
     def holds(self) -> bool:
-        """More steps lower IREM's error, to below the recurrent baseline's."""
-        return self.last < self.step5 and self.last < self.recurrent
+        """More steps lower IREM's error, to below the recurrent baseline's: each where the intervals separate."""
+        return (compare(self.last, self.step5) == LOWER and self.recurrent is not None
+                and compare(self.last, self.recurrent) == LOWER)  # fmt: skip
+
+
+def seed_ends(records: Sequence[Record], nodes: int) -> tuple[SeedSpread, SeedSpread, int]:
+    """Fig. 2 at ``nodes`` nodes over ``records``' seeds: (error after step 5, after the last step, the last step)."""
+    curves = [r.curves[MSE_BY_NODES][str(nodes)] for r in records]
+    steps = min(len(c) for c in curves) - 1
+    return over_seeds([c[min(5, steps)] for c in curves]), over_seeds([c[steps] for c in curves]), steps
 
 
 def fig2_cases(records: Sequence[Record], nodes: int, tasks: Sequence[str]) -> list[Fig2Case]:
@@ -119,17 +128,24 @@ def fig2_cases(records: Sequence[Record], nodes: int, tasks: Sequence[str]) -> l
         irem = [r for r in records if r.task == t and r.method == "irem"]
         rec = [r for r in records if r.task == t and r.method == "recurrent"]
         if irem:
-            other = fig2_ends(rec, nodes)[1] if rec else float("nan")
-            cases.append(Fig2Case(t, *fig2_ends(irem, nodes), other))
+            cases.append(Fig2Case(t, *seed_ends(irem, nodes), seed_ends(rec, nodes)[1] if rec else None))
     return cases
+
+
+def _spread(s: SeedSpread | None) -> str:
+    """The median and its interval over seeds, "0.254 [0.047, 0.31]" (the value alone from one seed)."""
+    if s is None:
+        return "not run"
+    return f"{s.median:.3g}" + (f" [{s.low:.2g}, {s.high:.2g}]" if s.seeds > 1 else "")
 
 
 def _fig2_words(cases: Sequence[Fig2Case]) -> tuple[str, str]:
     """(head, cases) of :func:`fig2_verdict`'s sentence: "step 5 → 80", "edge copy 9.1 → 3.7 (recurrent 0.33); ..."."""
     one = len({c.steps for c in cases}) <= 1  # tasks at different profiles run different step budgets
     head = f"step 5 → {cases[0].steps if cases else 0}" if one else "step 5 → the last"
-    parts = [f"{task_label(c.task).lower()} {c.step5:.3g} → {c.last:.3g}{'' if one else f' after {c.steps}'} "
-             f"(recurrent {c.recurrent:.3g})" for c in cases]  # fmt: skip
+    parts = [f"{task_label(c.task).lower()} {_spread(c.step5)} → {_spread(c.last)}"
+             f"{'' if one else f' after {c.steps}'} (recurrent {_spread(c.recurrent)})"
+             for c in cases]  # fmt: skip
     return head, "; ".join(parts)
 
 
@@ -145,7 +161,8 @@ def fig2_verdict(records: Sequence[Record], nodes: int, tasks: Sequence[str]) ->
 TABLE1_CLAIM = "Table 1 (left): IREM has the lowest error on every graph task (10 and 15 nodes), at the paper's errors"
 FIG2_CLAIM = "Fig. 2: on graphs larger than in training, more steps lower IREM's error, below the recurrent baseline's"
 FIG2_PAPER = "falls with steps; below the recurrent baseline"
-FIG2_RULE = "per task: error after the last step below that after step 5, and below the recurrent baseline's"
+FIG2_RULE = ("per task: IREM's error after the last step below that after step 5, and below the recurrent baseline's, "
+             "each where the 95 % intervals of the medians over seeds separate")  # fmt: skip
 
 
 def table1_claim(graph: ExperimentResult) -> Claim:
