@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
 from irem.book.stats import curve_spread, group, mean_curve
@@ -124,4 +125,48 @@ def train_loss(records: Sequence[Record]) -> Figure:
         ax.set(yscale="log", xlabel="iteration", ylabel="training loss", title=task_label(task))
         ax.grid(alpha=0.3)
     legend_below(fig, axes[0][0], ncol=5)
+    return fig
+
+
+def seed_distributions(table: pd.DataFrame, split_labels: dict[str, str] | None = None) -> Figure:
+    """Every training seed's error, the median and its 95 % interval: one panel per (task, split), a row per method.
+
+    ``table`` is ``ExperimentResult.table()``. The paper's number is a black cross. On a log axis, so
+    that trainings of one configuration 10-30x apart stay visible beside methods 100x apart; one x-axis for all
+    panels, so positions compare across tasks and sizes.
+    """
+    labels = split_labels or {}
+    tasks, splits = list(dict.fromkeys(table.task)), list(dict.fromkeys(table.split))
+    methods = [m for m in METHODS if m in set(table.method)]
+    colors = method_colors()
+    fig, axes = plt.subplots(len(tasks), len(splits), figsize=(4.2 * len(splits), 0.45 * len(methods) * len(tasks)
+                                                                + 1.2), squeeze=False, sharex=True, sharey=True)  # fmt: skip
+    for i, task in enumerate(tasks):
+        for j, split in enumerate(splits):
+            ax = axes[i][j]
+            for y, method in enumerate(methods):
+                row = table[(table.task == task) & (table.split == split) & (table.method == method)]
+                if row.empty:
+                    continue
+                r = row.iloc[0]
+                ax.scatter(r["values"], [y] * len(r["values"]), s=14, color=colors[method], alpha=0.6, zorder=3)
+                if r.seeds > 1:
+                    ax.plot([r.low, r.high], [y, y], color=colors[method], lw=4, alpha=0.35, solid_capstyle="butt")
+                ax.plot([r.ours], [y], marker="|", markersize=14, mew=2.5, color=colors[method], zorder=4)
+                if not pd.isna(r.paper):
+                    ax.plot([r.paper], [y], marker="x", markersize=7, mew=1.5, color="black", zorder=5)
+            ax.set_xscale("log")
+            ax.set_yticks(range(len(methods)), [method_label(m) for m in methods])
+            ax.set_ylim(len(methods) - 0.5, -0.5)
+            ax.set_title(f"{task_label(task)}, {labels.get(split, split)}")
+            ax.grid(axis="x", alpha=0.3)
+            if i == len(tasks) - 1:
+                ax.set_xlabel("test MSE (log)")
+    handles = [
+        plt.Line2D([], [], ls="", marker="o", color="grey", alpha=0.6, label="one training seed"),
+        plt.Line2D([], [], ls="", marker="|", markersize=12, mew=2.5, color="grey", label="median"),
+        plt.Line2D([], [], lw=4, alpha=0.35, color="grey", label="95 % interval of the median"),
+        plt.Line2D([], [], ls="", marker="x", color="black", label="the paper's"),
+    ]
+    legend_below(fig, axes[0][0], handles=handles)
     return fig
