@@ -23,6 +23,7 @@ from irem.experiments import plan
 from irem.experiments.difficulty.analysis import minimum_why
 from irem.experiments.experiment import chapter_of
 from irem.experiments.graph.analysis import SCALED_GRAPH
+from irem.experiments.graph.experiment import VARIANTS as GRAPH_VARIANTS
 from irem.experiments.results import ExperimentResult
 from irem.performance.analysis import load as load_bench
 from irem.performance.cost import book_cost
@@ -75,6 +76,10 @@ def stored_results(profile: str = "best", device: str = "auto", retrain: bool = 
     found = {name: (experiments.stored_by_task if name in BY_TASK else experiments.stored)(name, **common)
              for name in experiments.REGISTRY}  # fmt: skip
     results = {name: result for name, result in found.items() if result is not None}
+    for variant in GRAPH_VARIANTS:  # IREM variants the graph chapter judges beside its IREM
+        found_variant = experiments.stored("graph", methods=["irem"], overrides=dict(variant.overrides), **common)
+        if found_variant is not None:
+            results[variant.key] = found_variant
     scaled = experiments.stored("graph", methods=["irem"], overrides={"test_step_scaling": "edges"}, **common)
     if scaled is not None:
         recurrent = experiments.stored_beside(scaled, profile, methods=["recurrent"], **shared)

@@ -139,8 +139,8 @@ def seed_distributions(table: pd.DataFrame, split_labels: dict[str, str] | None 
     tasks, splits = list(dict.fromkeys(table.task)), list(dict.fromkeys(table.split))
     methods = [m for m in METHODS if m in set(table.method)]
     colors = method_colors()
-    fig, axes = plt.subplots(len(tasks), len(splits), figsize=(4.2 * len(splits), 0.45 * len(methods) * len(tasks)
-                                                                + 1.2), squeeze=False, sharex=True, sharey=True)  # fmt: skip
+    size = (4.2 * len(splits), 0.45 * len(methods) * len(tasks) + 1.2)
+    fig, axes = plt.subplots(len(tasks), len(splits), figsize=size, squeeze=False, sharex=True, sharey=True)
     for i, task in enumerate(tasks):
         for j, split in enumerate(splits):
             ax = axes[i][j]

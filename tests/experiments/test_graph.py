@@ -169,3 +169,27 @@ def test_claims_give_the_verdict_tables_rows_on_the_stored_records():
         assert list(ours["claim of the paper"]) == [analysis.TABLE1_CLAIM, analysis.FIG2_CLAIM]
         pd.testing.assert_frame_equal(ours, theirs)
     assert analysis.claims({}) == []
+
+
+def test_variants_are_judged_by_the_chapters_rules_beside_its_irem():
+    from irem.experiments.graph import variants
+    from irem.experiments.graph.experiment import RELEASE, TUNED
+
+    graph = experiments.get("graph")
+    ours = [_fig2("irem", "edge_copy", [1.0] * 6 + [0.4], same=0.01, harder=0.02, seed=s) for s in (0, 1, 2)]
+    recurrent = [_fig2("recurrent", "edge_copy", [0.3] * 7, same=0.3, harder=0.3, seed=s) for s in (0, 1, 2)]
+    release = [_fig2("irem", "edge_copy", [1.0] * 6 + [0.1], same=0.5 + s, harder=0.6, seed=s) for s in (0, 1, 2)]
+    result = experiments.ExperimentResult(graph, "paper", ours + recurrent)
+    variant = experiments.ExperimentResult(graph, "paper", release)
+    judged = analysis.with_irem(result, variant)
+    assert sorted((r.method, r.metrics["same"]["mse"]) for r in judged.records)[:1] == [("irem", 0.5)]
+    claims = analysis.claims({"graph": result, RELEASE.key: variant})
+    assert [c.order for c in claims] == [10, 30, 11, 31]  # Table 1 and Fig. 2, then the variant's, after each
+    assert claims[2].claim.endswith(f"— {RELEASE.label}") and claims[2].ours.startswith("lowest error on 0 of 2")
+    # a variant at another profile than the chapter's is not judged beside it
+    assert len(analysis.claims({"graph": result, TUNED.key: replace(variant, profile="quick")})) == 2
+    table = variants.variant_table(result, {RELEASE.key: variant}, 30)
+    assert list(table.graphs) == ["10 nodes", "15 nodes", "30 nodes, last step"]
+    shown = variants.styled_variant_table(table).data.rename(columns={RELEASE.column: "release"})
+    assert shown.release[0] == "1.5000 [0.5, 2.5] (higher)" and shown.release[2] == "0.1000 [0.1, 0.1] (lower)"
+    assert shown["IREM (ours)"][0] == "0.0100 [0.01, 0.01]"

@@ -19,7 +19,7 @@ from irem.book.stats import mean_curve, mean_of
 from irem.book.tables import standing, styled
 from irem.config import TrainConfig
 from irem.curves import TRAIN_LOSS
-from irem.experiments.graph.experiment import FIG2_NODES, MSE_BY_NODES
+from irem.experiments.graph.experiment import FIG2_NODES, MSE_BY_NODES, VARIANTS
 from irem.experiments.results import ExperimentResult
 from irem.spread import LOWER, SeedSpread, compare, over_seeds
 from irem.store import Record
@@ -196,12 +196,29 @@ def claims(results: Mapping[str, ExperimentResult],
     """The chapter's rows of the verdict table: Table 1 (left) and Fig. 2 (none without graph records).
 
     ``results[SCALED_GRAPH]``, where present, adds Fig. 2 with the scaled step size; ``explain``: see
-    :func:`fig2_claim`.
+    :func:`fig2_claim`. Each of ``VARIANTS`` in ``results`` adds its own Table 1 and Fig. 2 rows.
     """
     graph = results.get("graph")
     if graph is None:
         return []
-    return [table1_claim(graph), fig2_claim(graph, results.get(SCALED_GRAPH), explain)]
+    return [table1_claim(graph), fig2_claim(graph, results.get(SCALED_GRAPH), explain), *variant_claims(graph, results)]
+
+
+def with_irem(result: ExperimentResult, irem: ExperimentResult) -> ExperimentResult:
+    """``result`` with its IREM records replaced by ``irem``'s (the other methods' as they are)."""
+    return replace(result, records=[r for r in result.records if r.method != "irem"] + list(irem.records))
+
+
+def variant_claims(graph: ExperimentResult, results: Mapping[str, ExperimentResult]) -> list[Claim]:
+    """Table 1 (left) and Fig. 2 again for each of ``VARIANTS`` in ``results`` (at the graph's profile), same rules."""
+    out = []
+    for v in VARIANTS:
+        if v.key not in results or results[v.key].profile != graph.profile:
+            continue
+        judged = with_irem(graph, results[v.key])
+        for claim in (table1_claim(judged), fig2_claim(judged)):
+            out.append(replace(claim, order=claim.order + v.order, claim=f"{claim.claim} — {v.label}"))
+    return out
 
 
 # --- the chapter's sections beyond the paper -------------------------------------------------------

@@ -1,0 +1,63 @@
+"""The chapter's IREM beside its variants (``graph.experiment.VARIANTS``): one table of errors with intervals.
+
+The variants' verdicts (Table 1 and Fig. 2 by the same rules) are ``graph.analysis.variant_claims``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from irem.book.tables import median_interval, styled
+from irem.experiments.graph.analysis import seed_ends
+from irem.experiments.graph.experiment import VARIANTS
+from irem.experiments.results import ExperimentResult
+from irem.spread import compare, over_seeds
+from irem.tasks import task_label
+
+
+def variant_table(graph: ExperimentResult, variants: Mapping[str, ExperimentResult], nodes: int) -> pd.DataFrame:
+    """Per task and test size: the chapter's IREM, each variant (``{Variant.key: result}``), the recurrent baseline."""
+    table = graph.table()
+    rows = []
+    for task in dict.fromkeys(table.task):
+        for split, label in (("same", "10 nodes"), ("harder", "15 nodes"), (None, f"{nodes} nodes, last step")):
+            row = {"task": task_label(task), "graphs": label}
+            named = {v.column: variants[v.key] for v in VARIANTS if v.key in variants}
+            for name, result in {"IREM (ours)": graph, **named}.items():
+                irem = [r for r in result.records if r.task == task and r.method == "irem"]
+                row[name] = _at(irem, split, nodes)
+            recurrent = [r for r in graph.records if r.task == task and r.method == "recurrent"]
+            row["recurrent"] = _at(recurrent, split, nodes)
+            paper = table[(table.task == task) & (table.method == "irem") & (table.split == split)].paper
+            row["paper (IREM)"] = float(paper.iloc[0]) if len(paper) else float("nan")
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _at(records, split: str | None, nodes: int):
+    """The SeedSpread of ``records``' error on ``split`` (``None``: Fig. 2's largest graphs after the last step)."""
+    if not records:
+        return None
+    if split is None:
+        return seed_ends(records, nodes)[1]
+    return over_seeds([r.metrics[split]["mse"] for r in records])
+
+
+def styled_variant_table(table: pd.DataFrame) -> Styler:
+    """:func:`variant_table` for the book: medians with intervals; a variant's cell says where it is apart from ours."""
+    shown = table.copy()
+    spreads = [c for c in table.columns if c not in ("task", "graphs", "paper (IREM)")]
+    for col in spreads:
+        shown[col] = [_cell(s, ours if col not in ("IREM (ours)", "recurrent") else None)
+                      for s, ours in zip(table[col], table["IREM (ours)"])]  # fmt: skip
+    return styled(shown)
+
+
+def _cell(s, ours) -> str:
+    if s is None:
+        return "—"
+    text = median_interval(s.median, s.low, s.high, s.seeds)
+    return text if ours is None else f"{text} ({compare(s, ours)})"
