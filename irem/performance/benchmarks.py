@@ -51,10 +51,10 @@ def sweep_local(doc: dict) -> tuple[pd.DataFrame, str]:
     overhead = summary["overhead_per_run_s"]
     sentence = (
         f"The same sweep of {s['runs']} quick-profile runs ({s['iterations']} iterations each) with {s['jobs']} "
-        f"workers took {walls['dask'].median():.1f} s on the Dask local cluster (median of {len(walls)} interleaved "
-        f"rounds, cluster start and stop included) and {walls['pool'].median():.1f} s in the process pool it "
-        f"replaced; Dask / pool ranged from {ratio.min():.2f} to {ratio.max():.2f} round by round, {verdict} (all "
-        f"rounds together: {walls['dask'].sum():.0f} s against {walls['pool'].sum():.0f} s). Both "
+        f"workers ran in {len(walls)} interleaved rounds on the Dask local cluster (cluster start and stop included) "
+        f"and in the process pool it replaced. Round by round, Dask took {ratio.min():.2f} to {ratio.max():.2f} times "
+        f"the pool's wall time (median {mid:.2f}), {verdict}; all rounds together took {walls['dask'].sum():.0f} s "
+        f"on Dask and {walls['pool'].sum():.0f} s in the pool. Both "
         + ("wrote the same metrics in every round. " if summary["same_metrics"] else "did NOT write the same metrics. ")
         + f"A warm cluster's scheduling overhead, from sweeps of {s['smoke_runs'][0]} and {s['smoke_runs'][1]} "
         f"smoke runs, is {overhead:+.2f} s per run"

@@ -1,4 +1,4 @@
-"""Ablations of IREM (Section 4.5, Tables 2-3): importing it registers the experiment."""
+"""Ablations of IREM (Tables 2-3, Sections 4.2-4.3): importing it registers the experiment."""
 
 from irem.experiments.ablations.experiment import TABLE2_VARIANTS
 

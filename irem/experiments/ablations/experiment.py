@@ -1,4 +1,4 @@
-"""Ablations of IREM (Section 4.5): Table 2, Table 3 and test-time step sizes.
+"""Ablations of IREM (Table 2 of Section 4.2, Table 3 of Section 4.3): Table 2, Table 3 and test-time step sizes.
 
 Table 2: replay buffer and truncated backpropagation on shortest path, with training speed and
 memory; Table 3: the training step size on addition; plus, for the addition model trained with
@@ -64,7 +64,7 @@ def evaluate_ablation(method: Method, task: Task, spec: RunSpec, device: torch.d
 
 ABLATIONS = register(Experiment(
     name="ablations",
-    title="Ablations of IREM (Section 4.5, Tables 2-3, test-time step sizes)",
+    title="Ablations of IREM (Tables 2-3, test-time step sizes)",
     tasks=(TABLE2_TASK, TABLE3_TASK),
     methods=("irem",),
     evaluate=evaluate_ablation,
