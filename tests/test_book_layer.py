@@ -34,7 +34,7 @@ def test_standing_says_whether_the_nearest_method_is_apart_beyond_the_seed_sprea
         standing(table))  # fmt: skip
     table.loc[1, "low"] = 0.0105
     assert "is within the spread between seeds" in standing(table)
-    assert "same: 0.0100 [0.009, 0.011] vs the paper's 0.0100" in standing(table)
+    assert "same: 0.0100 [0.009,\u00a00.011] vs the paper's 0.0100" in standing(table)
     table["seeds"] = 1
     assert "nearest" not in standing(table)
     assert "same: 0.0100 vs the paper's" in standing(table)  # one seed: no spread shown

@@ -15,11 +15,12 @@ from irem.methods import method_label
 from irem.store import Record
 from irem.tasks import task_label
 
-# every table of the book: compact, cells apart, "0.0004 ± 0.0002" on one line
+# every table of the book: compact, cells apart, and within the page's column: cells wrap at spaces (a number
+# and its interval may take two lines; the interval itself is held together by no-break spaces)
 TABLE_STYLES = [
-    {"selector": "", "props": [("font-size", "0.85em"), ("border-collapse", "collapse")]},
-    {"selector": "th", "props": [("padding", "0.3em 0.6em"), ("border-bottom", "1px solid #aaa")]},
-    {"selector": "td", "props": [("padding", "0.2em 0.6em"), ("white-space", "nowrap"), ("text-align", "right")]},
+    {"selector": "", "props": [("font-size", "0.8em"), ("border-collapse", "collapse")]},
+    {"selector": "th", "props": [("padding", "0.3em 0.5em"), ("border-bottom", "1px solid #aaa")]},
+    {"selector": "td", "props": [("padding", "0.2em 0.5em"), ("text-align", "right")]},
 ]
 
 
@@ -86,12 +87,12 @@ def median_interval(median: float, low: float, high: float, seeds: int, digits: 
     """``"median [low, high]"`` (the interval to two significant digits), or the value alone from one seed."""
     if pd.isna(median):
         return "diverged"
-    return f"{median:.{digits}f}" + (f" [{low:.2g}, {high:.2g}]" if seeds > 1 else "")
+    return f"{median:.{digits}f}" + (f" [{low:.2g},\u00a0{high:.2g}]" if seeds > 1 else "")
 
 
 def mean_std(mean: float, std: float, seeds: int, digits: int = 4) -> str:
     """``"mean ± std"``, or ``"mean"`` alone from one seed."""
-    return f"{mean:.{digits}f}" + (f" ± {std:.{digits}f}" if seeds > 1 else "")
+    return f"{mean:.{digits}f}" + (f"\u00a0±\u00a0{std:.{digits}f}" if seeds > 1 else "")
 
 
 def merge_std(table: pd.DataFrame, digits: int = 4) -> pd.DataFrame:

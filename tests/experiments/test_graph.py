@@ -191,5 +191,6 @@ def test_variants_are_judged_by_the_chapters_rules_beside_its_irem():
     table = variants.variant_table(result, {RELEASE.key: variant}, 30)
     assert list(table.graphs) == ["10 nodes", "15 nodes", "30 nodes, last step"]
     shown = variants.styled_variant_table(table).data.rename(columns={RELEASE.column: "release"})
-    assert shown.release[0] == "1.5000 [0.5, 2.5] (higher)" and shown.release[2] == "0.1000 [0.1, 0.1] (lower)"
-    assert shown["IREM (ours)"][0] == "0.0100 [0.01, 0.01]"
+    assert shown.release[0] == "1.5000 [0.5,\u00a02.5] (higher)"
+    assert shown.release[2] == "0.1000 [0.1,\u00a00.1] (lower)"
+    assert shown["IREM (ours)"][0] == "0.0100 [0.01,\u00a00.01]"
