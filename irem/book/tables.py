@@ -92,7 +92,7 @@ def median_interval(median: float, low: float, high: float, seeds: int, digits: 
 
 def mean_std(mean: float, std: float, seeds: int, digits: int = 4) -> str:
     """``"mean ± std"``, or ``"mean"`` alone from one seed."""
-    return f"{mean:.{digits}f}" + (f"\u00a0±\u00a0{std:.{digits}f}" if seeds > 1 else "")
+    return f"{mean:.{digits}f}" + (f" ±\u00a0{std:.{digits}f}" if seeds > 1 else "")  # may wrap before the ±
 
 
 def merge_std(table: pd.DataFrame, digits: int = 4) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from irem.book.tables import styled
 from irem.methods import method_label
 from irem.performance.bench import table
 from irem.performance.cost import book_cost, experiment_cost, paper_cost_note  # noqa: F401 (what chapters quote)
@@ -60,10 +61,17 @@ def named(docs: Mapping[str, dict], prefix: str) -> list[dict]:
 
 
 def styled_results_table(doc: dict) -> Styler:
-    """:func:`results_table` for the book: one decimal, three for GFLOP/iter and two for it/s."""
-    out = results_table(doc)
-    formats = {c: "{:.1f}" for c in out.select_dtypes("number").columns} | {"GFLOP/iter": "{:.3f}", "it/s": "{:.2f}"}
-    return out.style.hide(axis="index").format(formats)
+    """:func:`results_table` for the book: one decimal, three for GFLOP/iter.
+
+    To fit the page's column it leaves out what the page says elsewhere: it/s (1000 / ms per
+    iteration), the load (the provenance note gives its range) and, measured on a CPU, the CPU time
+    (the wall time there).
+    """
+    out = results_table(doc).drop(columns=["it/s", "load (1 min)"], errors="ignore")
+    if "cuda" not in doc["provenance"]["device"].lower():
+        out = out.drop(columns=["cpu ms/iter"], errors="ignore")
+    formats = {c: "{:.1f}" for c in out.select_dtypes("number").columns} | {"GFLOP/iter": "{:.3f}"}
+    return styled(out, {k: v for k, v in formats.items() if k in out.columns})
 
 
 def provenance_note(docs: Mapping[str, dict]) -> str:

@@ -91,8 +91,8 @@ def test_denoising_summary():
     assert summary.gain_std == pytest.approx(np.std([1.5, 0.5], ddof=1))
     assert analysis.gain_spread(summary) == "± 0.71 dB between 2 seeds"
     shown = merge_std(analysis.denoising_table(two), digits=2).set_index("method")
-    assert shown.loc["IREM, 100 steps", "σ=75"] == "22.00\u00a0±\u00a00.71"
-    assert shown.loc["IREM, 5 steps", "σ=75"] == "21.00\u00a0±\u00a00.00"
+    assert shown.loc["IREM, 100 steps", "σ=75"] == "22.00 ±\u00a00.71"
+    assert shown.loc["IREM, 5 steps", "σ=75"] == "21.00 ±\u00a00.00"
     assert shown.loc["DnCNN (feedforward)", "σ=75"] == "21.50"  # one seed: the mean alone
 
 
