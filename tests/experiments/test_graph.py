@@ -194,3 +194,14 @@ def test_variants_are_judged_by_the_chapters_rules_beside_its_irem():
     assert shown.release[0] == "1.5000 [0.5,\u00a02.5] (higher)"
     assert shown.release[2] == "0.1000 [0.1,\u00a00.1] (lower)"
     assert shown["IREM (ours)"][0] == "0.0100 [0.01,\u00a00.01]"
+
+
+def test_failed_paper_baselines_are_those_above_the_label_variance():
+    rows = [dict(task="shortest_path", method=m, split="harder", ours=o, paper=p, label_variance=0.12)
+            for m, o, p in (("irem", 0.3, 0.05), ("feedforward", 0.1, 1.4), ("programmatic", 0.2, 0.13),
+                            ("recurrent", 0.09, 0.11))]  # fmt: skip
+    text = analysis.failed_paper_baselines(pd.DataFrame(rows))
+    assert "2 of the paper's baseline errors lie above" in text
+    assert "Feedforward on shortest path 1.4000 (ours 0.1000)" in text and "Recurrent" not in text
+    assert "Ours stay below it on 1 of them (Feedforward on shortest path)" in text
+    assert analysis.failed_paper_baselines(pd.DataFrame(rows[3:])) == ""
