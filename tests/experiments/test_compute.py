@@ -100,6 +100,9 @@ def test_restarts_summary_and_prose_read_the_last_step_of_one_and_of_the_most_re
         "last step in 1 of 2 cases, and more than 110 % in 0 (k = 1 → k = 16): Shortest path at 30 nodes 3 → 1; "
         "Connected components at 30 nodes 0.4 → 0.43."
     )
+    lv = {("shortest_path", "30"): 0.0659}  # the difficulty experiment's label variance at that size
+    assert "Shortest path at 30 nodes 3 → 1 (label variance 0.0659); Connected components at 30 nodes 0.4 → 0.43." in (
+        analysis.restarts_prose(recs, lv))  # fmt: skip
     assert analysis.restarts_prose([record()]) == "" and analysis.restarts_summary([record()]).empty
     assert [(c.fewest, c.most) for c in analysis.restarts_cases(recs)] == [(1, 16), (1, 16)]
     assert list(table.ratio) == pytest.approx([1 / 3, 0.43 / 0.4])

@@ -139,6 +139,9 @@ def test_difficulty_experiment_on_graphs_reuses_the_graph_weights(tmp_path):
     summary = analysis.difficulty_summary(diff.records, scale=str(max(NODES)))
     assert summary["largest"] == str(max(NODES)) and 0 <= summary["answer_lower"] <= 100
     assert len(figures.difficulty(diff.records).axes) == 2
+    lv = analysis.label_variances(diff.records)
+    assert set(lv) == {("edge_copy", str(n)) for n in NODES}
+    assert lv[("edge_copy", "10")] == rec.curves["difficulty"]["scales"]["10"]["label_variance"]
     recurrent = experiments.run("graph", **{**kw, "methods": ["recurrent"]}).records
     note = analysis.fig2_step_size_note(diff.records, recurrent, max(NODES))
     assert f"at {max(NODES)} nodes with λ = " in note and "the recurrent baseline's" in note

@@ -5,7 +5,7 @@ Reads the compute experiment's run records; its section is shown in the graph ch
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -64,17 +64,24 @@ def styled_restarts_summary(records: Sequence[Record]) -> Styler:
     return styled(restarts_summary(records), {"ratio": "{:.2f}"})
 
 
-def restarts_prose(records: Sequence[Record]) -> str:
+def restarts_prose(records: Sequence[Record], label_variance: Mapping[tuple[str, str], float] | None = None) -> str:
     """Whether choosing among restarts by energy lowers the error after the last step, per task and size, with numbers.
 
     A case counts as helped when the most restarts leave below 90 % of one descent's error,
-    and as hurt above 110 %.
+    and as hurt above 110 %. ``label_variance`` (``{(task, str(nodes)): value}``, e.g. the difficulty
+    experiment's) puts each case's reference beside it: the error of always answering the mean.
     """
+    lv = label_variance or {}
+
+    def reference(c: RestartsCase) -> str:
+        value = lv.get((c.task, str(c.nodes)))
+        return "" if value is None else f" (label variance {value:.3g})"
+
     cases = restarts_cases(records)
     if not cases:
         return ""
     one, most = cases[0].fewest, cases[0].most
-    each = "; ".join(f"{task_label(c.task)} at {c.nodes} nodes {c.error_fewest:.3g} → {c.error_most:.3g}"
+    each = "; ".join(f"{task_label(c.task)} at {c.nodes} nodes {c.error_fewest:.3g} → {c.error_most:.3g}{reference(c)}"
                      for c in cases)  # fmt: skip
     helped, hurt = sum(c.ratio < 0.9 for c in cases), sum(c.ratio > 1.1 for c in cases)
     return (f"Keeping the lowest-energy answer of {most} descents instead of one leaves less than "

@@ -28,6 +28,20 @@ def _difficulty(records: Sequence[Record], scale: str, get: Callable[[dict, str]
                      for r in records if DIFFICULTY_CURVE in r.curves], dtype=float)  # fmt: skip
 
 
+def label_variances(records: Sequence[Record]) -> dict[tuple[str, str], float]:
+    """``{(task, level): label variance}`` of the difficulty experiment's test problems (mean over seeds).
+
+    The error of always answering the mean, at each level (graph size, operand range): the reference
+    another chapter's errors at those levels are read against.
+    """
+    out = {}
+    for task in dict.fromkeys(r.task for r in records):
+        recs = [r for r in records if r.task == task and DIFFICULTY_CURVE in r.curves]
+        for level in recs[0].curves[DIFFICULTY_CURVE]["scales"] if recs else ():
+            out[(task, level)] = float(_difficulty(recs, level, lambda e, lam: e["label_variance"]).mean())
+    return out
+
+
 def difficulty_levels(task: str) -> tuple[str, Callable[[str], str], float]:
     """How the difficulty experiment's levels read for ``task``: (axis name, a level's label, largest trained)."""
     if task == "addition":
