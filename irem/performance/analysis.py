@@ -61,17 +61,24 @@ def named(docs: Mapping[str, dict], prefix: str) -> list[dict]:
 
 
 def styled_results_table(doc: dict) -> Styler:
-    """:func:`results_table` for the book: one decimal, three for GFLOP/iter.
+    """:func:`results_table` for the book (:func:`for_page`)."""
+    return for_page(results_table(doc), [doc])
+
+
+def for_page(table: pd.DataFrame, docs: Sequence[dict]) -> Styler:
+    """A bench table styled for the page: one decimal, three for GFLOP/iter, two for a speed-up.
 
     To fit the page's column it leaves out what the page says elsewhere: it/s (1000 / ms per
-    iteration), the load (the provenance note gives its range) and, measured on a CPU, the CPU time
-    (the wall time there).
+    iteration), the load (the provenance note gives its range) and, where every measurement ran
+    on a CPU, the CPU time (the wall time there).
     """
-    out = results_table(doc).drop(columns=["it/s", "load (1 min)"], errors="ignore")
-    if "cuda" not in doc["provenance"]["device"].lower():
+    out = table.drop(columns=["it/s", "load (1 min)"], errors="ignore")
+    if not any("cuda" in d["provenance"]["device"].lower() for d in docs):
         out = out.drop(columns=["cpu ms/iter"], errors="ignore")
-    formats = {c: "{:.1f}" for c in out.select_dtypes("number").columns} | {"GFLOP/iter": "{:.3f}"}
-    return styled(out, {k: v for k, v in formats.items() if k in out.columns})
+    formats = {c: "{:.1f}" for c in out.select_dtypes("number").columns}
+    formats |= {c: "{:.3f}" for c in out.columns if c.startswith("GFLOP/iter")}
+    formats |= {c: "{:.2f}×" for c in out.columns if c == "speed-up"}
+    return styled(out, formats)
 
 
 def provenance_note(docs: Mapping[str, dict]) -> str:
@@ -149,10 +156,7 @@ def before_after(before: dict, after: dict) -> pd.DataFrame:
 
 def styled_before_after(before: dict, after: dict) -> Styler:
     """:func:`before_after` for the book."""
-    change = before_after(before, after)
-    return (change.style.hide(axis="index").format("{:.1f}", subset=change.select_dtypes("number").columns)
-            .format("{:.2f}×", subset=["speed-up"])
-            .format("{:.2f}", subset=[c for c in change.columns if c.startswith("GFLOP")]))  # fmt: skip
+    return for_page(before_after(before, after), [before, after])
 
 
 @dataclass(frozen=True)
@@ -221,9 +225,7 @@ def graph_energy_prose(doc: dict, task: str = "shortest_path") -> str:
 
 def styled_graph_energy(doc: dict) -> Styler:
     """A stored ``--vary graph_energy ours release`` table for the book."""
-    energies = results_table(doc)
-    return (energies.style.hide(axis="index").format("{:.1f}", subset=energies.select_dtypes("number").columns)
-            .format("{:.3f}", subset=["GFLOP/iter"]))  # fmt: skip
+    return for_page(results_table(doc), [doc])
 
 
 def graph_energy_text(docs: Mapping[str, dict]) -> str:
@@ -301,7 +303,7 @@ def compiled_table(docs: Sequence[dict]) -> pd.DataFrame:
     out = pd.concat(parts, ignore_index=True)
     # every row is fp32 IREM: the columns that tell the rows apart, their cost, and what limits it
     keep = ["task", "graph energy", "compiled", "ms/iter", "cpu ms/iter", "GFLOP/iter", "% of fp32 peak",
-            "time: mm/gather/ops/rest %", "peak memory (MB)"]  # fmt: skip
+            "time %: mm / gather / ops / rest", "peak memory (MB)"]  # fmt: skip
     return out[[c for c in keep if c in out.columns]]
 
 
@@ -348,6 +350,4 @@ def compiled_targets(docs: Sequence[dict], targets: Mapping[str, float] = TARGET
 
 def styled_compiled_table(docs: Sequence[dict]) -> Styler:
     """:func:`compiled_table` for the book."""
-    compiled = compiled_table(docs)
-    return (compiled.style.hide(axis="index").format("{:.1f}", subset=compiled.select_dtypes("number").columns)
-            .format("{:.3f}", subset=["GFLOP/iter"]))  # fmt: skip
+    return for_page(compiled_table(docs), docs)

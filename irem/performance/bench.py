@@ -83,7 +83,7 @@ def table(rows: list[dict]) -> pd.DataFrame:
             row["% of fp32 peak"] = round(100 * r["fraction_of_fp32_peak"], 1)
             row["bf16 mm peak"] = round(r["peak_bf16"]["gflops"], 1)
         if "time_shares" in r:  # percent of the profiled time: mm / gather-scatter / other ops / outside ops
-            row["time: mm/gather/ops/rest %"] = " / ".join(f"{100 * v:.0f}" for v in r["time_shares"].values())
+            row["time %: mm / gather / ops / rest"] = " / ".join(f"{100 * v:.0f}" for v in r["time_shares"].values())
         row["peak memory (MB)"] = round(r["peak_memory_mb"], 1)
         row["load (1 min)"] = r["load_average"][0]  # runnable processes on the machine when timing began
         out.append(row)
