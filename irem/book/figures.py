@@ -53,16 +53,18 @@ def cap_errors(ax) -> None:
                 fontsize=7, color="0.35")  # fmt: skip
 
 
-def band(ax, records: Sequence[Record], path: Sequence[str], start: int = 0, **line) -> np.ndarray:
+def band(ax, records: Sequence[Record], path: Sequence[str], start: int = 0, shade: float = 0.18,
+         **line) -> np.ndarray:  # fmt: skip
     """Plot the mean curve over ``records`` at ``curves[path...]``, shaded from the lowest to the highest seed.
 
-    The curve's first point is drawn at x = ``start``. Returns the mean curve. With one record there is no shade.
+    The curve's first point is drawn at x = ``start``; ``shade`` is the shade's opacity (lighter where
+    many curves share a panel). Returns the mean curve. With one record there is no shade.
     """
     mean, low, high = curve_spread(records, *path)
     steps = np.arange(start, start + len(mean))
     ax.plot(steps, mean, **line)
     if len(records) > 1:
-        ax.fill_between(steps, low, high, color=line.get("color"), alpha=0.18, lw=0)
+        ax.fill_between(steps, low, high, color=line.get("color"), alpha=shade, lw=0)
     return mean
 
 

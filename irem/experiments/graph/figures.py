@@ -19,13 +19,16 @@ from irem.methods import METHODS, method_label
 from irem.store import Record
 from irem.tasks import task_label
 
+SIZE_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")  # one per graph size of Fig. 2, beside its colour
+
 
 def mse_vs_steps_by_size(records: Sequence[Record]) -> Figure:
     """Fig. 2: test MSE against reasoning steps on graphs of growing size (trained on 2-10 nodes).
 
     One panel per (task, iterative method): a row per task and a column per method, or, for a
-    single method, the tasks side by side. One line per graph size. Methods without test-time
-    steps (the feedforward network) have nothing to draw here.
+    single method, the tasks side by side. One line per graph size, each with its own marker as
+    well as its shade; a row's panels share their error axis, so methods compare at a glance.
+    Methods without test-time steps (the feedforward network) have nothing to draw here.
     """
     recs = [r for r in records if MSE_BY_NODES in r.curves and len(r.curves[MSE_BY_STEP]["same"]) > 2]
     groups = group(recs)
@@ -34,15 +37,17 @@ def mse_vs_steps_by_size(records: Sequence[Record]) -> Figure:
     rows, cols = (1, len(tasks)) if len(methods) == 1 else (len(tasks), len(methods))
     width = 3.6 if rows == 1 else 2.9  # a single row has the page's width to itself
     fig, axes = plt.subplots(rows, cols, figsize=(width * cols, 2.5 * rows + 0.4 * (rows == 1)), squeeze=False,
-                             sharex=True)  # fmt: skip
+                             sharex=True, sharey="row" if cols > 1 and rows > 1 else False)  # fmt: skip
     for k, (task, method) in enumerate((t, m) for t in tasks for m in methods):
         i, j = divmod(k, cols)
         ax = axes[i][j]
         recs_tm = groups.get((task, method), [])
         sizes = list(recs_tm[0].curves[MSE_BY_NODES]) if recs_tm else []
         palette = sns.color_palette("viridis", len(sizes))
-        for color, n in zip(palette, sizes):
-            band(ax, recs_tm, (MSE_BY_NODES, n), color=color, label=f"{n} nodes")
+        for color, marker, n in zip(palette, SIZE_MARKERS, sizes):
+            length = len(recs_tm[0].curves[MSE_BY_NODES][n])
+            band(ax, recs_tm, (MSE_BY_NODES, n), shade=0.07, color=color, label=f"{n} nodes", marker=marker,
+                 markersize=4, markevery=max(1, length // 6))  # fmt: skip
         # a baseline that diverges on large graphs would squash every other line
         ax.set(yscale="log", title=f"{task_label(task)}: {method_label(method)}")
         cap_errors(ax)
