@@ -70,15 +70,23 @@ def for_page(table: pd.DataFrame, docs: Sequence[dict]) -> Styler:
 
     To fit the page's column it leaves out what the page says elsewhere: it/s (1000 / ms per
     iteration), the load (the provenance note gives its range) and, where every measurement ran
-    on a CPU, the CPU time (the wall time there).
+    on a CPU, the CPU time (the wall time there); a text column with one value in every row
+    (the method, the precision) moves into the caption.
     """
     out = table.drop(columns=["it/s", "load (1 min)"], errors="ignore")
     if not any("cuda" in d["provenance"]["device"].lower() for d in docs):
         out = out.drop(columns=["cpu ms/iter"], errors="ignore")
+    same = [c for c in out.select_dtypes(exclude="number").columns if c != "task" and out[c].nunique() == 1]
+    if len(out) > 1 and same:
+        caption = "Every row: " + ", ".join(f"{c} {out[c].iloc[0]}" for c in same)
+        out = out.drop(columns=same)
+    else:
+        caption = None
     formats = {c: "{:.1f}" for c in out.select_dtypes("number").columns}
     formats |= {c: "{:.3f}" for c in out.columns if c.startswith("GFLOP/iter")}
     formats |= {c: "{:.2f}×" for c in out.columns if c == "speed-up"}
-    return styled(out, formats)
+    style = styled(out, formats)
+    return style.set_caption(caption) if caption else style
 
 
 def provenance_note(docs: Mapping[str, dict]) -> str:
