@@ -33,13 +33,14 @@ def composition_example(record: Record) -> Figure:
     ex = record.curves[EXAMPLE]
     panels = [*ex["inputs"], ex["prediction"], ex["truth"]]
     titles = ["$v_0$", "$+\\ v_1$", "$+\\ v_2$", "$+\\ v_3$", f"= {method_label(record.method)}", "truth"]
-    fig, axes = plt.subplots(1, len(panels), figsize=(1.9 * len(panels), 2.1))
-    for ax, values, title in zip(axes, panels, titles):
+    # two rows of three: each 3x3 grid large enough for its values to read at the page's width
+    fig, axes = plt.subplots(2, 3, figsize=(7.2, 5.0))
+    for ax, values, title in zip(axes.flat, panels, titles):
         grid = np.asarray(values).reshape(3, 3)
         ax.imshow(grid, cmap="coolwarm", vmin=-3, vmax=3)
         for (i, j), v in np.ndenumerate(grid):
-            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7)
-        ax.set_title(title, fontsize=9, color="C0" if title.startswith("=") else "black")
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=10)
+        ax.set_title(title, color="C0" if title.startswith("=") else "black")
         ax.set_xticks([]), ax.set_yticks([])
     fig.tight_layout()
     return fig

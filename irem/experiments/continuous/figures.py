@@ -23,12 +23,17 @@ def per_element_error(record: Record, side: int = 20) -> Figure:
     # a log scale: the error falls by orders of magnitude over the steps, and a linear one shows black
     vmax = float(errors.max()) or 1.0
     norm = LogNorm(vmin=vmax * 1e-6, vmax=vmax, clip=True)
-    fig, axes = plt.subplots(1, len(ex["steps"]), figsize=(1.6 * len(ex["steps"]), 2.1))
-    for ax, step, err in zip(axes, ex["steps"], errors):
+    cols = 5  # two rows of panels: drawn for the page's width, where one row of nine would shrink to slivers
+    rows = -(-len(ex["steps"]) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.7 * cols + 1.0, 1.9 * rows), squeeze=False)
+    for ax in axes.flat[len(ex["steps"]) :]:
+        ax.remove()  # the second row's empty places
+    shown = axes.flat[: len(ex["steps"])]
+    for ax, step, err in zip(shown, ex["steps"], errors):
         im = ax.imshow(np.maximum(err, vmax * 1e-6), cmap="magma", norm=norm)
-        ax.set_title(f"step {step}", fontsize=8)
+        ax.set_title(f"step {step}")
         ax.axis("off")
-    fig.colorbar(im, ax=list(axes), fraction=0.02, pad=0.01, label="squared error (log)")
+    fig.colorbar(im, ax=list(shown), fraction=0.03, pad=0.02, label="squared error (log)")
     return fig
 
 

@@ -56,10 +56,14 @@ def denoising_example(records: Sequence[Record]) -> Figure:
     if dncnn:
         panels.append(("DnCNN", dncnn.curves[EXAMPLE]["answers"]["answer"]))
     panels.append(("clean", ex["clean"]))
-    fig, axes = plt.subplots(1, len(panels), figsize=(2.2 * len(panels), 2.5))
-    for ax, (title, image) in zip(np.atleast_1d(axes), panels):
+    cols = min(3, len(panels))  # rows of three: titles and image detail read at the page's width
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.8 * rows), squeeze=False)
+    for ax in axes.flat[len(panels) :]:
+        ax.remove()  # the last row's empty places
+    for ax, (title, image) in zip(axes.flat, panels):
         ax.imshow(np.asarray(image, dtype=np.uint8), cmap="gray", vmin=0, vmax=255)
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title)
         ax.axis("off")
     fig.tight_layout()
     return fig
