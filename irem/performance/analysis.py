@@ -68,12 +68,13 @@ def styled_results_table(doc: dict) -> Styler:
 def for_page(table: pd.DataFrame, docs: Sequence[dict]) -> Styler:
     """A bench table styled for the page: one decimal, three for GFLOP/iter, two for a speed-up.
 
-    To fit the page's column it leaves out what the page says elsewhere: it/s (1000 / ms per
-    iteration), the load (the provenance note gives its range) and, where every measurement ran
-    on a CPU, the CPU time (the wall time there); a text column with one value in every row
-    (the method, the precision) moves into the caption.
+    To fit the page's column it leaves out what the page says elsewhere or what follows from the
+    columns it keeps: it/s (1000 / ms per iteration), GFLOP/s (GFLOP per iteration over its time;
+    the share of the matmul peak stays), the load (the provenance note gives its range) and, where
+    every measurement ran on a CPU, the CPU time (the wall time there); a text column with one value
+    in every row (the method, the precision) moves into the caption.
     """
-    out = table.drop(columns=["it/s", "load (1 min)"], errors="ignore")
+    out = table.drop(columns=["it/s", "GFLOP/s", "load (1 min)"], errors="ignore")
     if not any("cuda" in d["provenance"]["device"].lower() for d in docs):
         out = out.drop(columns=["cpu ms/iter"], errors="ignore")
     same = [c for c in out.select_dtypes(exclude="number").columns if c != "task" and out[c].nunique() == 1]
