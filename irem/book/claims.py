@@ -47,6 +47,8 @@ class Claim:
         verdict: one of ``VERDICTS``.
         rests_on: the profile and seeds the verdict rests on (``irem.book.notes.basis``).
         rule: the rule that turns ours into the verdict.
+        note: what explains the numbers (another chapter's diagnosis, a check beyond the paper):
+            shown below the verdict table, so that its cells hold the verdict and the numbers.
     """
 
     order: int
@@ -56,6 +58,7 @@ class Claim:
     verdict: str
     rests_on: str
     rule: str
+    note: str = ""
 
 
 VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED, NOT_RUN)
@@ -67,6 +70,13 @@ def claims_table(claims: Sequence[Claim]) -> pd.DataFrame:
     """The verdict table: one row per claim, in the paper's order."""
     rows = [{label: getattr(c, name) for name, label in COLUMNS.items()} for c in sorted(claims, key=lambda c: c.order)]
     return pd.DataFrame(rows, columns=list(COLUMNS.values()))
+
+
+def claim_notes(claims: Sequence[Claim]) -> str:
+    """The claims' notes as a Markdown list below the verdict table, each led by its claim's figure or table."""
+    return "\n".join(
+        f"- **{c.claim.split(':')[0]}**: {c.note}" for c in sorted(claims, key=lambda c: c.order) if c.note
+    )
 
 
 # --- Table 1's rule (both halves; Table 4 too): the lowest of the methods, at the paper's numbers -----------------

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 from torch_geometric.utils import scatter
 
+from irem.book.claims import claim_notes
 from irem.config import EvalConfig, TrainConfig
 from irem.experiments.difficulty import analysis, figures
 from irem.experiments.difficulty.experiment import difficulty
@@ -88,9 +89,10 @@ def test_difficulty_experiment_reuses_the_continuous_weights_and_feeds_the_book(
     assert analysis.difficulty_caption(diff.records).startswith(
         "*IREM on addition with operands from U(-s, s), mean over seeds (smoke profile, 1 seed(s)). Left: test MSE "
         "against reasoning steps at each scale from random starts (solid)")  # fmt: skip
-    row = summary.verdict_table({"continuous": cont, "difficulty": diff}).set_index("claim of the paper").filter(
-        like="Fig. 3", axis=0)  # fmt: skip
-    assert "; why (difficulty experiment): addition at U(-2.5, 2.5) (smoke)" in row.ours.iloc[0]
+    fig3 = next(c for c in summary.claims({"continuous": cont, "difficulty": diff}) if c.claim.startswith("Fig. 3"))
+    assert fig3.note.startswith("why (difficulty experiment): addition at U(-2.5, 2.5) (smoke)")  # below the table
+    assert "why" not in fig3.ours
+    assert claim_notes([fig3]).startswith("- **Fig. 3**: why (difficulty experiment)")
 
 
 def test_descent_from_a_given_answer_draws_the_scratchpad_it_needs():

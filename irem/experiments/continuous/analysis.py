@@ -101,7 +101,7 @@ def claims(results: Mapping[str, ExperimentResult],
     """The summary's verdict rows for this chapter: Table 1 (right), Figs. 3, 4 and 5 (none without its records).
 
     ``explain(tasks, level)``, where given (the summary passes the difficulty chapter's), says why the
-    harder error does not fall; Fig. 3's ``ours`` ends with it for addition at the harder operand range.
+    harder error does not fall; Fig. 3's note holds it for addition at the harder operand range.
     """
     cont = results.get("continuous")
     if cont is None:
@@ -115,8 +115,8 @@ def claims(results: Mapping[str, ExperimentResult],
               "error falls with more steps", *harder_steps_verdict(cont.records), rests_on,
               "per task: the harder error after the last step below 90 % of that after step 10"),
     ]  # fmt: skip
-    if explain is not None:  # the harder split's operands are U(-2.5, 2.5)
-        out[1] = replace(out[1], ours=out[1].ours + explain(["addition"], "2.5"))
+    if explain is not None:  # the harder split's operands are U(-2.5, 2.5); shown below the verdict table
+        out[1] = replace(out[1], note=explain(["addition"], "2.5").removeprefix("; "))
     example = next((r for r in cont.records if EXAMPLE_ERROR in r.curves and r.method == "irem"), None)
     if example is not None:
         out.append(Claim(50, "Fig. 4: the per-element error of one addition problem shrinks step by step",
