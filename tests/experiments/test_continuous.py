@@ -76,3 +76,19 @@ def test_figures_draw_one_problem_and_the_energy_landscape(smoke):
     fig = figures.energy_landscape(irem)
     assert [ax.get_title() for ax in fig.axes] == ["Addition", "Matrix completion"]
     matplotlib.pyplot.close("all")
+
+
+def test_bowl_share_is_one_on_the_one_step_bowl_and_the_note_quotes_the_steps():
+    mse = [0.01, 0.1, 1.0]
+    elements, lam = 4, 100.0
+    bowl = [elements * m / (2 * lam) for m in mse]
+    curves = {"energy_landscape": {"same": {"mse": mse, "energy": [0.5 * b for b in bowl]}},
+              "example_error": {"steps": [0, 1], "sq_error": [[1.0] * elements, [0.5] * elements]}}  # fmt: skip
+    metrics = {"same": {"mse": 0.001, "mean_halt_step": 6.0, "mse_by_steps": {"1": 0.2, "5": 0.002, "80": 0.001}}}
+    rec = record(curves=curves, metrics=metrics)
+    assert analysis.bowl_share(rec) == pytest.approx(0.5)
+    note = analysis.bowl_note([rec])
+    assert (
+        "rises 0.50× as fast as the bowl" in note and "0.2 after one step, 0.002 after five and 0.001 after 80" in note
+    )
+    assert analysis.bowl_note([record("matrix_inverse")]) == ""

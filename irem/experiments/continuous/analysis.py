@@ -90,6 +90,39 @@ def fig4_verdict(record: Record) -> tuple[str, str]:
     return ours, grade(int(err[-1] < 0.01 * err[0]), 1)
 
 
+def bowl_share(record: Record, split: str = "same") -> float:
+    """The learned energy's rise over the one-step bowl ``||y - y*||^2 / 2λ`` (Fig. 5), median over candidates.
+
+    1 is the bowl itself, from which one step of size λ lands on the answer; at ``c`` each step
+    covers about ``c`` of the remaining distance.
+    """
+    data = record.curves[ENERGY_LANDSCAPE][split]
+    elements = len(record.curves[EXAMPLE_ERROR]["sq_error"][0])  # the answer's size (the MSE averages over it)
+    bowl = elements * np.asarray(data["mse"]) / (2 * record.train["step_size"])
+    return float(np.median(np.asarray(data["energy"]) / bowl))
+
+
+def bowl_note(records: Sequence[Record], task: str = "addition", split: str = "same") -> str:
+    """How close IREM's energy on ``task`` is to the one-step bowl, and what that means for its steps (Markdown)."""
+    recs = [r for r in records if r.task == task and r.method == "irem" and ENERGY_LANDSCAPE in r.curves
+            and EXAMPLE_ERROR in r.curves]  # fmt: skip
+    if not recs:
+        return ""
+    share = float(np.median([bowl_share(r, split) for r in recs]))
+    by_steps = [r.metrics[split]["mse_by_steps"] for r in recs]
+    last = max(by_steps[0], key=int)
+    err = {k: float(np.median([b[k] for b in by_steps])) for k in ("1", "5", last) if k in by_steps[0]}
+    halt = float(np.mean([r.metrics[split]["mean_halt_step"] for r in recs]))
+    return (
+        f"**{task_label(task)} is nearly a bowl.** The learned energy rises {share:.2f}× as fast as the bowl "
+        f"from which one step lands on the answer (the dashed line; median over candidates and {len(recs)} seed(s)), "
+        f"so each step covers about {share:.0%} of the remaining distance: the error is {err['1']:.3g} after one "
+        f"step, {err.get('5', float('nan')):.2g} after five and {err[last]:.2g} after {last}, and IREM halts after "
+        f"{halt:.1f} steps on average. On this task the error stops falling within the five training steps, so more "
+        "steps have nothing left to do."
+    )
+
+
 def energy_rank_correlation(record: Record, split: str = "same") -> float:
     """Spearman correlation between a candidate's distance from the solution and its energy (Fig. 5)."""
     data = record.curves[ENERGY_LANDSCAPE][split]
