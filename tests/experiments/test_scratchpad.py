@@ -115,3 +115,20 @@ def _same_row_as_the_summarys_verdicts(results: dict) -> None:
     today = summary.verdict_table(results)
     today = today[today["claim of the paper"].str.startswith("App. B")].reset_index(drop=True)
     assert claims_table(analysis.claims(results)).to_dict("records") == today.to_dict("records")
+
+
+def test_z_growth_note_quotes_each_sizes_drift_and_energy():
+    from conftest import fake_record
+
+    from irem.experiments.scratchpad import analysis
+
+    trajectory = {
+        "y_mse": [1.0, 0.1, 0.05],
+        "energy": [2.0, -5.0, -40.0],
+        "z": [[0.9, -0.5], [10.0, 3.0], [-300.0, 1.0]],
+    }
+    rec = fake_record("scratchpad", "shortest_path", train={"scratchpad": 8}, curves={"trajectory": trajectory})
+    note = analysis.z_growth_note([rec, fake_record("scratchpad", "shortest_path", seed=1)])
+    assert "one test descent of 2 steps" in note
+    assert "shortest path, D = 8: |z| 0.9 → 300, energy 2 → -40, answer MSE 0.05" in note
+    assert analysis.z_growth_note([fake_record("scratchpad", "addition")]) == ""

@@ -6,6 +6,7 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
@@ -15,6 +16,7 @@ from irem.book.stats import mean_and_std, mean_of, seed_spread
 from irem.book.tables import merge_std, styled
 from irem.curves import ENERGY_BY_STEP
 from irem.experiments.results import ExperimentResult
+from irem.experiments.scratchpad.experiment import TRAJECTORY
 from irem.store import Record
 from irem.tasks import task_label
 
@@ -158,3 +160,30 @@ def claims(results: Mapping[str, ExperimentResult]) -> list[Claim]:
         rests_on=basis(pad),
         rule="some scratchpad size lowers both errors by more than 10 % on each task",
     )]  # fmt: skip
+
+
+def z_growth_note(records: Sequence[Record]) -> str:
+    """How far the scratchpad drifts over one test descent, with the energy (Markdown; "" without trajectories).
+
+    From each task's seed-0 trajectory (``TRAJECTORY``: the answer's error, the energy and the first
+    coordinates of ``z`` after every step), for each scratchpad size.
+    """
+    cases = []
+    for r in sorted(records, key=lambda r: (r.task, r.train["scratchpad"])):
+        t = r.curves.get(TRAJECTORY, {})
+        if r.seed != 0 or "z" not in t:
+            continue
+        z = np.abs(np.asarray(t["z"], dtype=float)).max(axis=1)
+        energy, error = t["energy"], t["y_mse"][-1]
+        cases.append(f"{task_label(r.task).lower()}, D = {r.train['scratchpad']}: |z| {z[0]:.2g} → {z[-1]:.3g}, "
+                     f"energy {energy[0]:.3g} → {energy[-1]:.3g}, answer MSE {error:.2g}")  # fmt: skip
+    if not cases:
+        return ""
+    steps = len(next(r for r in records if "z" in r.curves.get(TRAJECTORY, {})).curves[TRAJECTORY]["z"]) - 1
+    return (
+        f"**The scratchpad drifts far from where training kept it.** Training saw z only within 5 steps of "
+        f"U(-1, 1). Over one test descent of {steps} steps the largest stored coordinate of z grows by one to "
+        f"three orders of magnitude while the energy keeps falling and the answer's error stays where it settled: "
+        f"{'; '.join(cases)}. The descent lowers the energy by moving z, not the answer: the learned energy has "
+        "no floor in z out there, and z does not act as a bounded memory of the problem."
+    )
