@@ -20,8 +20,8 @@ from irem.store import Record
 from irem.tasks import task_label
 
 # text that stays readable when a figure is scaled down to the page's width
-plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "legend.fontsize": 9,
-                     "xtick.labelsize": 9, "ytick.labelsize": 9})  # fmt: skip
+plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "legend.fontsize": 10,
+                     "xtick.labelsize": 10, "ytick.labelsize": 10})  # fmt: skip
 
 
 SPLIT_STYLES = {"same": "-", "harder": "--"}
@@ -116,8 +116,13 @@ def train_loss(records: Sequence[Record]) -> Figure:
     groups = group(records)
     tasks = list(dict.fromkeys(r.task for r in records))
     colors = method_colors()
-    fig, axes = plt.subplots(1, len(tasks), figsize=(4.4 * len(tasks), 3.6), squeeze=False)
-    for ax, task in zip(axes[0], tasks):
+    # at most two panels a row: ticks and labels stay legible at the page's width
+    cols = min(2, len(tasks))
+    rows = -(-len(tasks) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.0 * cols, 3.2 * rows), squeeze=False)
+    for ax in axes.flat[len(tasks) :]:
+        ax.remove()
+    for ax, task in zip(axes.flat, tasks):
         for (t, method), recs in groups.items():
             if t != task:
                 continue

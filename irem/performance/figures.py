@@ -12,6 +12,7 @@ from irem.performance.analysis import rows
 from irem.tasks import task_label
 
 PRECISION_STYLES = {"fp32": "-", "bf16": "--"}
+PRECISION_COLORS = {"fp32": "#0072b2", "bf16": "#d55e00"}  # colour-blind safe, unlike each other at a glance
 
 
 VARY_LABELS = {"batch_size": "batch size (fresh problems; replay adds as many)", "steps": "reasoning steps N",
@@ -34,9 +35,10 @@ def cost_curves(docs: Mapping[str, dict], vary: str, tasks: list[str] | None = N
         sub = df[df["task"] == task]
         for precision, g in sub.groupby("precision", sort=False):
             g = g.sort_values(vary)
-            style = PRECISION_STYLES.get(precision, "-")
-            axes[0, j].plot(g[vary], g["ms_per_iter"], style, marker="o", color="C0", label=f"{precision}, wall clock")
-            axes[0, j].plot(g[vary], g["cpu_ms_per_iter"], style, marker=".", color="C1", alpha=0.8,
+            style, color = PRECISION_STYLES.get(precision, "-"), PRECISION_COLORS.get(precision, "0.3")
+            axes[0, j].plot(g[vary], g["ms_per_iter"], style, marker="o", color=color, lw=2,
+                            label=f"{precision}, wall clock")  # fmt: skip
+            axes[0, j].plot(g[vary], g["cpu_ms_per_iter"], ":", marker="x", color=color, lw=1, alpha=0.8,
                             label=f"{precision}, CPU time")  # fmt: skip
             if precision == "fp32" and "gflop_per_iter" in g:
                 axes[1, j].plot(g[vary], g["gflop_per_iter"], "-", marker="o", color="C2")

@@ -30,7 +30,7 @@ def difficulty(records: Sequence[Record]) -> Figure:
     first = recs[0].curves[DIFFICULTY_CURVE]
     steps, scales = np.asarray(first["steps"]), list(first["scales"])
     train = str(recs[0].config["train"]["step_size"])
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5.4))
     colors = sns.color_palette("mako_r", len(scales) + 1)[1:]
     for color, scale in zip(colors, scales):
         noise = mean_curve(recs, DIFFICULTY_CURVE, "scales", scale, "step_size", train, "mse_by_step")
@@ -42,7 +42,9 @@ def difficulty(records: Sequence[Record]) -> Figure:
     left.set(xscale="symlog", yscale="log", xlabel="reasoning steps", ylabel="test MSE",
              title=f"error against steps (λ = {float(train):g}); dashed: from the answer")  # fmt: skip
     left.set_xlim(0, steps[-1])
-    left.legend(title=axis, fontsize=8, title_fontsize=8, loc="best")
+    # legends below their panels, never over the curves
+    left.legend(title=axis, fontsize=8, title_fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3,
+                frameon=False)  # fmt: skip
     x = [float(s) for s in scales]
     for marker, lam in zip("o^s", first["scales"][scales[0]]["step_size"]):
         end = [mean_curve(recs, DIFFICULTY_CURVE, "scales", s, "step_size", lam, "mse_by_step")[-1] for s in scales]
@@ -57,7 +59,7 @@ def difficulty(records: Sequence[Record]) -> Figure:
     xlabel = "operand range s: a, b ~ U(-s, s)" if axis == "operands" else "graph size (nodes)"
     right.set(yscale="log", xlabel=xlabel, ylabel="test MSE",
               title=f"after {steps[-1]} steps, against difficulty")  # fmt: skip
-    right.legend(fontsize=8, loc="upper left")
+    right.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
     for ax in (left, right):
         ax.grid(alpha=0.3)
     fig.tight_layout()
