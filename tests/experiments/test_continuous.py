@@ -92,3 +92,14 @@ def test_bowl_share_is_one_on_the_one_step_bowl_and_the_note_quotes_the_steps():
         "rises 0.50× as fast as the bowl" in note and "0.2 after one step, 0.002 after five and 0.001 after 80" in note
     )
     assert analysis.bowl_note([record("matrix_inverse")]) == ""
+
+
+def test_cycle_note_finds_a_fixed_period_of_low_errors():
+    zigzag = [1.0, 0.5, 0.9, 0.001, 0.6, 1.2, 0.001, 0.7, 1.1, 0.002]  # low at 3, 6, 9
+    metrics = {"same": {"mse": 0.001, "mean_halt_step": 3.0}}
+    rec = record(method="programmatic", curves={"mse_by_step": {"same": zigzag}}, metrics=metrics)
+    note = analysis.cycle_note([rec])
+    assert "low only at steps 3, 6, 9, … (every 3; 0.001 at step 3) and 0.6 to 1.2 between them" in note
+    assert "halts at step 3.0 on average" in note
+    smooth = record(method="programmatic", curves={"mse_by_step": {"same": [1.0, 0.1, 0.001, 0.0009, 0.0008]}})
+    assert analysis.cycle_note([smooth]) == ""
