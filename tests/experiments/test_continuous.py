@@ -19,11 +19,14 @@ def record(task="addition", method="irem", seed=0, **kw) -> Record:
 
 def test_harder_steps_verdict_counts_the_tasks_whose_harder_error_falls():
     # Fig. 3: the harder error falls on one task of two
-    falls = {"mse_by_step": {"harder": [1.0] * 11 + [0.5] * 70}}
+    falls = {"mse_by_step": {"harder": [1.0] * 11 + [0.4] + [0.5] * 69}}
     flat = {"mse_by_step": {"harder": [1.0] * 81}}
     recs = [record("addition", curves=falls), record("matrix_inverse", curves=flat)]
     ours, verdict = analysis.harder_steps_verdict(recs)
-    assert verdict == "partly" and "addition 1 → 0.5" in ours and "matrix inverse 1 → 1" in ours
+    assert ours.startswith("harder problems, step 5 (the training steps) → 80: ")
+    assert (
+        verdict == "partly" and "addition 1 → 0.5 (lowest 0.4, at step 11)" in ours and "matrix inverse 1 → 1" in ours
+    )
 
 
 def test_claims_rest_on_their_records_profile_and_seeds():

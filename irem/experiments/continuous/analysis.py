@@ -66,10 +66,12 @@ def best_recipe(recipes: pd.DataFrame, paper_same: float, paper_harder: float) -
     )
 
 
-def harder_steps_verdict(records: Sequence[Record], method: str = "irem", at: int = 10) -> tuple[str, str]:
+def harder_steps_verdict(records: Sequence[Record], method: str = "irem", at: int = 5) -> tuple[str, str]:
     """(ours, verdict) for "more steps lower the error on harder problems": step ``at`` against the last, per task.
 
-    A fall counts when the error at the last step is below 90 % of the error at step ``at``.
+    ``at`` is the number of steps IREM was trained with (5), the paper's reference: a fall counts
+    when the error at the last step is below 90 % of the error there. Each task also names the step
+    where its error is lowest (mean over seeds).
     """
     holds, parts, steps = 0, [], 0
     for t in dict.fromkeys(r.task for r in records):
@@ -77,10 +79,10 @@ def harder_steps_verdict(records: Sequence[Record], method: str = "irem", at: in
         if not recs:
             continue
         c = mean_curve(recs, MSE_BY_STEP, "harder")
-        early, last, steps = float(c[at]), float(c[-1]), len(c) - 1
+        early, last, steps, best = float(c[at]), float(c[-1]), len(c) - 1, int(np.nanargmin(c))
         holds += last < 0.9 * early
-        parts.append(f"{task_label(t).lower()} {early:.3g} → {last:.3g}")
-    return f"harder problems, step {at} → {steps}: " + "; ".join(parts), grade(holds, len(parts))
+        parts.append(f"{task_label(t).lower()} {early:.3g} → {last:.3g} (lowest {float(c[best]):.3g}, at step {best})")
+    return f"harder problems, step {at} (the training steps) → {steps}: " + "; ".join(parts), grade(holds, len(parts))
 
 
 def fig4_verdict(record: Record) -> tuple[str, str]:
@@ -173,7 +175,8 @@ def claims(results: Mapping[str, ExperimentResult],
         Claim(20, table1, *lowest_at_paper(cont.table()), rests_on, LOWEST_AT_PAPER_RULE),
         Claim(40, "Fig. 3: running the minimisation longer solves harder problems better",
               "error falls with more steps", *harder_steps_verdict(cont.records), rests_on,
-              "per task: the harder error after the last step below 90 % of that after step 10"),
+              "per task: the harder error after the last step below 90 % of that after step 5 (the training "
+              "steps)"),
     ]  # fmt: skip
     if explain is not None:  # the harder split's operands are U(-2.5, 2.5); shown below the verdict table
         out[1] = replace(out[1], note=explain(["addition"], "2.5").removeprefix("; "))
