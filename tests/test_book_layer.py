@@ -122,3 +122,15 @@ def test_table1s_rule_counts_ranks_as_numbers():
     assert verdict == "partly"
     assert lowest_at_paper(table, "feedforward")[1].startswith("lowest error on 1 of 2 rows")
     assert rank_counts(table) == RankCounts(rows=3, lowest=2, close=1, paper_lowest=1)
+
+
+def test_table1s_rule_says_where_irem_is_worse_than_the_mean_and_where_no_method_tells():
+    rows = [("irem", "same", 0.5, 1.0), ("feedforward", "same", 0.6, 1.0),  # IREM below the label variance
+            ("irem", "harder", 2.1, 2.0), ("feedforward", "harder", 1.95, 2.0)]  # both at the mean  # fmt: skip
+    table = pd.DataFrame([dict(task="matrix_inverse", method=m, split=s, ours=o, low=o, high=o, paper=0.1,
+                               label_variance=lv) for m, s, o, lv in rows])  # fmt: skip
+    counts = rank_counts(table)
+    assert (counts.above_mean, counts.uninformative) == (1, 1)
+    ours = lowest_at_paper(table)[1]
+    assert "worse than always answering the mean (the label variance) on 1" in ours
+    assert "on 1 row(s) no method is below 90 % of the label variance, so they tell no method apart" in ours

@@ -94,11 +94,13 @@ class RankCounts:
     lowest: int  # rows where our error is the lowest of all methods, its interval apart from every other's
     close: int  # rows where our error is within 10 % of the paper's (or below)
     paper_lowest: int  # rows where the paper's error is the lowest
+    above_mean: int = 0  # rows where the method's error is above the label variance (worse than answering the mean)
+    uninformative: int = 0  # rows where no method is below 90 % of the label variance: they tell no method apart
 
 
 def rank_counts(table: pd.DataFrame, method: str = "irem") -> RankCounts:
     """``method``'s :class:`RankCounts` in ``ExperimentResult.table()``: ranks as numbers (1 is the lowest error)."""
-    lowest = paper_lowest = close = rows = 0
+    lowest = paper_lowest = close = rows = above_mean = uninformative = 0
     for _, g in table.groupby(["task", "split"], sort=False):
         mine, others = g[g.method == method], g[g.method != method]
         if mine.empty:
@@ -108,7 +110,10 @@ def rank_counts(table: pd.DataFrame, method: str = "irem") -> RankCounts:
         lowest += lowest_apart(r, others)
         paper_lowest += not pd.isna(r.paper) and rank_of(r.paper, others.paper) == 1
         close += bool(r.ours <= 1.1 * r.paper)
-    return RankCounts(rows, lowest, close, paper_lowest)
+        if "label_variance" in g:
+            above_mean += bool(r.ours > r.label_variance)
+            uninformative += bool((g.ours >= 0.9 * g.label_variance).all())
+    return RankCounts(rows, lowest, close, paper_lowest, above_mean, uninformative)
 
 
 def lowest_at_paper(table: pd.DataFrame, method: str = "irem") -> tuple[str, str, str]:
@@ -119,4 +124,9 @@ def lowest_at_paper(table: pd.DataFrame, method: str = "irem") -> tuple[str, str
     s = rank_counts(table, method)
     ours = (f"lowest error on {s.lowest} of {s.rows} rows; within 10 % of the paper's number (or below) on {s.close} "
             f"of {s.rows}")  # fmt: skip
+    if s.above_mean:
+        ours += f"; worse than always answering the mean (the label variance) on {s.above_mean}"
+    if s.uninformative:
+        ours += (f"; on {s.uninformative} row(s) no method is below 90 % of the label variance, so they tell no "
+                 "method apart")  # fmt: skip
     return f"lowest error on {s.paper_lowest} of {s.rows} rows", ours, grade(s.lowest + s.close, 2 * s.rows)
