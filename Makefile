@@ -26,7 +26,7 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check irem tests
 	$(BIN)/ruff format --check irem tests
 	$(BIN)/python -m pytest tests
-	IREM_PROFILE=smoke IREM_RETRAIN=1 IREM_RUNS_DIR=$$(mktemp -d) $(BIN)/python -m pytest --nbval-lax notebooks -p no:cacheprovider
+	IREM_PROFILE=smoke IREM_RETRAIN=1 IREM_SEEDS=3 IREM_RUNS_DIR=$$(mktemp -d) $(BIN)/python -m pytest --nbval-lax notebooks -p no:cacheprovider
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check irem tests

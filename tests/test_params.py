@@ -56,3 +56,13 @@ def test_the_summary_page_without_an_experiments_records_says_what_to_run(monkey
     assert summary.has({"graph": object()}, "graph") and not shown
     assert not summary.has({"graph": object()}, "graph", "continuous")
     assert len(shown) == 1 and "run `notebooks/continuous.ipynb` first" in shown[0]
+
+
+def test_the_environment_caps_the_seed_count(monkeypatch):
+    monkeypatch.delenv("IREM_SEEDS", raising=False)
+    assert params.settle_seeds(10) == 10
+    monkeypatch.setenv("IREM_SEEDS", "3")
+    assert params.settle_seeds(10) == 3
+    monkeypatch.setenv("IREM_SEEDS", "0")
+    with pytest.raises(ValueError, match="IREM_SEEDS must be a whole number >= 1, got '0'"):
+        params.settle_seeds(10)
