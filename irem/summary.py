@@ -79,8 +79,9 @@ def stored_results(profile: str = "best", device: str = "auto", retrain: bool = 
     found = {name: (experiments.stored_by_task if name in BY_TASK else experiments.stored)(name, **common)
              for name in experiments.REGISTRY}  # fmt: skip
     results = {name: result for name, result in found.items() if result is not None}
-    for variant in GRAPH_VARIANTS:  # IREM variants the graph chapter judges beside its IREM
-        found_variant = experiments.stored("graph", methods=["irem"], overrides=dict(variant.overrides), **common)
+    for variant in GRAPH_VARIANTS:  # IREM variants the graph chapter judges beside its IREM: read, never trained here
+        found_variant = experiments.stored("graph", methods=["irem"], overrides=dict(variant.overrides), train=False,
+                                           **common)  # fmt: skip
         if found_variant is not None:
             results[variant.key] = found_variant
     scaled = experiments.stored("graph", methods=["irem"], overrides={"test_step_scaling": "edges"}, **common)
