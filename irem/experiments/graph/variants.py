@@ -21,12 +21,12 @@ from irem.tasks import task_label
 def variant_table(graph: ExperimentResult, variants: Mapping[str, ExperimentResult], nodes: int) -> pd.DataFrame:
     """Per task and test size: the chapter's IREM, each variant (``{Variant.key: result}``), the recurrent baseline."""
     table = graph.table()
+    columns = {"IREM (ours)": graph, **{v.column: variants[v.key] for v in VARIANTS if v.key in variants}}
     rows = []
     for task in dict.fromkeys(table.task):
         for split, label in (("same", "10 nodes"), ("harder", "15 nodes"), (None, f"{nodes} nodes, last step")):
             row = {"task": task_label(task), "graphs": label}
-            named = {v.column: variants[v.key] for v in VARIANTS if v.key in variants}
-            for name, result in {"IREM (ours)": graph, **named}.items():
+            for name, result in columns.items():
                 irem = [r for r in result.records if r.task == task and r.method == "irem"]
                 row[name] = _at(irem, split, nodes)
             recurrent = [r for r in graph.records if r.task == task and r.method == "recurrent"]
@@ -43,7 +43,8 @@ def _at(records, split: str | None, nodes: int):
         return None
     if split is None:
         return seed_ends(records, nodes)[1]
-    return over_seeds([r.metrics[split]["mse"] for r in records])
+    errors = [r.metrics[split]["mse"] for r in records if r.metrics[split]["mse"] is not None]  # None: diverged
+    return over_seeds(errors) if errors else None
 
 
 def styled_variant_table(table: pd.DataFrame) -> Styler:
