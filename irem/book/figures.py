@@ -44,6 +44,20 @@ def legend_below(fig: Figure, ax, ncol: int = 4, handles: Sequence | None = None
         fig.tight_layout(rect=(0, min(0.3, (0.08 + 0.27 * rows) / fig.get_size_inches()[1]), 1, 1))
 
 
+def panels(n: int, width: float, height: float, per_row: int = 2) -> list:
+    """``n`` axes, at most ``per_row`` a row (unused places removed): legible at the page's width.
+
+    A row of three or more panels shrinks its ticks and labels below the body text's small print
+    once the figure is scaled to the column (about 770 px).
+    """
+    cols = min(per_row, n)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.remove()
+    return list(axes.flat[:n])
+
+
 def cap_errors(ax) -> None:
     """Keep an error axis below ``MSE_CEILING``; diverging curves leave through the top edge, which says so."""
     low, high = ax.get_ylim()
@@ -84,8 +98,9 @@ def mse_vs_steps(records: Sequence[Record], split_labels: dict[str, str] | None 
     groups = group(records)
     tasks = list(dict.fromkeys(r.task for r in records))
     colors = method_colors()
-    fig, axes = plt.subplots(1, len(tasks), figsize=(3.6 * len(tasks), 4.0), squeeze=False)
-    for ax, task in zip(axes[0], tasks):
+    axes = panels(len(tasks), width=4.0, height=3.4)
+    fig = axes[0].figure
+    for ax, task in zip(axes, tasks):
         for (t, method), recs in groups.items():
             if t != task:
                 continue
@@ -102,7 +117,7 @@ def mse_vs_steps(records: Sequence[Record], split_labels: dict[str, str] | None 
         ax.set(yscale="log", xlabel="reasoning steps", ylabel="test MSE", title=task_label(task))
         cap_errors(ax)
         ax.grid(alpha=0.3)
-    legend_below(fig, axes[0][0], ncol=5)
+    legend_below(fig, axes[0], ncol=3)
     return fig
 
 
@@ -116,13 +131,9 @@ def train_loss(records: Sequence[Record]) -> Figure:
     groups = group(records)
     tasks = list(dict.fromkeys(r.task for r in records))
     colors = method_colors()
-    # at most two panels a row: ticks and labels stay legible at the page's width
-    cols = min(2, len(tasks))
-    rows = -(-len(tasks) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.0 * cols, 3.2 * rows), squeeze=False)
-    for ax in axes.flat[len(tasks) :]:
-        ax.remove()
-    for ax, task in zip(axes.flat, tasks):
+    axes = panels(len(tasks), width=4.0, height=3.2)
+    fig = axes[0].figure
+    for ax, task in zip(axes, tasks):
         for (t, method), recs in groups.items():
             if t != task:
                 continue
@@ -131,7 +142,7 @@ def train_loss(records: Sequence[Record]) -> Figure:
             ax.plot(its, loss, color=colors[method], label=method_label(method))
         ax.set(yscale="log", xlabel="iteration", ylabel="training loss", title=task_label(task))
         ax.grid(alpha=0.3)
-    legend_below(fig, axes[0][0], ncol=5)
+    legend_below(fig, axes[0], ncol=5)
     return fig
 
 
