@@ -53,6 +53,6 @@ def landscape_figure(method: IREM, x: torch.Tensor, y: torch.Tensor, traj: Traje
     ax.plot(*path[0], "wo", ms=8, mfc="none", label="start $y^0$")
     ax.plot(*centre, "r*", ms=14, label="solution $a + b$")
     ax.set(xlabel="$y_1$", ylabel="$y_2$", title="Reasoning as energy minimisation")
-    ax.legend(fontsize=7, loc="lower left")
+    ax.legend(fontsize=10, loc="lower left")
     fig.tight_layout()
     return fig

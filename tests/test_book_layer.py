@@ -4,6 +4,7 @@ import math
 from dataclasses import replace
 from types import SimpleNamespace
 
+import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 import torch
@@ -11,7 +12,7 @@ from conftest import fake_record, splits
 
 from irem import evaluate
 from irem.book.claims import RankCounts, grade, lowest_at_paper, rank_counts
-from irem.book.figures import MSE_CEILING, cap_errors
+from irem.book.figures import FULL_WIDTH, MSE_CEILING, SMALL_PRINT_PX, cap_errors, shown_in_book, smallest_text
 from irem.book.notes import retrained_note, seeds_by_task
 from irem.book.stats import curve_spread, mean_curve
 from irem.book.tables import standing, styled
@@ -134,3 +135,40 @@ def test_table1s_rule_says_where_irem_is_worse_than_the_mean_and_where_no_method
     ours = lowest_at_paper(table)[1]
     assert "worse than always answering the mean (the label variance) on 1" in ours
     assert "on 1 row(s) no method is below 90 % of the label variance, so they tell no method apart" in ours
+
+
+def _figure(width: float, text_pt: float):
+    fig, ax = plt.subplots(figsize=(width, 3))
+    ax.plot([0, 1], [0, 1])
+    ax.set_title("title")
+    ax.text(0.5, 0.5, "note", fontsize=text_pt)
+    return fig
+
+
+def test_a_figure_is_checked_at_the_size_the_column_shows_it():
+    narrow = smallest_text(_figure(6.0, 10))  # shown at its own size: 10 pt at 100 dpi is 13.9 px
+    assert narrow == (pytest.approx(10 * 100 / 72), "note")
+    wide_px, _ = smallest_text(_figure(12.0, 10))  # cropped to about 10 in, then scaled to the 720 px column
+    assert 9 < wide_px < SMALL_PRINT_PX
+    plt.close("all")
+
+
+def test_a_figure_the_book_shows_must_be_legible_at_the_column():
+    @shown_in_book
+    def too_wide():
+        return _figure(12.0, 10)
+
+    @shown_in_book
+    def small_note():
+        return _figure(6.0, 7)
+
+    @shown_in_book
+    def fine():
+        return _figure(FULL_WIDTH, 10)
+
+    with pytest.raises(ValueError, match=r"too_wide: the text .* would show 1\d\.\d px .* 12\.0 in wide"):
+        too_wide()
+    with pytest.raises(ValueError, match="small_note: the text 'note' would show 9.7 px"):
+        small_note()
+    assert fine() is not None
+    plt.close("all")

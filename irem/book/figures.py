@@ -6,12 +6,14 @@ its folder and build on these.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from irem.book.stats import curve_spread, group, mean_curve
 from irem.curves import MSE_BY_STEP, TRAIN_LOSS
@@ -20,11 +22,65 @@ from irem.store import Record
 from irem.tasks import task_label
 
 # text that stays readable when a figure is scaled down to the page's width
-plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "legend.fontsize": 10,
+plt.rcParams.update({"font.size": 11, "axes.titlesize": 11, "axes.labelsize": 11, "legend.fontsize": 10,
                      "xtick.labelsize": 10, "ytick.labelsize": 10})  # fmt: skip
 
 
 SPLIT_STYLES = {"same": "-", "harder": "--"}
+
+# the narrowest content column a figure is shown in (the page at 800 px), and the book's smallest print
+# (its tables, 0.8 of the 16 px body text): no text in a figure may show smaller than that
+COLUMN_PX = 720
+SMALL_PRINT_PX = 12.8
+PAD_INCHES = 0.1  # the notebook's inline figures are saved with bbox_inches="tight" and this padding
+# the widest figure (inches) shown at its own size there: its 10 pt text reads at 13.9 px
+FULL_WIDTH = COLUMN_PX / plt.rcParams["figure.dpi"]
+
+
+def smallest_text(fig: Figure, column_px: int = COLUMN_PX) -> tuple[float, str]:
+    """The height in screen pixels of the figure's smallest text once shown in the book, and that text.
+
+    The notebook saves the figure cropped to its contents at ``fig.dpi``; the page shrinks an image
+    wider than the column to the column's width, so a wide figure's text shrinks with it.
+    """
+    renderer = fig.canvas.get_renderer()
+    width_in = fig.get_tightbbox(renderer).width + 2 * PAD_INCHES
+    px_per_point = min(fig.dpi, column_px / width_in) / 72
+    texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip() and _drawn(t, renderer)]
+    if not texts:
+        return float("inf"), ""
+    text = min(texts, key=Text.get_fontsize)
+    return text.get_fontsize() * px_per_point, text.get_text()
+
+
+def _drawn(text: Text, renderer) -> bool:
+    """Whether ``text`` lies inside the figure (tick labels beyond an axis' limits are kept but not drawn)."""
+    box, fig_box = text.get_window_extent(renderer), text.get_figure(root=True).bbox
+    return box.x1 > fig_box.x0 and box.x0 < fig_box.x1 and box.y1 > fig_box.y0 and box.y0 < fig_box.y1
+
+
+def shown_in_book(draw: Callable[..., Figure]) -> Callable[..., Figure]:
+    """Mark a function whose figure the book shows: the figure must stay legible at the column's width.
+
+    The marked function raises when its figure's text would read smaller than the book's small print
+    there (draw the figure narrower, or its text larger).
+    """
+
+    @functools.wraps(draw)
+    def checked(*args, **kwargs) -> Figure:
+        fig = draw(*args, **kwargs)
+        px, text = smallest_text(fig)
+        if px < SMALL_PRINT_PX - 0.05:
+            width = fig.get_size_inches()[0]
+            plt.close(fig)
+            raise ValueError(
+                f"{draw.__qualname__}: the text {text[:30]!r} would show {px:.1f} px tall in the book's "
+                f"{COLUMN_PX} px column, below its small print ({SMALL_PRINT_PX} px); the figure is {width:.1f} in "
+                f"wide: draw it narrower or its text larger"
+            )
+        return fig
+
+    return checked
 
 
 MSE_CEILING = 10.0  # error axes stop here: a curve above it has diverged, and would squash every other one
@@ -44,15 +100,15 @@ def legend_below(fig: Figure, ax, ncol: int = 4, handles: Sequence | None = None
         fig.tight_layout(rect=(0, min(0.3, (0.08 + 0.27 * rows) / fig.get_size_inches()[1]), 1, 1))
 
 
-def panels(n: int, width: float, height: float, per_row: int = 2) -> list:
-    """``n`` axes, at most ``per_row`` a row (unused places removed): legible at the page's width.
+def panels(n: int, height: float, per_row: int = 2, width: float = FULL_WIDTH) -> list:
+    """``n`` axes, at most ``per_row`` a row (unused places removed), the figure ``width`` inches wide.
 
-    A row of three or more panels shrinks its ticks and labels below the body text's small print
-    once the figure is scaled to the column (about 770 px).
+    A row of three or more panels at the column's width leaves each too narrow for its ticks, and a
+    wider figure shrinks its text below the book's small print once scaled to the column.
     """
     cols = min(per_row, n)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(width, height * rows), squeeze=False)
     for ax in axes.flat[n:]:
         ax.remove()
     return list(axes.flat[:n])
@@ -64,7 +120,7 @@ def cap_errors(ax) -> None:
     if high > MSE_CEILING:
         ax.set_ylim(low, MSE_CEILING)
         ax.text(0.98, 0.97, f"↑ above {MSE_CEILING:g}: off the axis", transform=ax.transAxes, ha="right", va="top",
-                fontsize=7, color="0.35")  # fmt: skip
+                fontsize=10, color="0.35")  # fmt: skip
 
 
 def band(ax, records: Sequence[Record], path: Sequence[str], start: int = 0, shade: float = 0.18,
@@ -87,6 +143,7 @@ def method_colors() -> dict[str, str]:
     return {name: cls.color for name, cls in METHODS.items()}
 
 
+@shown_in_book
 def mse_vs_steps(records: Sequence[Record], split_labels: dict[str, str] | None = None) -> Figure:
     """Fig. 3: test MSE against reasoning steps, per task, same (solid) and harder (dashed).
 
@@ -98,7 +155,7 @@ def mse_vs_steps(records: Sequence[Record], split_labels: dict[str, str] | None 
     groups = group(records)
     tasks = list(dict.fromkeys(r.task for r in records))
     colors = method_colors()
-    axes = panels(len(tasks), width=4.0, height=3.4)
+    axes = panels(len(tasks), height=3.0)
     fig = axes[0].figure
     for ax, task in zip(axes, tasks):
         for (t, method), recs in groups.items():
@@ -121,6 +178,7 @@ def mse_vs_steps(records: Sequence[Record], split_labels: dict[str, str] | None 
     return fig
 
 
+@shown_in_book
 def train_loss(records: Sequence[Record]) -> Figure:
     """Training loss against iterations: one panel per task, one line per method (mean over seeds).
 
@@ -131,7 +189,7 @@ def train_loss(records: Sequence[Record]) -> Figure:
     groups = group(records)
     tasks = list(dict.fromkeys(r.task for r in records))
     colors = method_colors()
-    axes = panels(len(tasks), width=4.0, height=3.2)
+    axes = panels(len(tasks), height=2.8)
     fig = axes[0].figure
     for ax, task in zip(axes, tasks):
         for (t, method), recs in groups.items():
@@ -146,6 +204,7 @@ def train_loss(records: Sequence[Record]) -> Figure:
     return fig
 
 
+@shown_in_book
 def seed_distributions(table: pd.DataFrame, split_labels: dict[str, str] | None = None) -> Figure:
     """Every training seed's error, the median and its 95 % interval: one panel per (task, split), a row per method.
 
@@ -157,7 +216,7 @@ def seed_distributions(table: pd.DataFrame, split_labels: dict[str, str] | None 
     tasks, splits = list(dict.fromkeys(table.task)), list(dict.fromkeys(table.split))
     methods = [m for m in METHODS if m in set(table.method)]
     colors = method_colors()
-    size = (4.2 * len(splits), 0.45 * len(methods) * len(tasks) + 1.2)
+    size = (FULL_WIDTH, 0.45 * len(methods) * len(tasks) + 1.4)
     fig, axes = plt.subplots(len(tasks), len(splits), figsize=size, squeeze=False, sharex=True, sharey=True)
     for i, task in enumerate(tasks):
         for j, split in enumerate(splits):
@@ -186,5 +245,5 @@ def seed_distributions(table: pd.DataFrame, split_labels: dict[str, str] | None 
         plt.Line2D([], [], lw=4, alpha=0.35, color="grey", label="95 % interval of the median"),
         plt.Line2D([], [], ls="", marker="x", color="black", label="the paper's"),
     ]
-    legend_below(fig, axes[0][0], handles=handles)
+    legend_below(fig, axes[0][0], ncol=2, handles=handles)
     return fig

@@ -92,9 +92,20 @@ class ExperimentResult:
 
     def ours(self, task: str, method: str, split: str) -> float:
         """Our median MSE (over seeds) for one (task, method, split); NaN when not run."""
+        s = self.spread(task, method, split)
+        return s.median if s else float("nan")
+
+    def spread(self, task: str, method: str, split: str) -> SeedSpread | None:
+        """Every seed's error on one (task, method, split), their median and its interval.
+
+        None when it was not run or every seed diverged.
+        """
         t = self.table()
         row = t[(t.task == task) & (t.method == method) & (t.split == split)]
-        return float(row.ours.iloc[0]) if len(row) else float("nan")
+        if row.empty or not row["values"].iloc[0]:
+            return None
+        r = row.iloc[0]
+        return SeedSpread(r["values"], r.ours, r.low, r.high)
 
 
 def run(

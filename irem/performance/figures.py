@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
+from irem.book.figures import FULL_WIDTH, legend_below, shown_in_book
 from irem.performance.analysis import rows
 from irem.tasks import task_label
 
@@ -19,6 +20,7 @@ VARY_LABELS = {"batch_size": "batch size (fresh problems; replay adds as many)",
                "nodes": "training graph size (nodes)"}  # fmt: skip
 
 
+@shown_in_book
 def cost_curves(docs: Mapping[str, dict], vary: str, tasks: list[str] | None = None) -> Figure:
     """Training cost against one setting (``batch_size``, ``steps`` or ``nodes``): ms/iter and GFLOP/iter, per task.
 
@@ -29,7 +31,7 @@ def cost_curves(docs: Mapping[str, dict], vary: str, tasks: list[str] | None = N
     df = rows(docs, vary + "_")
     df = df.assign(order=df["precision"].map({p: i for i, p in enumerate(PRECISION_STYLES)})).sort_values("order")
     tasks = tasks or list(dict.fromkeys(df["task"]))
-    fig, axes = plt.subplots(2, len(tasks), figsize=(4.2 * len(tasks), 6), squeeze=False)
+    fig, axes = plt.subplots(2, len(tasks), figsize=(FULL_WIDTH, 6.2), squeeze=False)
     plain = FuncFormatter(lambda v, _: f"{v:g}")
     for j, task in enumerate(tasks):
         sub = df[df["task"] == task]
@@ -54,7 +56,5 @@ def cost_curves(docs: Mapping[str, dict], vary: str, tasks: list[str] | None = N
             ax.xaxis.set_major_formatter(plain)
             ax.set_ylim(0, None)
             ax.grid(alpha=0.3)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    legend_below(fig, axes[0, 0], ncol=2)
     return fig

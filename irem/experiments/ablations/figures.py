@@ -9,12 +9,13 @@ import numpy as np
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from irem.book.figures import band
+from irem.book.figures import FULL_WIDTH, band, legend_below, shown_in_book
 from irem.experiments.ablations.experiment import TEST_STEP_SIZE
 from irem.store import Record
 from irem.tasks import task_label
 
 
+@shown_in_book
 def test_step_sizes(records: Sequence[Record]) -> Figure:
     """Test MSE against reasoning steps for each test-time step size (one trained configuration).
 
@@ -22,7 +23,7 @@ def test_step_sizes(records: Sequence[Record]) -> Figure:
     """
     sweep = records[0].curves[TEST_STEP_SIZE]
     palette = sns.color_palette("rocket", len(sweep))
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.3), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(FULL_WIDTH, 3.3), sharey=True)
     for ax, split in zip(axes, ("same", "harder")):
         for color, lam in zip(palette, sweep):
             band(ax, records, (TEST_STEP_SIZE, lam, split, "mse_by_step"), color=color,
@@ -33,6 +34,5 @@ def test_step_sizes(records: Sequence[Record]) -> Figure:
         ax.set(yscale="log", xlabel="reasoning steps", title=f"{task_label(records[0].task)} ({split})")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("test MSE")
-    axes[1].legend(fontsize=7)
-    fig.tight_layout()
+    legend_below(fig, axes[0], ncol=3)
     return fig

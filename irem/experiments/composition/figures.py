@@ -8,33 +8,34 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from irem.book.figures import band, method_colors
+from irem.book.figures import FULL_WIDTH, band, legend_below, method_colors, shown_in_book
 from irem.book.stats import group
 from irem.experiments.composition.experiment import COMPOSITION_MSE, EXAMPLE
 from irem.methods import method_label
 from irem.store import Record
 
 
+@shown_in_book
 def composition_error(records: Sequence[Record]) -> Figure:
     """Fig. 7: MSE after k nested additions, per method (mean over seeds, shaded from the lowest to the highest)."""
     colors = method_colors()
-    fig, ax = plt.subplots(figsize=(5, 3.4))
+    fig, ax = plt.subplots(figsize=(6.0, 3.8))
     for (_, method), recs in group(records).items():
         band(ax, recs, (COMPOSITION_MSE,), start=1, color=colors[method], marker=".", label=method_label(method))
     ax.set(yscale="log", xlabel="composed addition operations", ylabel="test MSE")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
+    legend_below(fig, ax, ncol=3)
     return fig
 
 
+@shown_in_book
 def composition_example(record: Record) -> Figure:
     """Fig. 6: four 3x3 corners summed by three nested additions; prediction and truth."""
     ex = record.curves[EXAMPLE]
     panels = [*ex["inputs"], ex["prediction"], ex["truth"]]
     titles = ["$v_0$", "$+\\ v_1$", "$+\\ v_2$", "$+\\ v_3$", f"= {method_label(record.method)}", "truth"]
     # two rows of three: each 3x3 grid large enough for its values to read at the page's width
-    fig, axes = plt.subplots(2, 3, figsize=(7.2, 5.0))
+    fig, axes = plt.subplots(2, 3, figsize=(FULL_WIDTH, 5.0))
     for ax, values, title in zip(axes.flat, panels, titles):
         grid = np.asarray(values).reshape(3, 3)
         ax.imshow(grid, cmap="coolwarm", vmin=-3, vmax=3)

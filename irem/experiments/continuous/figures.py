@@ -9,13 +9,14 @@ import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
-from irem.book.figures import method_colors
+from irem.book.figures import FULL_WIDTH, legend_below, method_colors, panels, shown_in_book
 from irem.curves import ENERGY_LANDSCAPE
 from irem.experiments.continuous.experiment import EXAMPLE_ERROR
 from irem.store import Record
 from irem.tasks import make_task, task_label
 
 
+@shown_in_book
 def per_element_error(record: Record, side: int = 20) -> Figure:
     """Fig. 4: squared error of every element of one problem's answer across steps."""
     ex = record.curves[EXAMPLE_ERROR]
@@ -25,7 +26,7 @@ def per_element_error(record: Record, side: int = 20) -> Figure:
     norm = LogNorm(vmin=vmax * 1e-6, vmax=vmax, clip=True)
     cols = 5  # two rows of panels: drawn for the page's width, where one row of nine would shrink to slivers
     rows = -(-len(ex["steps"]) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.7 * cols + 1.0, 1.9 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(FULL_WIDTH, 1.55 * rows), squeeze=False)
     for ax in axes.flat[len(ex["steps"]) :]:
         ax.remove()  # the second row's empty places
     shown = axes.flat[: len(ex["steps"])]
@@ -37,6 +38,7 @@ def per_element_error(record: Record, side: int = 20) -> Figure:
     return fig
 
 
+@shown_in_book
 def energy_landscape(records: Sequence[Record], split: str = "same") -> Figure:
     """Fig. 5: energy (relative to the solution's) against MSE distance from the solution.
 
@@ -45,17 +47,17 @@ def energy_landscape(records: Sequence[Record], split: str = "same") -> Figure:
     a learned energy close to it reaches the answer in few steps from anywhere.
     """
     recs = [r for r in records if ENERGY_LANDSCAPE in r.curves]
-    fig, axes = plt.subplots(1, len(recs), figsize=(4.0 * len(recs), 3.2), squeeze=False)
-    for ax, r in zip(axes[0], recs):
+    axes = panels(len(recs), height=3.0)
+    fig = axes[0].figure
+    for ax, r in zip(axes, recs):
         data = r.curves[ENERGY_LANDSCAPE][split]
         ax.scatter(data["mse"], data["energy"], s=6, alpha=0.5, color=method_colors()["irem"], label="learned energy")
         lam = r.eval["test_step_size"] or r.train["step_size"]
         dim = make_task(r.task, **r.config["task_options"]).y_dim
         mse = np.geomspace(min(data["mse"]), max(data["mse"]), 50)
-        ax.plot(mse, dim * mse / (2 * lam), "k--", lw=1, label=f"one-step bowl D·MSE/(2λ), λ = {lam:g}")
+        ax.plot(mse, dim * mse / (2 * lam), "k--", lw=1, label="the one-step bowl D·MSE / (2λ)")
         ax.set(xscale="log", xlabel="MSE distance from the solution", ylabel="E(x, y) - E(x, y*)",
-               title=task_label(r.task))  # fmt: skip
+               title=f"{task_label(r.task)}, λ = {lam:g}")  # fmt: skip
         ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
+    legend_below(fig, axes[0], ncol=2)
     return fig

@@ -8,12 +8,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from irem.book.figures import band, legend_below, method_colors
+from irem.book.figures import FULL_WIDTH, band, legend_below, method_colors, panels, shown_in_book
 from irem.experiments.denoising.experiment import EXAMPLE, PSNR_BY_STEP
 from irem.store import Record
 from irem.tasks.images import TRAIN_SIGMAS
 
 
+@shown_in_book
 def psnr_vs_steps(records: Sequence[Record]) -> Figure:
     """PSNR against reasoning steps, one panel per test noise level (mean over seeds, shaded from lowest to highest).
 
@@ -23,8 +24,9 @@ def psnr_vs_steps(records: Sequence[Record]) -> Figure:
     dncnn = [r for r in records if r.method == "feedforward"]
     sigmas = list(records[0].metrics)
     colors = method_colors()
-    fig, axes = plt.subplots(1, len(sigmas), figsize=(3.2 * len(sigmas), 3.0), squeeze=False, sharey=False)
-    for ax, s in zip(axes[0], sigmas):
+    axes = panels(len(sigmas), height=2.8)
+    fig = axes[0].figure
+    for k, (ax, s) in enumerate(zip(axes, sigmas)):
         if irem:
             band(ax, irem, (PSNR_BY_STEP, s), color=colors["irem"], label="IREM")
         if dncnn:
@@ -35,16 +37,19 @@ def psnr_vs_steps(records: Sequence[Record]) -> Figure:
         ax.set_xscale("symlog", linthresh=1)
         ax.set(xlim=(0, None), xlabel="reasoning steps", title=f"σ = {s}{unseen}")
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("PSNR (dB)")
-    legend_below(fig, axes[0][0])
+        if k % 2 == 0:
+            ax.set_ylabel("PSNR (dB)")
+    legend_below(fig, axes[0], ncol=3)
     return fig
 
 
+@shown_in_book
 def prior_psnr_vs_steps(prior: Sequence[Record], records: Sequence[Record]) -> Figure:
     """:func:`psnr_vs_steps` of IREM with the energy of the candidate alone, beside the chapter's DnCNN baseline."""
     return psnr_vs_steps([*prior, *(r for r in records if r.method == "feedforward")])
 
 
+@shown_in_book
 def denoising_example(records: Sequence[Record]) -> Figure:
     """Fig. 8: a test crop at the largest sigma: noisy, IREM after 5/30/100 steps, DnCNN, clean."""
     irem = next((r for r in records if r.method == "irem"), None)
@@ -58,7 +63,7 @@ def denoising_example(records: Sequence[Record]) -> Figure:
     panels.append(("clean", ex["clean"]))
     cols = min(3, len(panels))  # rows of three: titles and image detail read at the page's width
     rows = -(-len(panels) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.8 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(FULL_WIDTH, 2.7 * rows), squeeze=False)
     for ax in axes.flat[len(panels) :]:
         ax.remove()  # the last row's empty places
     for ax, (title, image) in zip(axes.flat, panels):

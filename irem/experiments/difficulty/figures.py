@@ -9,7 +9,7 @@ import numpy as np
 import seaborn as sns
 from matplotlib.figure import Figure
 
-import irem.book.figures  # noqa: F401 (sets the book's figure style)
+from irem.book.figures import FULL_WIDTH, shown_in_book
 from irem.book.stats import mean_curve
 from irem.config import EvalConfig
 from irem.experiments.difficulty.analysis import difficulty_levels
@@ -17,6 +17,7 @@ from irem.experiments.difficulty.experiment import DIFFICULTY_CURVE
 from irem.store import Record
 
 
+@shown_in_book
 def difficulty(records: Sequence[Record]) -> Figure:
     """IREM on one task over a continuum of difficulties (the difficulty experiment), means over seeds.
 
@@ -30,7 +31,7 @@ def difficulty(records: Sequence[Record]) -> Figure:
     first = recs[0].curves[DIFFICULTY_CURVE]
     steps, scales = np.asarray(first["steps"]), list(first["scales"])
     train = str(recs[0].config["train"]["step_size"])
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5.4))
+    fig, (left, right) = plt.subplots(2, 1, figsize=(FULL_WIDTH, 10.0))  # one above the other: legible at the column
     colors = sns.color_palette("mako_r", len(scales) + 1)[1:]
     for color, scale in zip(colors, scales):
         noise = mean_curve(recs, DIFFICULTY_CURVE, "scales", scale, "step_size", train, "mse_by_step")
@@ -43,8 +44,7 @@ def difficulty(records: Sequence[Record]) -> Figure:
              title=f"error against steps (λ = {float(train):g}); dashed: from the answer")  # fmt: skip
     left.set_xlim(0, steps[-1])
     # legends below their panels, never over the curves
-    left.legend(title=axis, fontsize=8, title_fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3,
-                frameon=False)  # fmt: skip
+    left.legend(title=axis, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, frameon=False)
     x = [float(s) for s in scales]
     for marker, lam in zip("o^s", first["scales"][scales[0]]["step_size"]):
         end = [mean_curve(recs, DIFFICULTY_CURVE, "scales", s, "step_size", lam, "mse_by_step")[-1] for s in scales]
@@ -59,7 +59,7 @@ def difficulty(records: Sequence[Record]) -> Figure:
     xlabel = "operand range s: a, b ~ U(-s, s)" if axis == "operands" else "graph size (nodes)"
     right.set(yscale="log", xlabel=xlabel, ylabel="test MSE",
               title=f"after {steps[-1]} steps, against difficulty")  # fmt: skip
-    right.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+    right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
     for ax in (left, right):
         ax.grid(alpha=0.3)
     fig.tight_layout()

@@ -14,7 +14,7 @@ from irem.book.tables import median_interval, styled
 from irem.experiments.graph.analysis import seed_ends
 from irem.experiments.graph.experiment import VARIANTS
 from irem.experiments.results import ExperimentResult
-from irem.spread import compare, over_seeds
+from irem.spread import SeedSpread, compare
 from irem.tasks import task_label
 
 
@@ -27,24 +27,20 @@ def variant_table(graph: ExperimentResult, variants: Mapping[str, ExperimentResu
         for split, label in (("same", "10 nodes"), ("harder", "15 nodes"), (None, f"{nodes} nodes, last step")):
             row = {"task": task_label(task), "graphs": label}
             for name, result in columns.items():
-                irem = [r for r in result.records if r.task == task and r.method == "irem"]
-                row[name] = _at(irem, split, nodes)
-            recurrent = [r for r in graph.records if r.task == task and r.method == "recurrent"]
-            row["recurrent"] = _at(recurrent, split, nodes)
+                row[name] = _at(result, task, "irem", split, nodes)
+            row["recurrent"] = _at(graph, task, "recurrent", split, nodes)
             paper = table[(table.task == task) & (table.method == "irem") & (table.split == split)].paper
             row["paper (IREM)"] = float(paper.iloc[0]) if len(paper) else float("nan")
             rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _at(records, split: str | None, nodes: int):
-    """The SeedSpread of ``records``' error on ``split`` (``None``: Fig. 2's largest graphs after the last step)."""
-    if not records:
-        return None
-    if split is None:
-        return seed_ends(records, nodes)[1]
-    errors = [r.metrics[split]["mse"] for r in records if r.metrics[split]["mse"] is not None]  # None: diverged
-    return over_seeds(errors) if errors else None
+def _at(result: ExperimentResult, task: str, method: str, split: str | None, nodes: int) -> SeedSpread | None:
+    """The error's SeedSpread on ``split`` (``None``: Fig. 2's largest graphs after the last step)."""
+    if split is not None:
+        return result.spread(task, method, split)
+    records = [r for r in result.records if r.task == task and r.method == method]
+    return seed_ends(records, nodes)[1] if records else None
 
 
 def styled_variant_table(table: pd.DataFrame) -> Styler:
