@@ -31,6 +31,9 @@ def test_continuous_table_has_ours_beside_the_paper(smoke):
     row = table[(table.task == "addition") & (table.method == "irem") & (table.split == "harder")].iloc[0]
     assert row.paper == 0.0021 and row.ours > 0 and row.label_variance > 1.0  # U(-2.5, 2.5) sums
     assert cont.ours("addition", "irem", "harder") == row.ours
+    assert type(cont.ours("addition", "irem", "harder")) is float  # glued into prose: numpy's repr would not format
+    spread = cont.spread("addition", "irem", "harder")
+    assert spread.median == row.ours and spread.low <= spread.median <= spread.high and spread.values == row["values"]
     wide = wide_table(table)
     assert {"same: ours", "same: paper", "harder: ours", "harder: paper"} <= set(wide.columns)
     assert "rank" in standing(table)

@@ -105,7 +105,7 @@ class ExperimentResult:
         if row.empty or not row["values"].iloc[0]:
             return None
         r = row.iloc[0]
-        return SeedSpread(r["values"], r.ours, r.low, r.high)
+        return SeedSpread(tuple(r["values"]), float(r.ours), float(r.low), float(r.high))
 
 
 def run(
