@@ -18,6 +18,8 @@ GRAPH_ENERGIES = ("ours", "release")  # irem.models.gnn.EnergyGNN, ReleaseEnergy
 IMAGE_ENERGIES = ("pair", "prior")  # irem.models.conv.EnergyConv of (noisy, candidate), or of the candidate alone
 PRECISIONS = ("fp32", "bf16")  # IREM training: the energy's arithmetic (the answer and Adam stay fp32)
 STEP_SCALINGS = ("none", "edges", "tuned")  # IREM's test-time step size: see EvalConfig.test_step_scaling
+NOISE_SCHEDULES = ("cosine", "linear")  # IRED's landscapes (or explicit noise levels): irem.ired.noise_levels
+REJECT_RULES = ("energy", "none")  # IRED's test-time steps: kept where the energy fell, or all (irem.ired)
 TUNE_RULES = ("smooth", "lowest_error")  # how "tuned" picks lambda on validation problems: see EvalConfig.tune_rule
 MAX_COUNT = 100_000_000  # iterations, problems, steps ...: more is a typo (10**21 would start a run that never ends)
 
@@ -37,6 +39,10 @@ class TrainConfig:
         "replay_batch": 0,
         "replay_keep": 0,
         "node_feature": 1.0,
+        "landscapes": 10,
+        "noise_schedule": "cosine",
+        "energy_weight": 0.5,
+        "answer_clip": 2.0,
     }
 
     iterations: int = 10_000  # optimiser steps
@@ -58,6 +64,12 @@ class TrainConfig:
     precision: str = "fp32"  # IREM training: "bf16" runs the energy network under bf16 autocast
     cuda_graph: bool = False  # IREM on a GPU: replay the whole training step from one CUDA graph (irem.graphed)
     compiled: bool = False  # IREM: the loss and its gradients from one torch.compile'd function (irem.compiled)
+    # IRED (irem.ired; the authors' release where its paper is silent): K annealed landscapes, their noise,
+    # the weight of the contrastive energy term beside the denoising one, the bound on the answer's entries
+    landscapes: int = 10
+    noise_schedule: str = "cosine"  # "cosine", "linear" or K comma-separated noise levels in (0, 1), increasing
+    energy_weight: float = 0.5  # 0: denoising supervision only (no energy supervision)
+    answer_clip: float = 2.0  # |answer entries| <= this in the descents (0: no bound)
     grad_clip: float = 0.0  # max gradient norm (0: no clipping)
     ponder_kl: float = 0.01  # programmatic baseline: weight of KL(halting || geometric prior)
     log_every: int = 50  # iterations between loss records (and NaN checks)
@@ -72,6 +84,10 @@ class TrainConfig:
         check_positive("step_size", self.step_size)
         check_non_negative("scratchpad", self.scratchpad, integer=True)
         check_non_negative("grad_clip", self.grad_clip)
+        check_non_negative("energy_weight", self.energy_weight)
+        check_non_negative("answer_clip", self.answer_clip)
+        check_at_most("landscapes", check_positive("landscapes", self.landscapes, integer=True), 1000)
+        check_noise_schedule(self.noise_schedule, self.landscapes)
         check_non_negative("ponder_kl", self.ponder_kl)
         check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         check_choice("graph_energy", self.graph_energy, GRAPH_ENERGIES)
@@ -94,6 +110,9 @@ class EvalConfig:
         "tune_problems": 100,
         "tune_grid": "2,1,0.5,0.25,0.125,0.0625",
         "tune_rule": "smooth",
+        "landscape_steps": 5,
+        "denoise_first": True,
+        "reject": "energy",
     }  # as for TrainConfig
 
     test_problems: int = 1000  # problems per difficulty
@@ -109,6 +128,11 @@ class EvalConfig:
     # "tuned": "smooth" = the largest lambda whose mean validation energy falls at every step (the paper's
     # words); "lowest_error" = the lambda of the lowest validation error
     tune_rule: str = "smooth"
+    # IRED: gradient steps on each landscape; before them, the release's projection onto the answer the noise
+    # prediction implies (not in its paper); which steps are kept
+    landscape_steps: int = 5
+    denoise_first: bool = True
+    reject: str = "energy"  # "energy": a problem keeps a step only where its energy did not rise; "none": every step
     compiled_eval: bool = False  # IREM: each test-time step's energy and gradient from one torch.compile'd function
     halt_tol: float = 1e-3  # halting: relative energy decrease counted as none
     halt_patience: int = 3  # halting: consecutive steps without decrease
@@ -133,6 +157,9 @@ class EvalConfig:
             raise ValueError(f"{', '.join(changed)}: used with test_step_scaling='tuned' only, not "
                              f"{self.test_step_scaling!r}")  # fmt: skip
         check_choice("compiled_eval", self.compiled_eval, (True, False))
+        check_at_most("landscape_steps", check_positive("landscape_steps", self.landscape_steps, integer=True), 1000)
+        check_choice("denoise_first", self.denoise_first, (True, False))
+        check_choice("reject", self.reject, REJECT_RULES)
 
     @classmethod
     def tuning_defaults(cls) -> dict[str, object]:
@@ -155,29 +182,51 @@ class EvalConfig:
 # (and name it) while changing nothing, so they are refused
 IREM_ONLY = ("scratchpad", "precision", "compiled", "cuda_graph", "replay_batch", "replay_keep", "node_feature",
              "graph_energy", "image_energy")  # fmt: skip
+IRED_ONLY = ("landscapes", "noise_schedule", "energy_weight", "answer_clip", "landscape_steps", "denoise_first",
+             "reject")  # fmt: skip
 GRAPH_ONLY = ("graph_energy", "node_feature")
 DENOISING_ONLY = ("image_energy",)
 
 
-def check_applies(method: str, task: str, graph: bool, config: TrainConfig) -> None:
-    """Raise ``ValueError`` when ``config`` sets, away from its default, a field that ``method`` on ``task`` ignores.
+def check_noise_schedule(schedule: str, landscapes: int) -> None:
+    """Raise ``ValueError`` unless ``schedule`` names a schedule or gives ``landscapes`` increasing levels in (0, 1)."""
+    if schedule in NOISE_SCHEDULES:
+        return
+    try:
+        levels = [float(v) for v in str(schedule).split(",")]
+    except ValueError:
+        levels = []
+    if not (len(levels) == landscapes and all(0 < v < 1 for v in levels)
+            and all(a < b for a, b in zip(levels, levels[1:]))):  # fmt: skip
+        raise ValueError(f"noise_schedule must be one of {', '.join(map(repr, NOISE_SCHEDULES))} or {landscapes} "
+                         f"(landscapes) comma-separated noise levels in (0, 1), increasing from the sharpest "
+                         f"landscape, got {schedule!r}")  # fmt: skip
+
+
+def check_applies(
+    method: str, task: str, graph: bool, config: TrainConfig, evaluation: EvalConfig | None = None
+) -> None:
+    """Raise ``ValueError`` when a config sets, away from its default, a field that ``method`` on ``task`` ignores.
 
     Args:
         method: the run's method.
         task: the run's task.
         graph: whether ``task`` is a graph task.
         config: the run's training config.
+        evaluation: the run's evaluation config (its IRED fields are checked).
     """
-    default = TrainConfig()
-    changed = [f for f in IREM_ONLY if getattr(config, f) != getattr(default, f)]
-    wrong = [f for f in changed if method != "irem"]
-    wrong += [f for f in changed if f in GRAPH_ONLY and not graph and f not in wrong]
-    wrong += [f for f in changed if f in DENOISING_ONLY and task != "denoising" and f not in wrong]
+    changed = [(f, getattr(c, f)) for c, default in ((config, TrainConfig()), (evaluation, EvalConfig()))
+               if c is not None for f in field_names(type(c)) if getattr(c, f) != getattr(default, f)]  # fmt: skip
+    only = {**{f: "irem" for f in IREM_ONLY}, **{f: "ired" for f in IRED_ONLY}}
+    wrong = [(f, v) for f, v in changed if f in only and only[f] != method]
+    wrong += [(f, v) for f, v in changed if f in GRAPH_ONLY and not graph and (f, v) not in wrong]
+    wrong += [(f, v) for f, v in changed if f in DENOISING_ONLY and task != "denoising" and (f, v) not in wrong]
     if wrong:
-        settings = ", ".join(f"{f}={getattr(config, f)!r}" for f in wrong)
+        settings = ", ".join(f"{f}={v!r}" for f, v in wrong)
         raise ValueError(f"{settings} does not apply to method {method!r} on task {task!r} and would change nothing; "
                          f"{', '.join(IREM_ONLY)} apply to 'irem' only ({', '.join(GRAPH_ONLY)} on graph tasks, "
-                         f"{', '.join(DENOISING_ONLY)} on denoising)")  # fmt: skip
+                         f"{', '.join(DENOISING_ONLY)} on denoising), {', '.join(IRED_ONLY)} to 'ired' "
+                         f"only")  # fmt: skip
 
 
 def stored(config: TrainConfig | EvalConfig) -> dict:

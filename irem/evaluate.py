@@ -145,7 +145,7 @@ def _evaluate(method: Method, test: Batch, options: EvalConfig, generator: torch
     metrics = {
         "mse": halt_err / elements,
         "mse_final": mse_curve[-1].item(),
-        "mse_by_steps": {str(s): mse_curve[s].item() for s in REPORT_STEPS if s <= steps},
+        "mse_by_steps": {str(s): mse_curve[s].item() for s in REPORT_STEPS if s < len(mse_curve)},
         "mean_halt_step": halt_steps / n,
         "label_variance": test.y.var(dim=0).mean().item(),
     }

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from irem import minimize
+from irem import ired, minimize
 from irem.compiled import CompiledGradient, CompiledLoss
 from irem.config import PRECISIONS, EvalConfig, TrainConfig
 from irem.minimize import Trajectory
@@ -342,6 +342,52 @@ class IterativeFeedforward(Method):
         return _fixed_steps(batch, ys, self.config.steps, start=y0)
 
 
+class IRED(Method):
+    """IRED (Du, Mao and Tenenbaum, 2024): annealed energy landscapes learned by denoising and contrast.
+
+    Training and the test-time descent through the landscapes are ``irem.ired``'s (``training_loss``,
+    ``descend_landscapes``); the network is the task's ``E(x, y, k)``.
+    """
+
+    name = "ired"
+    label = "IRED"
+    color = "#de8f05"
+    iterative = True
+
+    def __init__(self, task: Task, config: TrainConfig) -> None:
+        super().__init__(task, config)
+        self.net = task.network(self.name, config)
+        self.schedule = ired.Schedule.of(config.noise_schedule, config.landscapes)
+
+    def _energy(self, batch: Batch) -> ired.LandscapeEnergy:
+        """``E(x, y, k)`` on ``batch``'s problems: ``k`` one landscape for all (an int) or one per problem (P,)."""
+
+        def energy(y: Tensor, k: Tensor | int) -> Tensor:
+            if isinstance(k, int):
+                k = torch.full((len(batch),), k, dtype=torch.long, device=y.device)
+            return self.net(batch.x, y, k)
+
+        return energy
+
+    def loss(self, batch: Batch, generator: torch.Generator) -> Tensor:
+        cfg = self.config
+        return ired.training_loss(self._energy(batch), batch.y, len(batch), self.schedule, cfg.energy_weight,
+                                  cfg.answer_clip, generator, batch.row_problem)  # fmt: skip
+
+    def predict(self, batch: Batch, steps: int, generator: torch.Generator, options: EvalConfig) -> Trajectory:
+        """Descend every landscape (``steps`` is IREM's; IRED's is ``options.landscape_steps`` per landscape)."""
+        start = torch.randn(batch.y.shape, generator=generator, device=batch.y.device)
+        return self.predict_from(batch, start, options)
+
+    def predict_from(self, batch: Batch, y: Tensor, options: EvalConfig, start: int | None = None) -> Trajectory:
+        """The descent from ``y`` (at landscape ``start``'s scale; default the smoothest landscape)."""
+        path = ired.descend_landscapes(self._energy(batch), y, self.schedule, options.landscape_steps, start=start,
+                                       denoise_first=options.denoise_first, reject=options.reject,
+                                       clip=self.config.answer_clip, rows=batch.row_problem)  # fmt: skip
+        last = torch.full((len(batch),), path.answers.shape[0] - 1, dtype=torch.long, device=y.device)
+        return Trajectory(ys=path.answers, energies=None, halt_step=last)
+
+
 METHODS: dict[str, type[Method]] = {}
 
 
@@ -350,8 +396,13 @@ def register_method(cls: type[Method]) -> type[Method]:
     return register(METHODS, cls, ("label", "color"), "method")
 
 
-for _cls in (IREM, Feedforward, Recurrent, Programmatic, IterativeFeedforward):
+for _cls in (IREM, Feedforward, Recurrent, Programmatic, IterativeFeedforward, IRED):
     register_method(_cls)
+
+
+# the paper's method and its four baselines (App. D): the methods of the paper's experiments; IRED, its
+# authors' follow-up, has a chapter of its own
+PAPER_METHODS = ("irem", "feedforward", "recurrent", "programmatic", "iterative_feedforward")
 
 
 def make_method(name: str, task: Task, config: TrainConfig) -> Method:

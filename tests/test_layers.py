@@ -24,7 +24,7 @@ LAYERS = [
         "irem.weights",
     ),
     ("irem.models", "irem.tasks"),
-    ("irem.minimize", "irem.replay", "irem.compiled", "irem.graphed"),
+    ("irem.minimize", "irem.ired", "irem.replay", "irem.compiled", "irem.graphed"),
     ("irem.methods",),
     ("irem.train", "irem.evaluate", "irem.eval_stages", "irem.demo"),
     ("irem.store",),

@@ -3,7 +3,7 @@ import torch
 from conftest import gen
 
 from irem.config import EvalConfig, TrainConfig
-from irem.methods import METHODS, denoising_targets, halting_distribution, make_method
+from irem.methods import METHODS, PAPER_METHODS, denoising_targets, halting_distribution, make_method
 from irem.models import parameter_count
 from irem.tasks import make_task
 from irem.train import TrainingDiverged, train
@@ -20,7 +20,7 @@ def test_every_method_reduces_its_loss(name, tiny_train):
     assert last < 0.8 * first, f"{name}: loss {first:.4f} -> {last:.4f}"
 
 
-@pytest.mark.parametrize("name", list(METHODS))
+@pytest.mark.parametrize("name", PAPER_METHODS)  # IRED's own: tests/test_ired.py
 def test_predict_shapes_and_halting(name, tiny_train, tiny_eval):
     task = make_task("addition", size=16)
     method = make_method(name, task, tiny_train)
@@ -36,7 +36,7 @@ def test_predict_shapes_and_halting(name, tiny_train, tiny_eval):
 
 def test_parameter_counts_are_roughly_equal_as_app_d_asks():
     task, config = make_task("addition"), TrainConfig()
-    counts = {name: parameter_count(make_method(name, task, config)) for name in METHODS}
+    counts = {name: parameter_count(make_method(name, task, config)) for name in PAPER_METHODS}
     irem = counts["irem"]
     assert irem == pytest.approx(1_140_737)  # (1200*512 + 512) + 2 * (512*512 + 512) + 513
     for name, n in counts.items():  # App. D sizes give 0.5x - 1.2x of IREM's parameters

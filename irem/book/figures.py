@@ -120,7 +120,7 @@ def cap_errors(ax) -> None:
     if high > MSE_CEILING:
         ax.set_ylim(low, MSE_CEILING)
         ax.text(0.98, 0.97, f"↑ above {MSE_CEILING:g}: off the axis", transform=ax.transAxes, ha="right", va="top",
-                fontsize=10, color="0.35")  # fmt: skip
+                fontsize=10, color="0.35", bbox=dict(fc="white", ec="none", alpha=0.8, pad=1))  # fmt: skip
 
 
 def band(ax, records: Sequence[Record], path: Sequence[str], start: int = 0, shade: float = 0.18,

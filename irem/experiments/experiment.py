@@ -96,13 +96,13 @@ class Experiment:
         values, options = self.defaults(profile, task)
         train_cfg, eval_cfg = split_overrides({**values, **(overrides or {})})
         task_version = getattr(TASKS[task], "version", 1)  # optional: a user's task need not version its problems
-        train = TrainConfig(**train_cfg)
-        check_applies(method, task, task in GRAPH_TASKS, train)
+        train, evaluation = TrainConfig(**train_cfg), EvalConfig(**eval_cfg)
+        check_applies(method, task, task in GRAPH_TASKS, train, evaluation)
         if eval_cfg.get("test_step_scaling") == "tuned" and not (self.tunes_step_size and method == "irem"):
             raise ValueError(f"test_step_scaling='tuned' chooses IREM's test-time step size on validation problems: "
                              f"in the graph and continuous experiments' IREM runs, not {self.name} / "
                              f"{method}")  # fmt: skip
-        return RunSpec(self.name, task, method, seed, profile, train, EvalConfig(**eval_cfg),
+        return RunSpec(self.name, task, method, seed, profile, train, evaluation,
                        {**options, **(task_options or {})}, self.version, task_version)  # fmt: skip
 
     def specs(self, profile: str, tasks, methods, seeds: Sequence[int], overrides=None, task_options=None,

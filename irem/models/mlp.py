@@ -17,6 +17,7 @@ match the one-matrix form to float rounding (the sum is the same, in another ord
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -146,3 +147,48 @@ class PonderStep(nn.Module):
     def forward(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         h = self.trunk(cat([y, x], dim=-1))
         return self.answer(h), self.halt(h).squeeze(-1)
+
+
+def sinusoidal(k: Tensor, dim: int) -> Tensor:
+    """The transformer's sinusoidal embedding (B, dim) of integer positions ``k`` (B,).
+
+    IRED's release embeds its landscape index so.
+    """
+    half = dim // 2
+    freq = torch.exp(-math.log(10_000) * torch.arange(half, device=k.device, dtype=torch.float32) / (half - 1))
+    angle = k.float().unsqueeze(-1) * freq
+    return cat([angle.sin(), angle.cos()], dim=-1)
+
+
+class LandscapeEnergyMLP(nn.Module):
+    r"""IRED's energy on continuous answers, one landscape per noise level: :math:`E_\theta(x, y, k) \ge 0`.
+
+    As the authors' release: an MLP on :math:`[x; y]` whose second and third layers are modulated by
+    the landscape k (FiLM: :math:`h \leftarrow \sigma(W h \cdot (1 + g_k) + b_k)`, with :math:`g_k, b_k`
+    from a sinusoidal embedding of k), and an energy that is the squared norm of a ``y_dim``-wide
+    output, :math:`E = \lVert f_\theta(x, y, k) \rVert^2`; its gradient in y is IRED's noise prediction.
+
+    Shapes:
+        x: (B, x_dim), y: (B, y_dim), k: (B,) integer landscapes -> (B,)
+    """
+
+    EMBED = 128  # the release's width of the landscape embedding
+
+    def __init__(self, x_dim: int, y_dim: int, hidden: int = 512) -> None:
+        super().__init__()
+        self.embed = nn.Sequential(nn.Linear(self.EMBED, self.EMBED), nn.GELU(), nn.Linear(self.EMBED, self.EMBED))
+        self.fc1, self.fc2, self.fc3 = (
+            nn.Linear(x_dim + y_dim, hidden),
+            nn.Linear(hidden, hidden),
+            nn.Linear(hidden, hidden),
+        )
+        self.film2, self.film3 = nn.Linear(self.EMBED, 2 * hidden), nn.Linear(self.EMBED, 2 * hidden)
+        self.out = nn.Linear(hidden, y_dim)
+
+    def forward(self, x: Tensor, y: Tensor, k: Tensor) -> Tensor:
+        e = self.embed(sinusoidal(k, self.EMBED))
+        h = nn.functional.silu(self.fc1(cat([x, y], dim=-1)))
+        for fc, film in ((self.fc2, self.film2), (self.fc3, self.film3)):
+            gain, bias = film(e).chunk(2, dim=-1)
+            h = nn.functional.silu(fc(h) * (1 + gain) + bias)
+        return self.out(h).pow(2).sum(-1)

@@ -16,7 +16,7 @@ PRECISION_STYLES = {"fp32": "-", "bf16": "--"}
 PRECISION_COLORS = {"fp32": "#0072b2", "bf16": "#d55e00"}  # colour-blind safe, unlike each other at a glance
 
 
-VARY_LABELS = {"batch_size": "batch size (fresh problems; replay adds as many)", "steps": "reasoning steps N",
+VARY_LABELS = {"batch_size": "batch size (fresh problems)", "steps": "reasoning steps N",
                "nodes": "training graph size (nodes)"}  # fmt: skip
 
 

@@ -23,7 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from irem.config import TrainConfig
-from irem.models.mlp import EnergyMLP, FeedforwardMLP, PonderStep, RecurrentNet, StepMLP
+from irem.models.mlp import EnergyMLP, FeedforwardMLP, LandscapeEnergyMLP, PonderStep, RecurrentNet, StepMLP
 from irem.tasks.base import pick_network
 from irem.validate import check_choice, check_positive
 
@@ -93,6 +93,7 @@ class ContinuousTask(ABC):
             "recurrent": lambda: RecurrentNet(x, y),  # App. D: LSTM 196, whatever the MLP width
             "programmatic": lambda: PonderStep(x, y, h),
             "iterative_feedforward": lambda: StepMLP(x, y, h),
+            "ired": lambda: LandscapeEnergyMLP(x, y, h),
         })  # fmt: skip
 
     def sample(self, batch_size: int, difficulty: str, generator: torch.Generator) -> Batch:

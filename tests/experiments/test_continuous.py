@@ -77,7 +77,7 @@ def test_figures_draw_one_problem_and_the_energy_landscape(smoke):
     fig = figures.per_element_error(irem[0])
     assert len(fig.axes) == len(irem[0].curves["example_error"]["steps"]) + 1  # the panels and the colour bar
     fig = figures.energy_landscape(irem)
-    assert [ax.get_title() for ax in fig.axes] == ["Addition", "Matrix completion"]
+    assert [ax.get_title() for ax in fig.axes] == ["Addition, λ = 100", "Matrix completion, λ = 100"]
     matplotlib.pyplot.close("all")
 
 

@@ -14,7 +14,7 @@ from irem.experiments import paper
 from irem.experiments.continuous.experiment import QUICK
 from irem.experiments.experiment import TEST_SEED, Experiment, register
 from irem.experiments.running import generator
-from irem.methods import METHODS, Method
+from irem.methods import PAPER_METHODS, Method
 from irem.profiles import SMOKE
 from irem.store import RunSpec
 from irem.tasks import Task
@@ -73,7 +73,7 @@ COMPOSITION = register(Experiment(
     name="composition",
     title="Composition of the learned addition (Section 4.4, Table 4, Figs. 6-7)",
     tasks=("addition",),
-    methods=tuple(METHODS),
+    methods=PAPER_METHODS,
     evaluate=evaluate_composition,
     profiles={"smoke": {**SMOKE, "compose_max": 4}, "quick": QUICK},
     paper={("addition", m, str(k)): v for m, row in paper.TABLE4.items() for k, v in row.items()},

@@ -13,7 +13,7 @@ from irem.evaluate import as_evaluated, rounded
 from irem.experiments import paper
 from irem.experiments.experiment import TEST_SEED, Experiment, register
 from irem.experiments.running import evaluate_splits, generator
-from irem.methods import METHODS, Method
+from irem.methods import PAPER_METHODS, Method
 from irem.profiles import SMOKE
 from irem.store import RunSpec
 from irem.tasks import CONTINUOUS_TASKS, DIFFICULTIES, Batch, Task
@@ -48,7 +48,7 @@ CONTINUOUS = register(Experiment(
     name="continuous",
     title="Continuous algorithmic reasoning (Section 4.3, Table 1 right, Figs. 3-5)",
     tasks=tuple(CONTINUOUS_TASKS),
-    methods=tuple(METHODS),
+    methods=PAPER_METHODS,
     evaluate=evaluate_continuous,
     tunes_step_size=True,
     profiles={"smoke": SMOKE, "quick": QUICK},

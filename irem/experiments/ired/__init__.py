@@ -1,0 +1,5 @@
+"""IRED, the authors' follow-up, in the same harness: importing it registers the experiment."""
+
+from irem.experiments.ired.experiment import QUICK
+
+__all__ = ["QUICK"]

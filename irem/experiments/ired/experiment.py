@@ -1,0 +1,95 @@
+"""IRED (Du, Mao and Tenenbaum, ICML 2024) on the paper's continuous tasks, beside IREM and its baselines.
+
+The same generators, test problems and metrics as the continuous experiment (Table 1 right), plus
+what the chapter asks of IRED: its error against the number of steps per landscape (Fig. 3 redrawn,
+with the energy evaluations each costs), and where a descent on its sharpest landscape started at
+the true answer ends (the diagnosis of IREM's Fig. 3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import torch
+
+from irem.config import EvalConfig
+from irem.evaluate import rounded
+from irem.experiments.experiment import TEST_SEED, Experiment, register
+from irem.experiments.running import evaluate_splits, generator
+from irem.methods import IRED, Method
+from irem.profiles import SMOKE
+from irem.store import RunSpec
+from irem.tasks import CONTINUOUS_TASKS, Task
+
+STEPS_PER_LANDSCAPE = (1, 2, 5, 10, 20)  # test-time steps on each landscape: error against inference steps
+DIAGNOSIS_STEPS = 80  # steps on the sharpest landscape from the true answer
+# record curves: {split: {str(steps per landscape): {"mse", "evaluations"}}}; {split: [mse by step]}
+BY_LANDSCAPE_STEPS = "by_landscape_steps"
+FROM_ANSWER = "from_answer"
+
+# the release trains with Adam at 1e-4 and gradients clipped to norm 1 (and batches of 2048, which a
+# CPU cannot afford: the quick profile keeps IREM's quick batch and iterations, so the two compare at
+# one training budget)
+RELEASE = dict(lr=1e-4, grad_clip=1.0)
+QUICK = dict(RELEASE, iterations=4000, log_every=100)
+PAPER = dict(RELEASE, batch_size=2048)  # the release's batch, for IREM's 10,000 iterations: a GPU's profile
+SMOKE_IRED = dict(SMOKE, landscapes=4, landscape_steps=2)
+
+
+def energy_evaluations(method: IRED, options: EvalConfig) -> int:
+    """Energy (or energy-gradient) evaluations per problem in one descent through every landscape."""
+    per_step = 2 if options.reject == "energy" else 1  # the step's gradient, and the energy that may reject it
+    return method.schedule.landscapes * (int(options.denoise_first) + per_step * options.landscape_steps)
+
+
+def _final_mse(method: IRED, task: Task, split: str, options: EvalConfig, device: torch.device, seed: int) -> float:
+    """The error after the whole descent on the split's test problems (the same problems for every setting)."""
+    test = task.sample(options.test_problems, split, generator(device, seed))
+    starts = generator(device, seed + 1)
+    err = sum(((method.predict(chunk, 0, starts, options).ys[-1] - chunk.y) ** 2).sum().item()
+              for chunk in test.split(options.eval_batch))  # fmt: skip
+    return err / test.y.numel()
+
+
+@torch.no_grad()
+def from_answer(method: IRED, task: Task, split: str, options: EvalConfig, device: torch.device, seed: int) -> list:
+    """The error at every step of a descent on the sharpest landscape that starts at the true answer.
+
+    Where it moves away from the answer, the sharpest landscape's minimum is not at the answer.
+    """
+    test = task.sample(options.test_problems, split, generator(device, seed))
+    at_answer = replace(options, landscape_steps=DIAGNOSIS_STEPS, denoise_first=False)
+    err = None
+    for chunk in test.split(options.eval_batch):
+        start = method.schedule.scale[0] * chunk.y
+        per_step = ((method.predict_from(chunk, start, at_answer, start=0).ys - chunk.y) ** 2).flatten(1).sum(-1)
+        err = per_step if err is None else err + per_step
+    return rounded(err / test.y.numel())
+
+
+def evaluate_ired(method: Method, task: Task, spec: RunSpec, device: torch.device) -> tuple[dict, dict]:
+    """Both difficulties; the error for each number of steps per landscape; the descent from the answer."""
+    metrics, curves = evaluate_splits(method, task, spec, device)
+    if not isinstance(method, IRED):
+        return metrics, curves
+    for i, split in enumerate(task.test_splits):
+        seed = TEST_SEED + i
+        sweep = {}
+        for steps in STEPS_PER_LANDSCAPE:
+            options = replace(spec.eval, landscape_steps=steps)
+            sweep[str(steps)] = {"mse": _final_mse(method, task, split, options, device, seed),
+                                 "evaluations": energy_evaluations(method, options)}  # fmt: skip
+        curves.setdefault(BY_LANDSCAPE_STEPS, {})[split] = sweep
+        curves.setdefault(FROM_ANSWER, {})[split] = from_answer(method, task, split, spec.eval, device, seed)
+    return metrics, curves
+
+
+IRED_EXPERIMENT = register(Experiment(
+    name="ired",
+    title="IRED, the authors' follow-up (ICML 2024), on the continuous tasks",
+    tasks=tuple(CONTINUOUS_TASKS),
+    methods=("ired",),
+    evaluate=evaluate_ired,
+    home=False,  # the tasks' own experiment is the continuous one; IRED's runs are this chapter's
+    profiles={"smoke": SMOKE_IRED, "quick": QUICK, "paper": PAPER},
+))  # fmt: skip

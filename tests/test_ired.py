@@ -1,0 +1,97 @@
+"""IRED (irem.ired, methods.IRED): the schedule, the descent through the landscapes, the losses, bad input."""
+
+import math
+
+import pytest
+import torch
+
+from irem import ired
+from irem.config import EvalConfig, TrainConfig
+from irem.methods import make_method
+from irem.tasks import make_task
+
+
+def test_the_cosine_schedule_is_the_releases():
+    s = ired.Schedule.of("cosine", 10)
+    # the release's sqrt(alpha_bar) and step sizes beta / sqrt(1 - alpha_bar) at K = 10 (its default)
+    assert [round(v, 3) for v in s.scale] == [0.986, 0.948, 0.887, 0.805, 0.703, 0.584, 0.451, 0.307, 0.155, 0.005]
+    assert [round(v, 3) for v in s.step_size] == [0.167, 0.237, 0.269, 0.298, 0.334, 0.382, 0.453, 0.564, 0.753,
+                                                  0.999]  # fmt: skip
+    for k in range(10):
+        assert s.scale[k] ** 2 + s.sigma[k] ** 2 == pytest.approx(1.0)
+    assert ired.Schedule.of("0.1,0.5,0.9", 3).sigma == (0.1, 0.5, 0.9)
+
+
+def ideal_energy(answer: torch.Tensor, s: ired.Schedule):
+    """The energy whose gradient is exactly the noise: |y - a_k y*|^2 / (2 sigma_k)."""
+    return lambda y, k: ((y - s.scale[k] * answer) ** 2).sum(-1) / (2 * s.sigma[k])
+
+
+@pytest.mark.parametrize("denoise_first", [True, False])
+def test_the_descent_of_the_ideal_energy_ends_at_the_answer(denoise_first):
+    s = ired.Schedule.of("cosine", 10)
+    gen = torch.Generator().manual_seed(0)
+    answer = torch.rand(6, 4, generator=gen) * 2 - 1
+    start = torch.randn(6, 4, generator=gen)
+    path = ired.descend_landscapes(ideal_energy(answer, s), start, s, 3, denoise_first=denoise_first)
+    assert path.answers.shape == (1 + 10 * (3 + denoise_first), 6, 4)
+    assert torch.allclose(path.answers[-1], answer, atol=1e-5)
+    assert path.landscape[0] == 9 and path.landscape[-1] == 0 and all(0 <= f <= 1 for f in path.kept)
+
+
+def test_a_step_that_raises_the_energy_is_rejected():
+    s = ired.Schedule.of("cosine", 2)
+    answer = torch.zeros(2, 3)
+
+    def energy(y, k):  # a bowl far steeper than the step expects: every step overshoots and the energy rises
+        return 100 * (y**2).sum(-1) / s.sigma[k]
+
+    start = torch.ones(2, 3) * 0.1
+    kept = ired.descend_landscapes(energy, start, s, 2, denoise_first=False, reject="energy", clip=0)
+    moved = ired.descend_landscapes(energy, start, s, 2, denoise_first=False, reject="none", clip=0)
+    assert kept.kept == [0.0] * 4
+    # rejected steps leave the answer estimate where it was (rescaled between landscapes only)
+    assert torch.allclose(kept.answers[-1], start / s.scale[1])
+    assert moved.answers[-1].abs().max() > kept.answers[-1].abs().max() and answer.shape == (2, 3)
+
+
+def test_ired_trains_its_noise_prediction_and_predicts_through_every_landscape():
+    task = make_task("addition", size=4)
+    cfg = TrainConfig(iterations=2, batch_size=8, hidden=16, landscapes=4)
+    method = make_method("ired", task, cfg)
+    gen = torch.Generator().manual_seed(0)
+    batch = task.sample(8, "same", gen)
+    loss = method.loss(batch, gen)
+    loss.backward()
+    assert loss.ndim == 0 and math.isfinite(loss.item())
+    assert all(p.grad is not None for p in method.net.parameters())
+    traj = method.predict(batch, 80, gen, EvalConfig(landscape_steps=2))
+    assert traj.ys.shape == (1 + 4 * 3, 8, 4) and traj.energies is None
+    assert (traj.halt_step == 12).all()
+    no_energy = make_method("ired", task, TrainConfig(hidden=16, landscapes=4, energy_weight=0.0))
+    no_energy.load_state_dict(method.state_dict())
+    gen_a, gen_b = torch.Generator().manual_seed(1), torch.Generator().manual_seed(1)
+    assert method.loss(batch, gen_a) > no_energy.loss(batch, gen_b)  # the contrastive term adds a positive amount
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (dict(landscapes=0), "landscapes"),
+        (dict(noise_schedule="quadratic"), "noise_schedule must be one of 'cosine', 'linear' or 10"),
+        (dict(landscapes=3, noise_schedule="0.5,0.2,0.9"), "increasing"),
+        (dict(landscapes=3, noise_schedule="0.1,0.5"), "3 \\(landscapes\\)"),
+        (dict(landscapes=2, noise_schedule="0,0.5"), "in \\(0, 1\\)"),
+        (dict(energy_weight=-1.0), "energy_weight"),
+    ],
+)
+def test_bad_landscapes_are_refused_naming_the_value(settings, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**settings)
+
+
+@pytest.mark.parametrize(("settings", "message"), [(dict(landscape_steps=0), "landscape_steps"),
+                                                   (dict(reject="sometimes"), "reject")])  # fmt: skip
+def test_bad_test_time_settings_are_refused(settings, message):
+    with pytest.raises(ValueError, match=message):
+        EvalConfig(**settings)
