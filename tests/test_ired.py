@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from irem import ired
+from irem import experiments, ired
 from irem.config import EvalConfig, TrainConfig
 from irem.methods import make_method
 from irem.tasks import make_task
@@ -95,3 +95,21 @@ def test_bad_landscapes_are_refused_naming_the_value(settings, message):
 def test_bad_test_time_settings_are_refused(settings, message):
     with pytest.raises(ValueError, match=message):
         EvalConfig(**settings)
+
+
+def test_ireds_settings_and_experiment_are_named_where_they_do_not_apply():
+    continuous, ired_chapter = experiments.get("continuous"), experiments.get("ired")
+    with pytest.raises(ValueError, match="run by the 'ired' experiment, not 'continuous'.*--experiment ired"):
+        continuous.spec("smoke", "addition", "ired", 0)
+    with pytest.raises(ValueError, match="landscape_steps=3 does not apply to method 'irem'"):
+        continuous.spec("smoke", "addition", "irem", 0, {"landscape_steps": 3})
+    with pytest.raises(ValueError, match="scratchpad=4 does not apply to method 'ired'"):
+        ired_chapter.spec("smoke", "addition", "ired", 0, {"scratchpad": 4})
+    spec = ired_chapter.spec("smoke", "addition", "ired", 0, {"energy_weight": 0.0, "denoise_first": False})
+    assert spec.train.energy_weight == 0.0 and not spec.eval.denoise_first
+
+
+def test_a_paper_run_keeps_its_name_with_ireds_settings_added():
+    # the IRED fields are left out of a stored config at their defaults: every earlier record keeps its hash
+    spec = experiments.get("graph").spec("paper", "shortest_path", "irem", 0)
+    assert spec.filename() == "shortest_path__irem__paper__seed0__5935de5961d5.json"
