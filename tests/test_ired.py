@@ -113,3 +113,50 @@ def test_a_paper_run_keeps_its_name_with_ireds_settings_added():
     # the IRED fields are left out of a stored config at their defaults: every earlier record keeps its hash
     spec = experiments.get("graph").spec("paper", "shortest_path", "irem", 0)
     assert spec.filename() == "shortest_path__irem__paper__seed0__5935de5961d5.json"
+
+
+def test_ired_runs_on_graphs_with_one_answer_per_edge():
+    task = make_task("shortest_path")
+    method = make_method("ired", task, TrainConfig(hidden=16, landscapes=3))
+    gen = torch.Generator().manual_seed(0)
+    batch = task.sample(4, "same", gen)
+    loss = method.loss(batch, gen)
+    loss.backward()
+    assert math.isfinite(loss.item()) and all(p.grad is not None for p in method.net.parameters())
+    traj = method.predict(batch, 0, gen, EvalConfig(landscape_steps=2))
+    assert traj.ys.shape == (1 + 3 * 3, *batch.y.shape) and traj.at_halt(batch.row_problem).shape == batch.y.shape
+
+
+def _ired_records(errors_by_steps: dict[int, list[float]], harder: list[float]):
+    from conftest import fake_record
+
+    from irem.experiments.ired.experiment import BY_LANDSCAPE_STEPS
+
+    return [fake_record("ired", "addition", "ired", seed, metrics={"same": {"mse": 0.1}, "harder": {"mse": h}},
+                        curves={BY_LANDSCAPE_STEPS: {"harder": {str(s): {"mse": e[seed], "evaluations": 10 * s}
+                                                                for s, e in errors_by_steps.items()}}})
+            for seed, h in enumerate(harder)]  # fmt: skip
+
+
+def test_the_chapter_says_falls_only_where_the_seeds_intervals_separate():
+    from irem.experiments.ired.analysis import more_steps_verdict
+
+    falls = _ired_records({1: [1.0, 1.1, 0.9, 1.05], 20: [0.1, 0.12, 0.09, 0.11]}, [0.5] * 4)
+    assert "the error falls (1.025 to 0.105, medians over 4 seeds)" in more_steps_verdict(falls)
+    overlapping = _ired_records({1: [1.0, 0.1, 0.5, 0.7], 20: [0.9, 0.2, 0.4, 0.6]}, [0.5] * 4)
+    assert "does not move beyond the spread between seeds" in more_steps_verdict(overlapping)
+    assert more_steps_verdict([]) == "not measured"
+
+
+def test_ired_against_irem_compares_intervals_over_seeds():
+    from conftest import fake_record
+
+    from irem.experiments.ired.analysis import versus_irem
+    from irem.experiments.results import ExperimentResult
+
+    ired_records = _ired_records({1: [1.0] * 3}, [0.01, 0.012, 0.011])
+    irem = [fake_record("continuous", "addition", "irem", s, metrics={"same": {"mse": 0.1}, "harder": {"mse": h}})
+            for s, h in enumerate([0.5, 0.6, 0.55])]  # fmt: skip
+    table = versus_irem([ExperimentResult(experiments.get("continuous"), "quick", irem)],
+                        ExperimentResult(experiments.get("ired"), "quick", ired_records))  # fmt: skip
+    assert table.set_index("test").verdict.to_dict() == {"same": "tied", "harder": "lower"}

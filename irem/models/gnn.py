@@ -28,7 +28,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch as PygBatch
 from torch_geometric.nn import GINEConv, global_max_pool
 
-from irem.models.mlp import mlp
+from irem.models.mlp import mlp, sinusoidal
 
 EDGE_EMBED = 64  # width of each embedded per-edge value
 
@@ -279,3 +279,30 @@ class StepGNN(nn.Module):
         if self.halt is None:
             return answer
         return answer, self.halt(global_max_pool(h, g.batch, size=g.num_graphs)).squeeze(-1)
+
+
+class LandscapeEnergyGNN(nn.Module):
+    r"""IRED's energy on graphs, one landscape per noise level: :math:`E_\theta(g, y, k) \ge 0` per graph.
+
+    The chapter's IREM graph energy (input and candidate embedded per edge, GINEConv layers with SiLU)
+    with the landscape k as every node's feature (a sinusoidal embedding, as IRED's release conditions
+    its networks), and, as the release's energies, a squared norm: the sum over a graph's edges of
+    the square of one value per edge (read as :class:`EdgeReadout` reads answers).
+
+    Shapes:
+        g: a batch of P graphs, y: (E, 1), k: (P,) integer landscapes -> (P,)
+    """
+
+    EMBED = 32  # width of the landscape embedding (the release's graph networks: 32)
+
+    def __init__(self, hidden: int = 128) -> None:
+        super().__init__()
+        self.edges = EdgeEmbedding(2)
+        self.gnn = GINEStack(self.edges.dim, node_in=self.EMBED, hidden=hidden, act=nn.SiLU)
+        self.readout = EdgeReadout(hidden)
+
+    def forward(self, g: PygBatch, y: Tensor, k: Tensor) -> Tensor:
+        nodes = sinusoidal(k, self.EMBED)[g.batch]
+        h = self.gnn(nodes, g.edge_index, self.gnn.edge_terms(self.edges, g.edge_attr, y))
+        per_edge = self.readout(h, g.edge_index).squeeze(-1) ** 2
+        return per_edge.new_zeros(g.num_graphs).index_add(0, g.batch[g.edge_index[0]], per_edge)

@@ -29,7 +29,7 @@ from torch_geometric.data import Batch as PygBatch
 from torch_geometric.utils import scatter, to_dense_adj
 
 from irem.config import TrainConfig
-from irem.models.gnn import EnergyGNN, FeedforwardGNN, RecurrentGNN, ReleaseEnergyGNN, StepGNN
+from irem.models.gnn import EnergyGNN, FeedforwardGNN, LandscapeEnergyGNN, RecurrentGNN, ReleaseEnergyGNN, StepGNN
 from irem.tasks.base import pick_network
 from irem.validate import check_choice, check_positive
 
@@ -163,6 +163,7 @@ class GraphTask(ABC):
             "recurrent": lambda: RecurrentGNN(h),
             "programmatic": lambda: StepGNN(h, halting=True),
             "iterative_feedforward": lambda: StepGNN(h),
+            "ired": lambda: LandscapeEnergyGNN(h),
         })  # fmt: skip
 
     def generate(self, nodes: Tensor | list[int], generator: torch.Generator) -> GraphBatch:

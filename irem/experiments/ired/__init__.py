@@ -1,5 +1,5 @@
 """IRED, the authors' follow-up, in the same harness: importing it registers the experiment."""
 
-from irem.experiments.ired.experiment import QUICK
+from irem.experiments.ired.experiment import IRED_EXPERIMENT
 
-__all__ = ["QUICK"]
+__all__ = ["IRED_EXPERIMENT"]

@@ -10,10 +10,16 @@ from matplotlib.figure import Figure
 from irem.book.figures import band, legend_below, method_colors, panels, shown_in_book
 from irem.book.stats import group
 from irem.curves import MSE_BY_STEP
+from irem.experiments.graph.experiment import GRAPH
 from irem.experiments.ired.analysis import steps_spread
 from irem.experiments.ired.experiment import BY_LANDSCAPE_STEPS, FROM_ANSWER
 from irem.store import Record
-from irem.tasks import task_label
+from irem.tasks import GRAPH_TASKS, task_label
+
+
+def _title(task: str, split: str) -> str:
+    labels = GRAPH.split_labels if task in GRAPH_TASKS else {}
+    return f"{task_label(task)} ({labels.get(split, split)})"
 
 
 @shown_in_book
@@ -43,7 +49,7 @@ def error_against_compute(irem: Sequence[Record], ired: Sequence[Record], split:
             ax.errorbar(evaluations, medians, yerr=[lows, highs], color=colors["ired"], marker="o", capsize=3,
                         label="IRED: 1 to 20 steps per landscape")  # fmt: skip
         ax.set(xscale="symlog", yscale="log", xlabel="energy evaluations per problem", ylabel="test MSE",
-               title=f"{task_label(task)} ({split})")  # fmt: skip
+               title=_title(task, split))  # fmt: skip
         ax.grid(alpha=0.3)
     legend_below(fig, axes[0], ncol=2)
     return fig
@@ -66,7 +72,7 @@ def descent_from_answer(ired: Sequence[Record], split: str = "harder") -> Figure
                     label="from the true answer (a seed)")  # fmt: skip
             ax.axhline(r.metrics[split]["mse"], color=colors["ired"], ls=":", label="from noise, all landscapes")
         ax.set(xscale="log", yscale="log", xlabel="steps on the sharpest landscape", ylabel="test MSE",
-               title=f"{task_label(task)} ({split})")  # fmt: skip
+               title=_title(task, split))  # fmt: skip
         ax.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
     legend_below(fig, axes[0], ncol=2, handles=list(dict(zip(labels, handles)).values()))  # one entry per label
