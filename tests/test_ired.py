@@ -160,3 +160,18 @@ def test_ired_against_irem_compares_intervals_over_seeds():
     table = versus_irem([ExperimentResult(experiments.get("continuous"), "quick", irem)],
                         ExperimentResult(experiments.get("ired"), "quick", ired_records))  # fmt: skip
     assert table.set_index("test").verdict.to_dict() == {"same": "tied", "harder": "lower"}
+
+
+def test_the_training_note_says_how_far_training_got_against_the_release():
+    from dataclasses import replace
+
+    from irem.experiments.ired.analysis import training_length_note
+    from irem.experiments.results import ExperimentResult
+
+    recs = [replace(r, provenance={"train_iters_per_s": 5.0, "device": "cpu"},
+                    config={**r.config, "train": {**r.config["train"], "iterations": 4000, "batch_size": 128}})
+            for r in _ired_records({1: [1.0]}, [0.5])]  # fmt: skip
+    note = training_length_note(ExperimentResult(experiments.get("ired"), "quick", recs))
+    # 4000 x 128 of 1.3M x 2048; 10,000 iterations at 5 it/s: 33 minutes
+    assert "4,000 iterations of 128 problems (0.02% of the release's 1,300,000 × 2,048) at 5 iterations/s" in note
+    assert "would take about 33 minutes a run" in note

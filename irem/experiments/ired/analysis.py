@@ -12,6 +12,7 @@ import pandas as pd
 
 from irem.book.claims import Claim, grade
 from irem.book.notes import basis
+from irem.config import TrainConfig
 from irem.experiments.graph.experiment import MSE_BY_NODES
 from irem.experiments.ired.experiment import BY_LANDSCAPE_STEPS, FROM_ANSWER, STEPS_PER_LANDSCAPE
 from irem.experiments.results import ExperimentResult
@@ -123,3 +124,23 @@ def claims(results: Mapping[str, ExperimentResult], explain: Callable | None = N
         f"below that after {min(STEPS_PER_LANDSCAPE)}",
     )  # fmt: skip
     return [lower, steps]
+
+
+RELEASE_ITERATIONS, RELEASE_BATCH = 1_300_000, 2048  # the release's training length (it runs until stopped)
+
+
+def training_length_note(ired: ExperimentResult) -> str:
+    """How far IRED's training got against the release's, and what the paper profile would cost here (from records)."""
+    lines = []
+    for task in dict.fromkeys(r.task for r in ired.records):
+        recs = [r for r in ired.records if r.task == task]
+        share = recs[0].train["iterations"] * recs[0].train["batch_size"] / (RELEASE_ITERATIONS * RELEASE_BATCH)
+        speed = over_seeds([r.provenance["train_iters_per_s"] for r in recs if r.provenance.get("train_iters_per_s")])
+        paper_minutes = TrainConfig().iterations / speed.median / 60
+        lines.append(f"- **{task_label(task)}**: {recs[0].train['iterations']:,} iterations of "
+                     f"{recs[0].train['batch_size']} problems ({share:.2%} of the "
+                     f"release's {RELEASE_ITERATIONS:,} × {RELEASE_BATCH:,}) at {speed.median:.2g} iterations/s on "
+                     f"{recs[0].provenance.get('device', 'this machine')}; the paper profile's "
+                     f"{TrainConfig().iterations:,} iterations would take about {paper_minutes:.0f} minutes a run "
+                     "there.")  # fmt: skip
+    return "\n".join(lines)
