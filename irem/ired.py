@@ -11,11 +11,14 @@ and answers by descending the landscapes in turn, smoothest first, each for a fe
 which only those that lower the energy are kept. The answer is carried between landscapes at the
 scale :math:`\sqrt{\bar\alpha_k}` of each (``y_k / sqrt(abar_k)`` is the answer estimate).
 
-This module holds what does not depend on the network: the noise schedule and the test-time descent
-through the landscapes (``descend_landscapes``). The method (its losses and its network) is
-``irem.methods.IRED``. Where the paper is silent we follow the authors' release
-(``yilundu/ired_code_release``); the choices it makes that the paper does not state are options,
-named where they are read.
+This module holds what does not depend on the network: the noise schedule (``Schedule``), the
+training loss (``training_loss``) and the test-time descent through the landscapes
+(``descend_landscapes``). The method behind ``loss`` / ``predict`` is ``irem.methods.IRED``; its
+networks are the tasks' (``LandscapeEnergyMLP``, ``LandscapeEnergyGNN``). One landscape instead of
+the sequence is an explicit schedule of one level (``noise_schedule="0.2"``, ``landscapes=1``): the
+cosine schedule's only level at K = 1 is almost pure noise. Where the paper is silent we follow the
+authors' release (``yilundu/ired_code_release``); the choices it makes that the paper does not state
+are options, named where they are read.
 """
 
 from __future__ import annotations
