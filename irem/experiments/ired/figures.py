@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 from irem.book.figures import band, legend_below, method_colors, panels, shown_in_book
 from irem.book.stats import group
 from irem.curves import MSE_BY_STEP
+from irem.experiments.compute.experiment import BY_RESTARTS
 from irem.experiments.graph.experiment import GRAPH
 from irem.experiments.ired.analysis import steps_spread
 from irem.experiments.ired.experiment import BY_LANDSCAPE_STEPS, FROM_ANSWER
@@ -23,12 +24,15 @@ def _title(task: str, split: str) -> str:
 
 
 @shown_in_book
-def error_against_compute(irem: Sequence[Record], ired: Sequence[Record], split: str = "harder") -> Figure:
+def error_against_compute(irem: Sequence[Record], ired: Sequence[Record], split: str = "harder",
+                          restarts: Sequence[Record] = ()) -> Figure:  # fmt: skip
     """Fig. 3 redrawn with IRED, on one axis of compute: test MSE against energy evaluations per problem.
 
     IREM: its error after each reasoning step (one energy gradient each; the mean over seeds, shaded
-    from the lowest to the highest seed). IRED: the error after its whole descent for each number of
-    steps per landscape (the median over seeds, bars from the lowest to the highest seed).
+    from the lowest to the highest seed); on graphs, with ``restarts`` (the compute experiment's
+    records), also the best of k descents by energy, k gradients a step. IRED: the error after its
+    whole descent for each number of steps per landscape (the median over seeds, bars from the lowest
+    to the highest seed).
     """
     colors = method_colors()
     tasks = list(dict.fromkeys(r.task for r in ired))
@@ -39,6 +43,7 @@ def error_against_compute(irem: Sequence[Record], ired: Sequence[Record], split:
         recs = irem_groups.get((task, "irem"), [])
         if recs:
             band(ax, recs, (MSE_BY_STEP, split), color=colors["irem"], label="IREM: one step each")
+        _restarts(ax, [r for r in restarts if r.task == task and r.method == "irem"], split, colors["irem"])
         ired_recs = [r for r in ired if r.task == task]
         spread = steps_spread(ired_recs, split)
         if spread:
@@ -51,8 +56,22 @@ def error_against_compute(irem: Sequence[Record], ired: Sequence[Record], split:
         ax.set(xscale="symlog", yscale="log", xlabel="energy evaluations per problem", ylabel="test MSE",
                title=_title(task, split))  # fmt: skip
         ax.grid(alpha=0.3)
-    legend_below(fig, axes[0], ncol=2)
+    handles: dict = {}  # every panel's entries, once (restarts are drawn on graph panels only)
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    legend_below(fig, axes[0], ncol=2, handles=list(handles.values()))
     return fig
+
+
+def _restarts(ax, records: Sequence[Record], split: str, color: str) -> None:
+    """IREM's best of k descents (k > 1) at the split's graph size, placed at k gradients a step (mean over seeds)."""
+    nodes = GRAPH.split_labels.get(split, "").split(" ")[0]
+    curves = [r.curves[BY_RESTARTS][nodes] for r in records if nodes in r.curves.get(BY_RESTARTS, {})]
+    for k, style in zip([k for k in (curves[0] if curves else {}) if int(k) > 1], ("--", ":")):
+        mean = np.mean([c[k] for c in curves], axis=0)
+        steps = np.arange(1, len(mean))
+        ax.plot(int(k) * steps, mean[1:], color=color, ls=style, label=f"IREM: best of {k} descents")
 
 
 @shown_in_book
