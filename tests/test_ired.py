@@ -175,3 +175,17 @@ def test_the_training_note_says_how_far_training_got_against_the_release():
     # 4000 x 128 of 1.3M x 2048; 10,000 iterations at 5 it/s: 33 minutes
     assert "4,000 iterations of 128 problems (0.02% of the release's 1,300,000 × 2,048) at 5 iterations/s" in note
     assert "would take about 33 minutes a run" in note
+
+
+def test_the_ablation_table_says_where_an_ablation_is_apart_from_the_full_method():
+    from irem.experiments.ired.analysis import ablation_table
+    from irem.experiments.results import ExperimentResult
+
+    def result(harder):
+        return ExperimentResult(experiments.get("ired"), "quick", _ired_records({1: [1.0] * 3}, harder))
+
+    table = ablation_table(result([0.01, 0.011, 0.012]), {"no energy supervision": result([0.5, 0.6, 0.55]),
+                                                          "no projection": result([0.011, 0.01, 0.013])})  # fmt: skip
+    cells = table.set_index("variant").harder.to_dict()
+    assert cells["no energy supervision"].endswith("(higher)") and cells["no projection"].endswith("(tied)")
+    assert "(" not in cells["IRED (full)"].split("[")[0] and cells["IRED (full)"].startswith("0.0110")

@@ -12,9 +12,10 @@ import pandas as pd
 
 from irem.book.claims import Claim, grade
 from irem.book.notes import basis
+from irem.book.tables import median_interval
 from irem.config import TrainConfig
 from irem.experiments.graph.experiment import MSE_BY_NODES
-from irem.experiments.ired.experiment import BY_LANDSCAPE_STEPS, FROM_ANSWER, STEPS_PER_LANDSCAPE
+from irem.experiments.ired.experiment import ABLATION_TASK, BY_LANDSCAPE_STEPS, FROM_ANSWER, STEPS_PER_LANDSCAPE
 from irem.experiments.results import ExperimentResult
 from irem.spread import HIGHER, LOWER, SeedSpread, compare, over_seeds
 from irem.store import Record
@@ -144,3 +145,22 @@ def training_length_note(ired: ExperimentResult) -> str:
                      f"{TrainConfig().iterations:,} iterations would take about {paper_minutes:.0f} minutes a run "
                      "there.")  # fmt: skip
     return "\n".join(lines)
+
+
+def ablation_table(full: ExperimentResult, ablations: Mapping[str, ExperimentResult], task: str = ABLATION_TASK,
+                   ) -> pd.DataFrame:  # fmt: skip
+    """IRED and each ablation (``{name: result}``) on ``task``: the median error per split with its interval.
+
+    Each ablation's cell also says whether it is apart from the full method's (lower / higher / tied).
+    """
+    rows = []
+    for name, result in {"IRED (full)": full, **ablations}.items():
+        row = {"variant": name}
+        for split in ("same", "harder"):
+            s, ref = result.spread(task, "ired", split), full.spread(task, "ired", split)
+            if s is None:
+                continue
+            verdict = "" if result is full or ref is None else f" ({compare(s, ref)})"
+            row[split] = median_interval(s.median, s.low, s.high, s.seeds) + verdict
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -31,6 +31,14 @@ BY_LANDSCAPE_STEPS = "by_landscape_steps"
 FROM_ANSWER = "from_answer"
 
 GRAPH_TASK = "shortest_path"  # the one graph task (at 10, 15 and 30 nodes)
+# the chapter's ablations of IRED, on addition: each a change to the full method (the projection is a
+# test-time setting, so its ablation evaluates the full method's weights again)
+ABLATION_TASK = "addition"
+ABLATIONS = {
+    "one landscape (noise 0.2)": {"landscapes": 1, "noise_schedule": "0.2"},
+    "no energy supervision": {"energy_weight": 0.0},
+    "no projection before the steps": {"denoise_first": False},
+}
 RELEASE = {"grad_clip": 1.0}  # the release clips gradients to norm 1 (its Adam's learning rate, 1e-4, is IREM's)
 
 
