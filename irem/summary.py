@@ -63,7 +63,7 @@ def verdict_table(results: Mapping[str, ExperimentResult]) -> pd.DataFrame:
 STORED_SEEDS = 10  # with profile "best": the seeds 0..9 that are stored (the graph chapter's IREM and recurrent)
 
 # experiments whose tasks make separate tables: each task is shown at its own most complete profile, as in its chapter
-BY_TASK = ("ablations", "graph", "difficulty", "compute", "scratchpad")
+BY_TASK = ("ablations", "graph", "difficulty", "compute", "scratchpad", "ired")
 
 
 def stored_results(profile: str = "best", device: str = "auto", retrain: bool = False,
