@@ -189,3 +189,25 @@ def test_the_ablation_table_says_where_an_ablation_is_apart_from_the_full_method
     cells = table.set_index("variant").harder.to_dict()
     assert cells["no energy supervision"].endswith("(higher)") and cells["no projection"].endswith("(tied)")
     assert "(" not in cells["IRED (full)"].split("[")[0] and cells["IRED (full)"].startswith("0.0110")
+
+
+def test_the_verdict_table_gains_the_ired_rows_with_the_same_rules():
+    from conftest import fake_record
+
+    from irem import summary
+    from irem.experiments.results import ExperimentResult
+
+    ired_records = _ired_records({1: [1.0, 1.1, 0.9], 20: [0.1, 0.12, 0.11]}, [0.01, 0.012, 0.011])
+    irem = [fake_record("continuous", "addition", "irem", s, metrics={"same": {"mse": 0.1}, "harder": {"mse": h}})
+            for s, h in enumerate([0.5, 0.6, 0.55])]  # fmt: skip
+    results = {"continuous": ExperimentResult(experiments.get("continuous"), "quick", irem),
+               "ired": ExperimentResult(experiments.get("ired"), "quick", ired_records)}  # fmt: skip
+    from irem.book.claims import claims_table
+    from irem.experiments.ired import analysis
+
+    assert analysis.claims in list(summary.chapter_claims())  # the summary finds the chapter's rows
+    rows = claims_table(summary.claims(results, judges=iter([analysis.claims]))).set_index("claim of the paper")
+    lower = rows.loc["IRED (the follow-up): on harder problems its error is below IREM's"]
+    steps = rows.loc["IRED (the follow-up): more steps per landscape lower its error on harder problems"]
+    assert lower.verdict == "reproduced" and "Addition (harder): 0.011 vs IREM's 0.55 (lower)" in lower.ours
+    assert steps.verdict == "reproduced" and "falls" in steps.ours

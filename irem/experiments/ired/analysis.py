@@ -6,7 +6,7 @@ where the 95 % intervals of the medians separate, "tied" otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -94,7 +94,7 @@ def from_answer_ends(records: list[Record], split: str = "harder") -> tuple[floa
     return ends.median, errors.median
 
 
-def claims(results: Mapping[str, ExperimentResult], explain: Callable | None = None) -> list[Claim]:
+def claims(results: Mapping[str, ExperimentResult]) -> list[Claim]:
     """The verdict table's IRED rows: its harder-split error against IREM's, and whether more steps lower it.
 
     Judged by the rules of the paper's rows: intervals over seeds that separate (none without records
