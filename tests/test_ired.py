@@ -211,3 +211,31 @@ def test_the_verdict_table_gains_the_ired_rows_with_the_same_rules():
     steps = rows.loc["IRED (the follow-up): more steps per landscape lower its error on harder problems"]
     assert lower.verdict == "reproduced" and "Addition (harder): 0.011 vs IREM's 0.55 (lower)" in lower.ours
     assert steps.verdict == "reproduced" and "falls" in steps.ours
+
+
+def test_one_seed_is_not_judged():
+    from irem.experiments.ired.analysis import UNJUDGED, judged, more_steps_verdict
+    from irem.spread import over_seeds
+
+    assert judged(over_seeds([0.1]), over_seeds([0.5, 0.6, 0.7])) == UNJUDGED
+    one = _ired_records({1: [1.0], 20: [0.1]}, [0.5])
+    assert "is not judged (one seed)" in more_steps_verdict(one) and "over 1 seed)" in more_steps_verdict(one)
+
+
+def test_the_descent_from_the_answer_says_where_the_minimum_lies():
+    from dataclasses import replace
+
+    from irem.experiments.ired.analysis import from_answer_note
+    from irem.experiments.ired.experiment import FROM_ANSWER
+
+    def rec(curve, from_noise):
+        r = _ired_records({1: [1.0]}, [from_noise])[0]
+        return replace(r, curves={**r.curves, FROM_ANSWER: {"harder": curve}})
+
+    off = from_answer_note([rec([0.0, 0.3, 0.6], 0.7)])
+    assert (
+        "ends at an MSE of 0.6; from noise, through every landscape, at 0.7: so the sharpest landscape's "
+        "minimum is off the answer"
+    ) in off
+    near = from_answer_note([rec([0.2, 0.01, 0.01], 0.7)])
+    assert "it starts at 0.2, not 0" in near and "the minimum is near the answer" in near

@@ -90,7 +90,10 @@ def descent_from_answer(ired: Sequence[Record], split: str = "harder") -> Figure
             ax.plot(range(1, len(curve)), curve[1:], color=colors["ired"], alpha=0.8,
                     label="from the true answer (a seed)")  # fmt: skip
             ax.axhline(r.metrics[split]["mse"], color=colors["ired"], ls=":", label="from noise, all landscapes")
-        ax.set(xscale="log", yscale="log", xlabel="steps on the sharpest landscape", ylabel="test MSE",
+        low, high = ax.get_ylim()
+        # a log axis only where the errors span a decade: a narrower one would be all minor-tick labels
+        ax.set(xscale="log", yscale="log" if high > 10 * max(low, 1e-12) else "linear",
+               xlabel="steps on the sharpest landscape", ylabel="test MSE",
                title=_title(task, split))  # fmt: skip
         ax.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
