@@ -86,10 +86,11 @@ def more_steps_verdict(records: list[Record], split: str = "harder") -> str:
         return "not measured"
     fewest, most = spread[min(spread)], spread[max(spread)]
     outcome = judged(most, fewest)
-    said = {LOWER: "falls", HIGHER: "rises", UNJUDGED: "is not judged (one seed)"}.get(
-        outcome, "does not move beyond the spread between seeds")  # fmt: skip
-    return (f"from {min(spread)} to {max(spread)} steps per landscape the error {said} "
-            f"({fewest.median:.4g} to {most.median:.4g}, medians over {_seeds(most.seeds)})")  # fmt: skip
+    span = f"from {min(spread)} to {max(spread)} steps per landscape"
+    if outcome == UNJUDGED:
+        return f"{span} the error goes from {fewest.median:.4g} to {most.median:.4g} ({UNJUDGED})"
+    said = {LOWER: "falls", HIGHER: "rises"}.get(outcome, "does not move beyond the spread between seeds")
+    return f"{span} the error {said} ({fewest.median:.4g} to {most.median:.4g}, medians over {_seeds(most.seeds)})"
 
 
 def from_answer_ends(records: list[Record], split: str = "harder") -> tuple[float, float] | None:
