@@ -242,3 +242,16 @@ def test_the_descent_from_the_answer_says_where_the_minimum_lies():
     ) in off
     near = from_answer_note([rec([0.2, 0.01, 0.01], 0.7)])
     assert "it starts at 0.2, not 0" in near and "the minimum is near the answer" in near
+
+
+def test_ired_rows_on_one_seed_say_not_judged():
+    from conftest import fake_record
+
+    from irem.experiments.ired import analysis
+    from irem.experiments.results import ExperimentResult
+
+    ired = ExperimentResult(experiments.get("ired"), "quick", _ired_records({1: [1.0], 20: [0.1]}, [0.01]))
+    irem = [fake_record("continuous", "addition", "irem", s, metrics={"same": {"mse": 0.1}, "harder": {"mse": h}})
+            for s, h in enumerate([0.5, 0.6, 0.55])]  # fmt: skip
+    rows = analysis.claims({"ired": ired, "continuous": ExperimentResult(experiments.get("continuous"), "quick", irem)})
+    assert [c.verdict for c in rows] == ["not judged", "not judged"]

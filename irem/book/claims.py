@@ -11,6 +11,7 @@ from pandas.io.formats.style import Styler
 from irem.book.tables import lowest_apart, rank_of
 
 REPRODUCED, PARTLY, NOT_REPRODUCED, NOT_RUN = "reproduced", "partly", "not reproduced", "not run"
+NOT_JUDGED = "not judged"  # run, but on too few seeds for the claim's rule (one seed: no interval)
 
 
 def grade(hits: int, total: int) -> str:
@@ -26,7 +27,8 @@ def task_part(result, task: str):
 
 def styled_verdicts(table: pd.DataFrame) -> Styler:
     """The verdict table, coloured by verdict; cells wrap (they hold sentences)."""
-    colors = {REPRODUCED: "#d9f2d9", PARTLY: "#fff2cc", NOT_REPRODUCED: "#f8d7da", NOT_RUN: "#eeeeee"}
+    colors = {REPRODUCED: "#d9f2d9", PARTLY: "#fff2cc", NOT_REPRODUCED: "#f8d7da", NOT_RUN: "#eeeeee",
+              NOT_JUDGED: "#eeeeee"}  # fmt: skip
     style = table.style.hide(axis="index").set_table_styles(
         [{"selector": "", "props": [("font-size", "0.85em")]},
          {"selector": "th, td", "props": [("padding", "0.3em 0.5em"), ("text-align", "left"),
@@ -61,7 +63,7 @@ class Claim:
     note: str = ""
 
 
-VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED, NOT_RUN)
+VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED, NOT_RUN, NOT_JUDGED)
 COLUMNS = {"claim": "claim of the paper", "paper": "paper", "ours": "ours", "verdict": "verdict",
            "rests_on": "rests on", "rule": "rule"}  # fmt: skip
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from irem.book.claims import Claim, grade
+from irem.book.claims import NOT_JUDGED, Claim, grade
 from irem.book.notes import basis
 from irem.book.tables import median_interval
 from irem.config import TrainConfig
@@ -127,6 +127,11 @@ def from_answer_note(records: list[Record], split: str = "harder") -> str:
             f"landscape, at {from_noise:.4g}: {where}")  # fmt: skip
 
 
+def _grade(hits: int, judged_cases: int, cases: int) -> str:
+    """``grade`` over the cases the rule could judge; "not judged" where there were cases but none of them could be."""
+    return NOT_JUDGED if cases and not judged_cases else grade(hits, judged_cases)
+
+
 def claims(results: Mapping[str, ExperimentResult]) -> list[Claim]:
     """The verdict table's IRED rows: its harder-split error against IREM's, and whether more steps lower it.
 
@@ -144,7 +149,7 @@ def claims(results: Mapping[str, ExperimentResult]) -> list[Claim]:
         90, "IRED (the follow-up): on harder problems its error is below IREM's", "below IREM's (its Table 1)",
         "; ".join(f"{r.task} ({r.test}): {r.IRED:.4g} vs IREM's {r.IREM:.4g} ({r.verdict})"
                   for r in harder.itertuples()),
-        grade(int((harder.verdict == LOWER).sum()), int((harder.verdict != UNJUDGED).sum())), rests_on,
+        _grade(int((harder.verdict == LOWER).sum()), int((harder.verdict != UNJUDGED).sum()), len(harder)), rests_on,
         "per task and harder test (graphs: 15 and 30 nodes): IRED's median error with its 95 % interval wholly "
         "below IREM's (one seed on either side: not judged)",
     )  # fmt: skip
@@ -153,7 +158,8 @@ def claims(results: Mapping[str, ExperimentResult]) -> list[Claim]:
     steps = Claim(
         91, "IRED (the follow-up): more steps per landscape lower its error on harder problems",
         "error falls with more inference steps", "; ".join(f"{t}: {v}" for t, v in by_task.items()),
-        grade(sum(" falls " in v for v in by_task.values()), sum("not judged" not in v for v in by_task.values())),
+        _grade(sum(" falls " in v for v in by_task.values()), sum(UNJUDGED not in v for v in by_task.values()),
+               len(by_task)),
         rests_on,
         f"per task: the harder error after {max(STEPS_PER_LANDSCAPE)} steps per landscape with its interval wholly "
         f"below that after {min(STEPS_PER_LANDSCAPE)} (one seed: not judged)",
