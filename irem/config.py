@@ -188,10 +188,13 @@ GRAPH_ONLY = ("graph_energy", "node_feature")
 DENOISING_ONLY = ("image_energy",)
 
 
-def check_noise_schedule(schedule: str, landscapes: int) -> None:
-    """Raise ``ValueError`` unless ``schedule`` names a schedule or gives ``landscapes`` increasing levels in (0, 1)."""
+def check_noise_schedule(schedule: str, landscapes: int) -> tuple[float, ...]:
+    """``schedule``'s explicit noise levels (none for a named schedule).
+
+    Raises ``ValueError`` unless it names a schedule or gives ``landscapes`` increasing levels in (0, 1).
+    """
     if schedule in NOISE_SCHEDULES:
-        return
+        return ()
     try:
         levels = [float(v) for v in str(schedule).split(",")]
     except ValueError:
@@ -201,6 +204,7 @@ def check_noise_schedule(schedule: str, landscapes: int) -> None:
         raise ValueError(f"noise_schedule must be one of {', '.join(map(repr, NOISE_SCHEDULES))} or {landscapes} "
                          f"(landscapes) comma-separated noise levels in (0, 1), increasing from the sharpest "
                          f"landscape, got {schedule!r}")  # fmt: skip
+    return tuple(levels)
 
 
 def check_applies(

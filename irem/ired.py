@@ -23,6 +23,7 @@ are options, named where they are read.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,8 +63,7 @@ def noise_levels(schedule: str, landscapes: int) -> tuple[float, ...]:
         scale = 1000 / landscapes
         betas = torch.linspace(scale * 1e-4, min(scale * 0.02, 0.999), landscapes, dtype=torch.float64)
     else:
-        check_noise_schedule(schedule, landscapes)
-        return tuple(float(v) for v in schedule.split(","))
+        return check_noise_schedule(schedule, landscapes)
     abar = torch.cumprod(1 - betas, 0)
     return tuple(float(v) for v in (1 - abar).sqrt())
 
@@ -99,10 +99,18 @@ class Schedule:
 
         ``rows`` maps each row of ``y`` to its problem (graphs: one row per edge); None when row i is problem i.
         """
-        k = k if rows is None else k[rows]
-        a = torch.tensor(self.scale, dtype=y.dtype, device=y.device)[k].unsqueeze(-1)
-        s = torch.tensor(self.sigma, dtype=y.dtype, device=y.device)[k].unsqueeze(-1)
-        return a * y + s * noise
+        return self.per_row(self.scale, k, y, rows) * y + self.per_row(self.sigma, k, y, rows) * noise
+
+    @staticmethod
+    def per_row(values: tuple[float, ...], k: Tensor, like: Tensor, rows: Tensor | None = None) -> Tensor:
+        """``values[k]`` of each row's problem, (rows, 1), in ``like``'s dtype and on its device."""
+        return _table(values, like.dtype, like.device)[k if rows is None else k[rows]].unsqueeze(-1)
+
+
+@functools.cache
+def _table(values: tuple[float, ...], dtype: torch.dtype, device: torch.device) -> Tensor:
+    """A schedule's column as a tensor: built once per device, not at every training step."""
+    return torch.tensor(values, dtype=dtype, device=device)
 
 
 @dataclass
@@ -187,24 +195,15 @@ def descend_landscapes(
             y = a * bound((y - sigma * grad) / a, clip)
             answers.append(y / a)
             landscape.append(k)
-            kept.append(1.0)
+            kept.append(torch.ones((), device=y.device))
         for _ in range(steps_per_landscape):
-            e, grad = gradient_of(energy, y, k)
-            moved = bound(y - eta * grad, a * clip)
-            if reject == "energy":
-                with torch.no_grad():
-                    rose = energy(moved, k) > e  # (P,)
-                kept.append(1.0 - rose.float().mean().item())
-                rose = rose if rows is None else rose[rows]
-                moved = torch.where(rose.view(-1, *([1] * (y.dim() - 1))), y, moved)
-            else:
-                kept.append(1.0)
-            y = moved.detach()
+            y, rose = rejected_step(energy, y, eta, a * clip if clip > 0 else None, reject, rows, k)
             answers.append(y / a)
             landscape.append(k)
+            kept.append(torch.ones((), device=y.device) if rose is None else 1 - rose.float().mean())
         if k > 0:
             y = y * (schedule.scale[k - 1] / a)
-    return LandscapePath(torch.stack(answers), landscape, kept)
+    return LandscapePath(torch.stack(answers), landscape, torch.stack(kept).tolist())  # one sync, at the end
 
 
 def sharpen(energy: Callable[[Tensor], Tensor], y: Tensor, k: Tensor, schedule: Schedule, steps: int, clip: float,
@@ -215,19 +214,32 @@ def sharpen(energy: Callable[[Tensor], Tensor], y: Tensor, k: Tensor, schedule: 
     over-noised answer. ``energy(y) -> (P,)`` has each problem's landscape bound; steps as in
     :func:`descend_landscapes` (each clipped to its landscape's scale, kept where the energy did not rise).
     """
-    per_row = k if rows is None else k[rows]
-    eta = torch.tensor(schedule.step_size, dtype=y.dtype, device=y.device)[per_row].unsqueeze(-1)
-    limit = torch.tensor(schedule.scale, dtype=y.dtype, device=y.device)[per_row].unsqueeze(-1) * clip
+    eta = schedule.per_row(schedule.step_size, k, y, rows)
+    limit = schedule.per_row(schedule.scale, k, y, rows) * clip if clip > 0 else None
     y = y.detach()
     for _ in range(steps):
-        e, grad = gradient_of(energy, y)
-        moved = y - eta * grad
-        moved = torch.maximum(torch.minimum(moved, limit), -limit) if clip > 0 else moved
-        with torch.no_grad():
-            rose = energy(moved) > e
-        rose = rose if rows is None else rose[rows]
-        y = torch.where(rose.unsqueeze(-1), y, moved).detach()
+        y, _ = rejected_step(energy, y, eta, limit, "energy", rows)
     return y
+
+
+def rejected_step(energy: Callable[..., Tensor], y: Tensor, eta: float | Tensor, limit: float | Tensor | None,
+                  reject: str, rows: Tensor | None = None, *args) -> tuple[Tensor, Tensor | None]:  # fmt: skip
+    """One gradient step ``y - eta * dE/dy`` (``energy(y, *args) -> (P,)``), bounded by ``±limit`` (None: no bound).
+
+    With ``reject="energy"`` a problem keeps its step only where its energy did not rise. ``eta`` and
+    ``limit`` are numbers or per-row (rows, 1) tensors. Returns the new ``y`` (no graph) and which
+    problems' steps were rejected (P,), None without rejection.
+    """
+    e, grad = gradient_of(energy, y, *args)
+    moved = y - eta * grad
+    if limit is not None:
+        moved = moved.clamp(-limit, limit)
+    if reject == "none":
+        return moved.detach(), None
+    with torch.no_grad():
+        rose = energy(moved, *args) > e
+    per_row = rose if rows is None else rose[rows]
+    return torch.where(per_row.view(-1, *([1] * (y.dim() - 1))), y, moved).detach(), rose
 
 
 def hard_negative(energy: Callable[[Tensor], Tensor], answer: Tensor, k: Tensor, noise: Tensor, schedule: Schedule,
@@ -240,8 +252,7 @@ def hard_negative(energy: Callable[[Tensor], Tensor], answer: Tensor, k: Tensor,
     """
     start = schedule.noised(answer, k, NEGATIVE_NOISE * noise, rows)
     sharp = sharpen(energy, start, k, schedule, NEGATIVE_STEPS, clip, rows)
-    scale = torch.tensor(schedule.scale, dtype=sharp.dtype, device=sharp.device)[k if rows is None else k[rows]]
-    estimate = sharp / scale.unsqueeze(-1)
+    estimate = sharp / schedule.per_row(schedule.scale, k, sharp, rows)
     if clip > 0:
         estimate = estimate.clamp(-clip, clip)
     return schedule.noised(estimate, k, noise, rows)

@@ -91,8 +91,9 @@ class Experiment:
              task_options: Mapping | None = None) -> RunSpec:  # fmt: skip
         """The run spec of one (task, method, seed) under ``profile``, with ``overrides`` and ``task_options``."""
         check_choice("task", task, self.tasks)
-        elsewhere = [e.name for e in REGISTRY.values() if method in e.methods and task in e.tasks]
-        if method not in self.methods and elsewhere:  # e.g. IRED, which its own chapter runs on the continuous tasks
+        elsewhere = [] if method in self.methods else [
+            e.name for e in REGISTRY.values() if method in e.methods and task in e.tasks]  # fmt: skip
+        if elsewhere:  # e.g. IRED, which its own chapter runs on the continuous tasks
             raise ValueError(f"method={method!r} on {task!r} is run by the {elsewhere[0]!r} experiment, not "
                              f"{self.name!r} (whose methods are {', '.join(map(repr, self.methods))}): pass "
                              f"--experiment {elsewhere[0]}")  # fmt: skip

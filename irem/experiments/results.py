@@ -96,16 +96,14 @@ class ExperimentResult:
         return s.median if s else float("nan")
 
     def spread(self, task: str, method: str, split: str) -> SeedSpread | None:
-        """Every seed's error on one (task, method, split), their median and its interval.
+        """Every seed's error on one (task, method, split), their median and its interval: ``table()``'s row.
 
         None when it was not run or every seed diverged.
         """
-        t = self.table()
-        row = t[(t.task == task) & (t.method == method) & (t.split == split)]
-        if row.empty or not row["values"].iloc[0]:
-            return None
-        r = row.iloc[0]
-        return SeedSpread(tuple(r["values"]), float(r.ours), float(r.low), float(r.high))
+        runs = sorted((r for r in self.records if r.task == task and r.method == method and split in r.metrics),
+                      key=lambda r: r.seed)  # fmt: skip
+        errors = [e for r in runs if math.isfinite(e := _number(r.metrics[split]["mse"]))]
+        return over_seeds(errors) if errors else None
 
 
 def run(

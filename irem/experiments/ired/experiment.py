@@ -22,7 +22,7 @@ from irem.experiments.graph.experiment import evaluate_graph
 from irem.experiments.running import evaluate_splits, generator
 from irem.methods import IRED, Method
 from irem.store import RunSpec
-from irem.tasks import CONTINUOUS_TASKS, GRAPH_TASKS, Task
+from irem.tasks import CONTINUOUS_TASKS, GRAPH_TASKS, Batch, Task
 
 STEPS_PER_LANDSCAPE = (1, 2, 5, 10, 20)  # test-time steps on each landscape: error against inference steps
 DIAGNOSIS_STEPS = 80  # steps on the sharpest landscape from the true answer
@@ -53,10 +53,8 @@ def energy_evaluations(method: IRED, options: EvalConfig) -> int:
     return method.schedule.landscapes * (int(options.denoise_first) + per_step * options.landscape_steps)
 
 
-def _final_mse(method: IRED, task: Task, split: str, options: EvalConfig, device: torch.device, seed: int) -> float:
-    """The error after the whole descent on the split's test problems (the same problems for every setting)."""
-    test = task.sample(options.test_problems, split, generator(device, seed))
-    starts = generator(device, seed + 1)
+def _final_mse(method: IRED, test: Batch, options: EvalConfig, starts: torch.Generator) -> float:
+    """The error after the whole descent on ``test`` (the same problems and starts for every setting)."""
     err = sum(((method.predict(chunk, 0, starts, options).ys[-1] - chunk.y) ** 2).sum().item()
               for chunk in test.split(options.eval_batch))  # fmt: skip
     return err / test.y.numel()
@@ -86,10 +84,10 @@ def evaluate_ired(method: Method, task: Task, spec: RunSpec, device: torch.devic
         return metrics, curves
     for i, split in enumerate(task.test_splits):
         seed = TEST_SEED + i
-        sweep = {}
+        test, sweep = task.sample(spec.eval.test_problems, split, generator(device, seed)), {}
         for steps in STEPS_PER_LANDSCAPE:
             options = replace(spec.eval, landscape_steps=steps)
-            sweep[str(steps)] = {"mse": _final_mse(method, task, split, options, device, seed),
+            sweep[str(steps)] = {"mse": _final_mse(method, test, options, generator(device, seed + 1)),
                                  "evaluations": energy_evaluations(method, options)}  # fmt: skip
         curves.setdefault(BY_LANDSCAPE_STEPS, {})[split] = sweep
         curves.setdefault(FROM_ANSWER, {})[split] = from_answer(method, task, split, spec.eval, device, seed)
