@@ -9,6 +9,7 @@ Examples::
     irem reproduce graph --profile paper --seeds 3 --jobs 2 --plan
     irem train --task shortest_path --method recurrent --profile quick
     irem show data/runs/continuous/*.json
+    irem verify data/runs/graph                 # re-evaluate the records of committed models; compare
     irem bench --tasks addition shortest_path --methods irem feedforward --device cuda
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import sys
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from irem import experiments, measure, provenance, store
+from irem import experiments, measure, provenance, store, verify
 from irem.config import EvalConfig, TrainConfig
 from irem.experiments import plan
 from irem.experiments.sweep import SweepFailed
@@ -171,6 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path, metavar="PATH", help="also write every measurement, with provenance, here")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="any TrainConfig field; repeatable")
 
+    p = sub.add_parser("verify", help="evaluate stored records again from their committed weights and compare "
+                                       "every metric (trains nothing, changes no record)")  # fmt: skip
+    p.add_argument("paths", nargs="+", type=Path, help="run records, or folders (their records of committed models)")
+    p.add_argument("--device", default="cpu", help="cpu (default: records were made there) or cuda[:N]")
+    p.add_argument("--rtol", type=float, default=0.0,
+                   help="relative difference allowed (default 0: the same numbers; another CPU may round "
+                        "differently)")  # fmt: skip
+
     p = sub.add_parser("show", help="print the config, metrics and provenance of run records")
     p.add_argument("paths", nargs="+", type=Path, help="run record JSON files, or folders of them")
     p.add_argument("--json", action="store_true", help="print whole records as JSON")
@@ -221,6 +231,27 @@ def _show(paths: list[Path], as_json: bool) -> None:
         dirty = " (dirty)" if prov["dirty"] else ""
         print(f"  {prov['device']}, torch {prov['torch']}, {prov['wall_s']:.0f} s, "
               f"{prov['train_iters_per_s']:.1f} it/s, commit {prov['git_commit'][:10]}{dirty}")  # fmt: skip
+
+
+def _verify(args: argparse.Namespace) -> int:
+    """Re-evaluate each record of a committed model (``irem.verify``); 1 where any metric differs."""
+    if not (math.isfinite(args.rtol) and args.rtol >= 0):
+        raise ValueError(f"--rtol must be a finite number >= 0, got {args.rtol}")
+    device = experiments.resolve_device(args.device)
+    paths = verify.committed_records(args.paths)
+    if not paths:
+        raise ValueError(f"{' '.join(map(str, args.paths))}: no records of committed models to verify")
+    for path in paths:  # every record checked before the first evaluation
+        verify.model_of(path)
+    differ = 0
+    for path in paths:
+        v = verify.verify(path, device, args.rtol)
+        differ += not v.same
+        found = "same metrics" if v.same else "; ".join(f"{k}: {_num(a)} stored, {_num(b)} again"
+                                                        for k, (a, b) in v.differing.items())  # fmt: skip
+        print(f"{path}: {found} ({v.wall_s:.0f} s)", flush=True)
+    print(f"{len(paths) - differ} of {len(paths)} records reproduced" + (f" (rtol {args.rtol:g})" if args.rtol else ""))
+    return 1 if differ else 0
 
 
 def _vary(given: list[list[str]] | None) -> tuple[str, list] | None:
@@ -297,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "bench":
             _bench(args)
             return 0
+        if args.command == "verify":
+            return _verify(args)
         overrides = _overrides(args)
         if args.runs_dir is None:
             args.runs_dir = _default_runs_dir()

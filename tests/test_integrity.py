@@ -3,11 +3,12 @@
 import json
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
 
-from irem import experiments, store, weights
+from irem import cli, experiments, store, verify, weights
 from irem.experiments import running, sweep
 
 CPU = torch.device("cpu")
@@ -131,6 +132,61 @@ def test_records_name_the_weights_they_evaluated(stored):
     record = store.find_record(stored, spec(0))
     saved = weights.load_weights(store.weights_dir(stored) / spec(0).weights_file(), spec(0).train_hash())
     assert record.provenance["weights_sha256"] == saved["sha256"] == weights.state_dict_sha256(saved["state_dict"])
+
+
+# irem verify: a record evaluated again from its committed weights ----------------------------------------------------
+
+
+def test_verify_reevaluates_a_record_from_its_weights_and_finds_the_same_metrics(stored, tmp_path, capsys):
+    runs_dir = copy_runs(stored, tmp_path)
+    before = {p: p.stat().st_mtime_ns for p in runs_dir.rglob("*")}
+    path = store.record_path(runs_dir, spec(0))
+    checked = verify.verify(path, CPU)
+    assert checked.same and checked.differing == {}
+    assert {p: p.stat().st_mtime_ns for p in runs_dir.rglob("*")} == before  # nothing written beside the records
+    assert cli.main(["verify", str(runs_dir)]) == 0
+    assert capsys.readouterr().out.endswith("2 of 2 records reproduced\n")
+
+
+def test_verify_reports_each_metric_that_differs(stored, tmp_path, monkeypatch, capsys):
+    runs_dir = copy_runs(stored, tmp_path)
+    real = verify.run_spec
+
+    def drifted(*args, **kwargs):  # as another machine's rounding, or a changed evaluation, would give
+        record = real(*args, **kwargs)
+        record.metrics["harder"]["mse"] *= 1 + 1e-4
+        return record
+
+    monkeypatch.setattr(verify, "run_spec", drifted)
+    path = store.record_path(runs_dir, spec(0))
+    stored_mse = store.Record.load(path).metrics["harder"]["mse"]
+    assert verify.verify(path, CPU).differing == {"harder.mse": (stored_mse, pytest.approx(stored_mse * 1.0001))}
+    assert verify.verify(path, CPU, rtol=1e-3).same
+    assert cli.main(["verify", str(path)]) == 1
+    assert "harder.mse: " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda path, w: edit(path, lambda d: d["provenance"].update(weights_sha256="ab" * 32)),
+            "evaluated the weights abababababab, but .* holds .*: the record comes from another training",
+        ),
+        (lambda path, w: edit(path, lambda d: d["provenance"].pop("weights_sha256")), "names no weights"),
+        (lambda path, w: w.unlink(), "weights .* are not there; only records of committed models"),
+    ],
+    ids=["other-weights", "none-named", "no-weights"],
+)
+def test_verify_refuses_a_record_it_cannot_check_before_any_work(stored, tmp_path, capsys, change, message):
+    runs_dir = copy_runs(stored, tmp_path)
+    path = store.record_path(runs_dir, spec(0))
+    change(path, store.weights_dir(runs_dir) / spec(0).weights_file())
+    with pytest.raises(ValueError, match=message):
+        verify.model_of(path)
+    with pytest.raises(SystemExit) as e:  # the other record is valid: still nothing runs
+        cli.main(["verify", str(store.record_path(runs_dir, spec(1))), str(path)])
+    assert e.value.code == 2 and capsys.readouterr().out == ""
 
 
 def test_another_seeds_checkpoint_is_not_resumed(tmp_path, monkeypatch):
@@ -279,3 +335,26 @@ def test_no_two_committed_records_of_one_training_name_different_weights():
             named.setdefault(training, set()).add(sha)
     assert named, "no committed record names its weights"
     assert {training: shas for training, shas in named.items() if len(shas) > 1} == {}
+
+
+def test_every_record_of_a_committed_model_evaluated_exactly_that_model():
+    """A fresh clone re-evaluates a record from the committed weights: the record must name exactly those weights.
+
+    Catches a record left from a superseded training of the same config (same name, another model).
+    """
+    from irem.provenance import REPO_ROOT
+
+    runs = REPO_ROOT / "data" / "runs"
+    committed: dict[Path, str] = {}
+    stale = []
+    for path in sorted(runs.glob("*/*.json")):
+        spec = store.RunSpec.of_record(record := store.Record.load(path))
+        file = store.weights_dir(runs) / spec.weights_file()
+        if not file.exists():
+            continue
+        if file not in committed:
+            committed[file] = weights.load_weights(file, spec.train_hash())["sha256"]
+        if record.provenance.get("weights_sha256") != committed[file]:
+            stale.append(f"{path.parent.name}/{path.name}")
+    assert committed, "no committed weights found"
+    assert stale == []

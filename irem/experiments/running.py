@@ -149,8 +149,11 @@ def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: P
 
 
 def run_spec(spec: RunSpec, device: torch.device, runs_dir: str | Path, *, progress: bool = True,
-             retrain: bool = False, checkpoint_every_s: float | None = None) -> Record:  # fmt: skip
+             retrain: bool = False, checkpoint_every_s: float | None = None, cost: bool = True) -> Record:  # fmt: skip
     """Train (or reuse the cached weights of) ``spec``'s model, evaluate it, and return its record.
+
+    ``cost=False`` skips the training speed and memory measurement of experiments that record it
+    (``irem verify`` compares results, not timings).
 
     Training checkpoints into ``<runs_dir>/checkpoints/`` every ``checkpoint_every_s`` seconds
     (default: ``$IREM_CHECKPOINT_EVERY_S``, else 300) and a rerun resumes from there. Evaluation
@@ -168,7 +171,7 @@ def run_spec(spec: RunSpec, device: torch.device, runs_dir: str | Path, *, progr
     with eval_stages.resumable(stages, progress):
         metrics, curves = experiment.evaluate(method, task, spec, device)
     cost = None
-    if experiment.measures_cost:
+    if experiment.measures_cost and cost:
         cost = measure.training_cost(spec, device, fresh_process=spec.profile != "smoke")
     eval_stages.discard(stages)  # the record is written right after this returns
     wall = (provenance.now() - started).total_seconds()

@@ -68,7 +68,7 @@ def test_training_length_table_prose_and_figure():
             rec(1500, 0, 0.04, 0.3)]  # fmt: skip
     measured = lengths.training_length_table(recs, 30)
     table = measured.table
-    assert list(table.columns) == ["task", "seed", "iterations", "10 nodes", "15 nodes", "30 nodes, step 5",
+    assert list(table.columns) == ["task", "seed", "iterations", "training", "10 nodes", "15 nodes", "30 nodes, step 5",
                                    "30 nodes, step 6", "30 nodes, scaled λ, step 6"]  # fmt: skip
     assert list(table["iterations"]) == [1500, 1500, 5000, 10000] and list(table["seed"]) == [0, 1, 1, 1]
     text = lengths.training_length_prose(measured)
@@ -87,8 +87,20 @@ def test_training_length_table_prose_and_figure():
                   curves={"mse_by_step_by_nodes": {"30": [1.0] * 7}})  # fmt: skip
     several = lengths.training_lengths([*recs, once], 30)
     assert list(several.table["task"]) == ["Shortest path"] * 4  # edge copy: one length, left out
+    assert "another training" not in text
     fig = figures.training_length(measured)
     assert len(fig.axes[0].lines) == 4 * 2  # four errors, two seeds
+    # seed 1's longest model trained again (at another commit): said, and not joined to the snapshots' line
+    again = [replace(r, provenance={"train_git_commit": "b" * 40}) if r.train["iterations"] == 10000 else
+             replace(r, provenance={"train_git_commit": "a" * 40}) for r in recs]  # fmt: skip
+    measured = lengths.training_length_table(again, 30)
+    text = lengths.training_length_prose(measured)
+    assert "10 nodes: 0.03 → 0.02 from 1,500 to 5,000 iterations (lowest, 0.02, after 5,000)" in text
+    assert (
+        "seed 1: the 10,000-iteration model is another training of the same config (at bbbbbbb), not a snapshot "
+        "of the run above, so the change to it includes the spread between trainings: 10 nodes 0.01;"
+    ) in text
+    assert len(figures.training_length(measured).axes[0].lines) == 4 * 3
 
 
 def test_fig2_verdict_per_task_against_the_recurrent_baseline():
@@ -186,6 +198,10 @@ def test_variants_are_judged_by_the_chapters_rules_beside_its_irem():
     claims = analysis.claims({"graph": result, RELEASE.key: variant})
     assert [c.order for c in claims] == [10, 30, 11, 31]  # Table 1 and Fig. 2, then the variant's, after each
     assert claims[2].claim.endswith(f"— {RELEASE.label}") and claims[2].ours.startswith("lowest error on 0 of 2")
+    assert {c.verdict for c in claims[2:]} != {"not judged"}
+    # a variant with one seed gives no interval: its rows are run but not judged
+    one = analysis.claims({"graph": result, TUNED.key: replace(variant, records=release[:1])})
+    assert [c.verdict for c in one[2:]] == ["not judged", "not judged"] and one[3].ours.startswith("IREM at 30 nodes")
     # a variant at another profile than the chapter's is not judged beside it
     assert len(analysis.claims({"graph": result, TUNED.key: replace(variant, profile="quick")})) == 2
     table = variants.variant_table(result, {RELEASE.key: variant}, 30)

@@ -91,7 +91,8 @@ def training_length(lengths: TrainingLengths) -> Figure:
     """IREM's test errors against training iterations, from :func:`irem.experiments.graph.lengths.training_lengths`.
 
     One panel per task; one color per error (10-, 15-node graphs; the largest graphs after the last
-    step with the training and the scaled step size), one marker per seed.
+    step with the training and the scaled step size), one marker per seed; a line joins the points of
+    one training run (the ``training`` column).
     """
     table, errors = lengths.table, list(lengths.final)
     tasks = list(dict.fromkeys(table["task"]))
@@ -100,8 +101,8 @@ def training_length(lengths: TrainingLengths) -> Figure:
     colors = dict(zip(errors, sns.color_palette("colorblind", len(errors))))
     markers = dict(zip(seeds, "osD^v"))
     for ax, task in zip(axes[0], tasks):
-        for seed, g in table[table["task"] == task].groupby("seed"):
-            for col in errors:
+        for (seed, _), g in table[table["task"] == task].groupby(["seed", "training"], sort=False):
+            for col in errors:  # a line joins one training's snapshots, not two trainings
                 ax.plot(g["iterations"], g[col], marker=markers[seed], color=colors[col])
         ax.set(xlabel="training iterations", yscale="log", title=task)
         ax.grid(alpha=0.3)

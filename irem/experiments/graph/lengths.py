@@ -67,7 +67,8 @@ class TrainingLengths:
     """IREM's errors against training iterations (:func:`training_length_table`).
 
     Attributes:
-        table: one row per task, seed and training length: ``task``, ``seed``, ``iterations``, then the errors.
+        table: one row per task, seed and training length: ``task``, ``seed``, ``iterations``, ``training``
+            (the commit that trained the model: snapshots of one training share it), then the errors.
         errors: the error columns, in table order.
         final: those after the last step or of a test split (not those after step 5).
     """
@@ -87,7 +88,8 @@ def training_length_table(records: Sequence[Record], nodes: int) -> TrainingLeng
     order: dict[str, tuple] = {}  # training step size first, smaller graphs first, step 5 before the last
     for r in records:
         row = rows.setdefault((r.task, r.seed, r.train["iterations"]), {
-            "task": task_label(r.task), "seed": r.seed, "iterations": r.train["iterations"]})  # fmt: skip
+            "task": task_label(r.task), "seed": r.seed, "iterations": r.train["iterations"],
+            "training": r.provenance.get("train_git_commit", "")[:7]})  # fmt: skip
         step5, last, steps = fig2_ends([r], nodes)
         if r.eval.get("test_step_scaling", "none") == "edges":
             errors = {error_column(nodes, steps, scaled=True): (last, (True, nodes, steps != 5))}
@@ -99,11 +101,11 @@ def training_length_table(records: Sequence[Record], nodes: int) -> TrainingLeng
         for column, (value, place) in errors.items():
             row[column], order[column] = value, place
     if not rows:
-        return TrainingLengths(pd.DataFrame(columns=["task", "seed", "iterations"]))
+        return TrainingLengths(pd.DataFrame(columns=["task", "seed", "iterations", "training"]))
     table = pd.DataFrame(sorted(rows.values(), key=lambda x: (x["task"], x["seed"], x["iterations"])))
     errors = tuple(sorted((c for c in table.columns if c in order), key=order.get))
     final = tuple(c for c in errors if order[c][2])
-    return TrainingLengths(table[["task", "seed", "iterations", *errors]], errors, final)
+    return TrainingLengths(table[["task", "seed", "iterations", "training", *errors]], errors, final)
 
 
 def training_lengths(records: Sequence[Record], nodes: int) -> TrainingLengths:
@@ -124,11 +126,20 @@ def training_length_prose(lengths: TrainingLengths) -> str:
     """A Markdown list of how IREM's errors move with training length, and how far apart seeds are.
 
     Per task and seed with several lengths: each error's change and where it is lowest; per task
-    with several seeds at one length: the largest ratio between seeds trained for as long.
+    with several seeds at one length: the largest ratio between seeds trained for as long. Changes are
+    within one training run; a model trained again beside another run's snapshots (its first training's
+    weights lost) gets its own line, since a change between two trainings includes their spread.
     """
     lines = []
-    for (task, seed), g in lengths.table.groupby(["task", "seed"], sort=False):
+    several = lengths.table.groupby(["task", "seed"])["training"].transform("nunique") > 1
+    for (task, seed, training), g in lengths.table.groupby(["task", "seed", "training"], sort=False):
         if len(g) < 2:
+            if several[g.index].all():  # a model trained again, beside the snapshots of another training
+                r = g.iloc[0]
+                values = "; ".join(f"{col} {r[col]:.3g}" for col in lengths.final if pd.notna(r[col]))
+                lines.append(f"- **{task}**, seed {seed}: the {int(r['iterations']):,}-iteration model is another "
+                             f"training of the same config (at {training}), not a snapshot of the run above, so "
+                             f"the change to it includes the spread between trainings: {values}")  # fmt: skip
             continue
         parts = []
         for col in lengths.final:
