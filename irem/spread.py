@@ -39,6 +39,10 @@ class SeedSpread:
     def seeds(self) -> int:
         return len(self.values)
 
+    def brief(self) -> str:
+        """The median and its interval for prose, "0.254 [0.047, 0.31]" (the value alone from one seed)."""
+        return f"{self.median:.3g}" + (f" [{self.low:.2g}, {self.high:.2g}]" if self.seeds > 1 else "")
+
 
 def over_seeds(values: Sequence[float], confidence: float = CONFIDENCE, resamples: int = RESAMPLES,
                 seed: int = 0) -> SeedSpread:  # fmt: skip

@@ -17,16 +17,26 @@ def record(task="addition", method="irem", seed=0, **kw) -> Record:
     return fake_record("continuous", task, method, seed, **kw)
 
 
-def test_harder_steps_verdict_counts_the_tasks_whose_harder_error_falls():
-    # Fig. 3: the harder error falls on one task of two
-    falls = {"mse_by_step": {"harder": [1.0] * 11 + [0.4] + [0.5] * 69}}
+def test_harder_steps_verdict_counts_the_tasks_whose_harder_error_falls_apart_from_the_seeds_spread():
+    # Fig. 3: the harder error falls on addition, beyond the spread between seeds; matrix inverse stays flat
+    def falls(end):
+        return {"mse_by_step": {"harder": [1.0] * 11 + [0.4] + [end] * 69}}
+
     flat = {"mse_by_step": {"harder": [1.0] * 81}}
-    recs = [record("addition", curves=falls), record("matrix_inverse", curves=flat)]
+    recs = [record("addition", seed=s, curves=falls(0.5 + 0.01 * s)) for s in (0, 1, 2)]
+    recs += [record("matrix_inverse", seed=s, curves=flat) for s in (0, 1)]
     ours, verdict = analysis.harder_steps_verdict(recs)
     assert ours.startswith("harder problems, step 5 (the training steps) → 80: ")
     assert (
-        verdict == "partly" and "addition 1 → 0.5 (lowest 0.4, at step 11)" in ours and "matrix inverse 1 → 1" in ours
+        "addition 1 [1, 1] → 0.51 [0.5, 0.52] (lowest 0.4, at step 11)" in ours
+        and "matrix inverse 1 [1, 1] → 1" in ours
     )
+    assert verdict == "partly"
+    # a seed whose harder error rises as much as the others' fall: the intervals overlap, no fall is called
+    noisy = recs[:2] + [record("addition", seed=2, curves={"mse_by_step": {"harder": [1.0] * 6 + [2.0] * 75}})]
+    assert analysis.harder_steps_verdict(noisy)[1] == "not reproduced"
+    # one seed per task: no interval, not judged
+    assert analysis.harder_steps_verdict(recs[:1])[1] == "not judged"
 
 
 def test_claims_rest_on_their_records_profile_and_seeds():

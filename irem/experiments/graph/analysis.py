@@ -134,10 +134,8 @@ def fig2_cases(records: Sequence[Record], nodes: int, tasks: Sequence[str]) -> l
 
 
 def _spread(s: SeedSpread | None) -> str:
-    """The median and its interval over seeds, "0.254 [0.047, 0.31]" (the value alone from one seed)."""
-    if s is None:
-        return "not run"
-    return f"{s.median:.3g}" + (f" [{s.low:.2g}, {s.high:.2g}]" if s.seeds > 1 else "")
+    """The median and its interval over seeds (:meth:`SeedSpread.brief`); "not run" without records."""
+    return "not run" if s is None else s.brief()
 
 
 def _fig2_words(cases: Sequence[Fig2Case]) -> tuple[str, str]:
