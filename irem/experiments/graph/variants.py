@@ -57,4 +57,6 @@ def _cell(s, ours) -> str:
     if s is None:
         return "—"
     text = median_interval(s.median, s.low, s.high, s.seeds)
-    return text if ours is None else f"{text} ({compare(s, ours)})"
+    if ours is None:
+        return text
+    return f"{text} ({compare(s, ours) if s.seeds > 1 else 'one seed: no interval'})"  # one training ranks nothing
