@@ -240,3 +240,16 @@ def test_train_false_loads_stored_records_and_never_trains(smoke):
     # a page's comparison at another profile: a note where the records are missing, not a training run
     assert experiments.stored("continuous", methods=["recurrent"], train=False, **kw) is None
     assert not list(runs_dir.glob("continuous/addition__recurrent__*"))
+
+
+def test_irems_added_graph_seeds_train_compiled_and_the_stored_seeds_keep_their_names():
+    graph, compute = experiments.get("graph"), experiments.get("compute")
+    assert [graph.spec("paper", "shortest_path", "irem", s).train.compiled for s in (0, 2, 3, 9)] == [
+        False, False, True, True]  # fmt: skip
+    assert not graph.spec("paper", "shortest_path", "recurrent", 5).train.compiled  # IREM's only
+    assert not graph.spec("quick", "shortest_path", "irem", 5).train.compiled  # the paper profile's only
+    assert compute.spec("paper", "edge_copy", "irem", 4).weights_file() == graph.spec(
+        "paper", "edge_copy", "irem", 4).weights_file()  # a variant evaluates the same added model  # fmt: skip
+    assert not graph.spec("paper", "shortest_path", "irem", 4, {"compiled": False}).train.compiled  # asked for
+    assert graph.spec("paper", "shortest_path", "irem", 0).filename() == (
+        "shortest_path__irem__paper__seed0__5935de5961d5.json")  # fmt: skip

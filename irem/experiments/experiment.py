@@ -62,6 +62,10 @@ class Experiment:
             (the paper's test-time protocol); other experiments refuse that setting.
         version: of ``evaluate``; bump it when what it measures changes, so that stored records
             of the old evaluation get other names and are not reused.
+        added_seeds: profile -> config values for IREM's seeds from ``seeds`` on, the ones added
+            beyond the default count (the graph paper profile trains them compiled, several times
+            faster on a CPU; the chapter shows, and a test checks, that their errors are distributed
+            as the eager seeds' are). Variants that borrow this experiment's defaults follow it.
     """
 
     name: str
@@ -80,12 +84,16 @@ class Experiment:
     seeds: int = 3
     tunes_step_size: bool = False
     version: int = 1
+    added_seeds: Mapping[str, Mapping] = field(default_factory=dict)
 
-    def defaults(self, profile: str, task: str) -> tuple[dict, dict]:
-        """Config values and task options of ``task`` under ``profile`` (before overrides)."""
+    def defaults(self, profile: str, task: str, method: str = "", seed: int = 0) -> tuple[dict, dict]:
+        """Config values and task options of ``task`` under ``profile`` for ``method``'s ``seed`` (before overrides)."""
         check_choice("profile", profile, PROFILES)
         owner = get(home_of(task)) if self.borrows_defaults else self
-        return dict(owner.profiles.get(profile, {})), dict(owner.task_options.get(profile, {}))
+        values = dict(owner.profiles.get(profile, {}))
+        if method == "irem" and seed >= owner.seeds:
+            values.update(owner.added_seeds.get(profile, {}))
+        return values, dict(owner.task_options.get(profile, {}))
 
     def spec(self, profile: str, task: str, method: str, seed: int, overrides: Mapping | None = None,
              task_options: Mapping | None = None) -> RunSpec:  # fmt: skip
@@ -99,7 +107,7 @@ class Experiment:
                              f"--experiment {elsewhere[0]}")  # fmt: skip
         check_choice("method", method, self.methods)
         check_seed(seed)
-        values, options = self.defaults(profile, task)
+        values, options = self.defaults(profile, task, method, seed)
         train_cfg, eval_cfg = split_overrides({**values, **(overrides or {})})
         task_version = getattr(TASKS[task], "version", 1)  # optional: a user's task need not version its problems
         train, evaluation = TrainConfig(**train_cfg), EvalConfig(**eval_cfg)

@@ -14,6 +14,7 @@ from irem.book.stats import mean_curve
 from irem.experiments.difficulty.analysis import minimum_why
 from irem.experiments.graph import analysis, figures, lengths
 from irem.store import Record
+from irem.tasks import task_label
 
 
 def record(task="shortest_path", method="irem", seed=0, **kw) -> Record:
@@ -223,3 +224,39 @@ def test_failed_paper_baselines_are_those_above_the_label_variance():
     assert "Feedforward on shortest path 1.4000 (ours 0.1000)" in text and "Recurrent" not in text
     assert "Ours stay below it on 1 of them (Feedforward on shortest path)" in text
     assert analysis.failed_paper_baselines(pd.DataFrame(rows[3:])) == ""
+
+
+def test_compiled_seeds_are_compared_with_the_eager_seeds_by_a_rank_test():
+    from irem.experiments.graph import seeds
+
+    def recs(compiled, values, large):
+        return [_fig2("irem", "edge_copy", [1.0] * 6 + [g], same=v, harder=2 * v, seed=s + 3 * compiled)
+                for s, (v, g) in enumerate(zip(values, large))]  # fmt: skip
+
+    eager = recs(False, [0.01, 0.02, 0.03], [1.0, 2.0, 3.0])
+    alike = seeds.draws_table(eager, recs(True, [0.015, 0.025, 0.035], [1.5, 2.5, 0.5]), 30)
+    assert list(alike.error) == ["10 nodes", "15 nodes", "30 nodes, last step"]
+    assert alike.p.tolist() == pytest.approx([0.7, 0.7, 0.7]) and seeds.differing(alike) == []
+    shifted = recs(True, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0], [1.5, 2.5, 0.5, 1, 2, 3, 4, 1])
+    apart = seeds.draws_table(eager, shifted, 30)
+    assert apart.p[0] == pytest.approx(2 / 165)  # the most extreme of C(11, 3) orderings, both sides
+    assert seeds.differing(apart) == ["edge copy (10 nodes)", "edge copy (15 nodes)"]  # below 0.05 / 3
+    assert seeds.untested(apart) == [] and seeds.untested(alike) == ["Edge copy"]  # 3 and 3: p >= 0.1
+    assert "Edge copy: edge copy (10 nodes), edge copy (15 nodes) differ" in seeds.draws_verdict(apart)
+    shown = seeds.styled_draws(apart).data
+    assert shown.compiled[0].startswith("4.5000 [") and shown["seeds (eager / compiled)"][0] == "3 / 8"
+    few = seeds.draws_table(eager, shifted[:2], 30)
+    assert few.p.isna().all() and seeds.untested(few) == ["Edge copy"]
+    assert "No task has enough seeds of both trainings yet" in seeds.draws_verdict(few)
+
+
+def test_the_stored_compiled_graph_seeds_err_as_the_eager_ones():
+    """Table 1 and Fig. 2 pool IREM's compiled seeds (3-9) with its eager ones: only as far as a test allows."""
+    from irem.experiments.graph import seeds
+    from irem.tasks import GRAPH_TASKS
+
+    eager, compiled = seeds.stored_draws(store.REPO_ROOT / "data" / "runs", list(GRAPH_TASKS))
+    table = seeds.draws_table(eager, compiled, 30)
+    assert seeds.differing(table) == [], seeds.draws_verdict(table)
+    pooled = {task_label(r.task) for r in compiled if r.seed >= 3}  # the compiled seeds Table 1 shows
+    assert not pooled & set(seeds.untested(table)), "compiled seeds in Table 1 with too few seeds to test"
