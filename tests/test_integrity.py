@@ -354,7 +354,6 @@ AWAITING_REEVALUATION: set[str] = {
     "difficulty/shortest_path__irem__paper__seed1__f695aef2b685.json",
     "graph/connected_components__irem__paper__seed1__af4fade49526.json",
     "graph/edge_copy__irem__paper__seed1__0ee0b180947f.json",
-    "graph/shortest_path__irem__paper__seed1__f87a105969b0.json",
 }
 
 
