@@ -83,7 +83,7 @@ def verify(path: Path, device: torch.device, rtol: float = 0.0) -> Verified:
     with tempfile.TemporaryDirectory(prefix="irem-verify-") as scratch:
         store.weights_dir(scratch).mkdir()
         shutil.copy2(file, store.weights_dir(scratch) / file.name)
-        again = run_spec(spec, device, scratch, progress=False, cost=False)
+        again = run_spec(spec, device, scratch, progress=False, measure_cost=False)
     if again.provenance["weights"] != "reused":  # model_of checked the file; this guards the cache's lookup
         raise RuntimeError(f"{path}: the run trained instead of evaluating {file}")
     new = dict(metric_values(again.metrics))

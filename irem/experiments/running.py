@@ -148,11 +148,11 @@ def _trained(spec: RunSpec, device: torch.device, progress: bool, weights_dir: P
     return task, method, log, {**git, "weights": "trained", "sha256": sha}
 
 
-def run_spec(spec: RunSpec, device: torch.device, runs_dir: str | Path, *, progress: bool = True,
-             retrain: bool = False, checkpoint_every_s: float | None = None, cost: bool = True) -> Record:  # fmt: skip
+def run_spec(spec: RunSpec, device: torch.device, runs_dir: str | Path, *, progress: bool = True, retrain: bool = False,
+             checkpoint_every_s: float | None = None, measure_cost: bool = True) -> Record:  # fmt: skip
     """Train (or reuse the cached weights of) ``spec``'s model, evaluate it, and return its record.
 
-    ``cost=False`` skips the training speed and memory measurement of experiments that record it
+    ``measure_cost=False`` skips the training speed and memory measurement of experiments that record it
     (``irem verify`` compares results, not timings).
 
     Training checkpoints into ``<runs_dir>/checkpoints/`` every ``checkpoint_every_s`` seconds
@@ -171,7 +171,7 @@ def run_spec(spec: RunSpec, device: torch.device, runs_dir: str | Path, *, progr
     with eval_stages.resumable(stages, progress):
         metrics, curves = experiment.evaluate(method, task, spec, device)
     cost = None
-    if experiment.measures_cost and cost:
+    if experiment.measures_cost and measure_cost:
         cost = measure.training_cost(spec, device, fresh_process=spec.profile != "smoke")
     eval_stages.discard(stages)  # the record is written right after this returns
     wall = (provenance.now() - started).total_seconds()

@@ -103,8 +103,8 @@ GRAPH = register(Experiment(
     profiles={"smoke": SMOKE_GRAPH, "quick": QUICK, "paper": PAPER},
     paper=paper.by_split(paper.TABLE1_GRAPH, ("same", "harder")),
     split_labels=GraphTask.split_labels,
-    # IREM's seeds 3-9 at the paper profile train compiled (3-4x faster on a CPU): analysis.added_seeds_table
-    # compares their errors with the eager seeds'
+    # IREM's seeds 3-9 at the paper profile train compiled (3-4x faster on a CPU): seeds.draws_table compares
+    # their errors with the eager seeds'
     added_seeds={"paper": {"compiled": True}},
 ))  # fmt: skip
 

@@ -3,8 +3,9 @@
 At the paper profile IREM's seeds 0-2 train eagerly and its seeds 3-9 compiled (``GRAPH.added_seeds``,
 ``TrainConfig.compiled``), several times faster on a CPU. Compiled training rounds differently, so a
 compiled seed is another draw of the same training, not the eager seed's twin. Table 1 and Fig. 2
-pool both only because :func:`draws_table` finds no difference between them: a rank test on every
-error those rank, over the stored seeds of each training.
+may pool both for a task only where :func:`draws_table` can tell them apart and does not: a rank
+test on every error those rank, over the stored seeds of each training (a test of the stored
+records keeps it so).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from irem.spread import over_seeds, rank_test
 from irem.store import Record
 from irem.tasks import task_label
 
-MIN_SEEDS = 3  # of each training, for a rank test (with fewer, no difference could show at 5 %)
-LEVEL = 0.05  # the family's false-alarm rate: Bonferroni over the rows tested
+MIN_SEEDS = 3  # of each training, before a rank test is run at all
+LEVEL = 0.05  # a task's false-alarm rate: Bonferroni over its rows
 ERRORS = (("same", "10 nodes"), ("harder", "15 nodes"), (None, "{nodes} nodes, last step"))  # Table 1, Fig. 2
 
 
