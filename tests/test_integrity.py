@@ -344,16 +344,18 @@ AWAITING_REEVALUATION: set[str] = {
     "compute/connected_components__irem__paper__seed1__a4ea9d71f390.json",
     "compute/edge_copy__irem__paper__seed0__dc2727d6bee5.json",
     "compute/edge_copy__irem__paper__seed1__7217c226267f.json",
+    "compute/edge_copy__irem__paper__seed2__e2ed8492f94b.json",
     "compute/shortest_path__irem__paper__seed0__73e6a56eee0b.json",
     "compute/shortest_path__irem__paper__seed1__d6828247e861.json",
     "difficulty/connected_components__irem__paper__seed0__6d205ab70b4c.json",
     "difficulty/connected_components__irem__paper__seed1__93011b5853fa.json",
     "difficulty/edge_copy__irem__paper__seed0__f759e8a10a73.json",
     "difficulty/edge_copy__irem__paper__seed1__f9e9c43a6ab6.json",
+    "difficulty/edge_copy__irem__paper__seed2__bc3184e8bd01.json",
     "difficulty/shortest_path__irem__paper__seed0__da9d97ae1909.json",
     "difficulty/shortest_path__irem__paper__seed1__f695aef2b685.json",
     "graph/connected_components__irem__paper__seed1__af4fade49526.json",
-    "graph/edge_copy__irem__paper__seed1__0ee0b180947f.json",
+    "graph/edge_copy__irem__paper__seed2__9f47a5e801da.json",
 }
 
 
