@@ -113,6 +113,7 @@ class EvalConfig:
         "landscape_steps": 5,
         "denoise_first": True,
         "reject": "energy",
+        "test_clip_scale": 1.0,
     }  # as for TrainConfig
 
     test_problems: int = 1000  # problems per difficulty
@@ -133,6 +134,9 @@ class EvalConfig:
     landscape_steps: int = 5
     denoise_first: bool = True
     reject: str = "energy"  # "energy": a problem keeps a step only where its energy did not rise; "none": every step
+    # IRED: the bound on the answer in the test-time descent, as a factor on the training bound (answer_clip); the
+    # release bounds answers at training's range and notes that generalisation needs a larger bound
+    test_clip_scale: float = 1.0
     compiled_eval: bool = False  # IREM: each test-time step's energy and gradient from one torch.compile'd function
     halt_tol: float = 1e-3  # halting: relative energy decrease counted as none
     halt_patience: int = 3  # halting: consecutive steps without decrease
@@ -160,6 +164,7 @@ class EvalConfig:
         check_at_most("landscape_steps", check_positive("landscape_steps", self.landscape_steps, integer=True), 1000)
         check_choice("denoise_first", self.denoise_first, (True, False))
         check_choice("reject", self.reject, REJECT_RULES)
+        check_positive("test_clip_scale", check_finite("test_clip_scale", self.test_clip_scale))
 
     @classmethod
     def tuning_defaults(cls) -> dict[str, object]:
@@ -183,7 +188,7 @@ class EvalConfig:
 IREM_ONLY = ("scratchpad", "precision", "compiled", "cuda_graph", "replay_batch", "replay_keep", "node_feature",
              "graph_energy", "image_energy")  # fmt: skip
 IRED_ONLY = ("landscapes", "noise_schedule", "energy_weight", "answer_clip", "landscape_steps", "denoise_first",
-             "reject")  # fmt: skip
+             "reject", "test_clip_scale")  # fmt: skip
 GRAPH_ONLY = ("graph_energy", "node_feature")
 DENOISING_ONLY = ("image_energy",)
 

@@ -383,7 +383,8 @@ class IRED(Method):
         """The descent from ``y`` (at landscape ``start``'s scale; default the smoothest landscape)."""
         path = ired.descend_landscapes(self._energy(batch), y, self.schedule, options.landscape_steps, start=start,
                                        denoise_first=options.denoise_first, reject=options.reject,
-                                       clip=self.config.answer_clip, rows=batch.row_problem)  # fmt: skip
+                                       clip=self.config.answer_clip * options.test_clip_scale,
+                                       rows=batch.row_problem)  # fmt: skip
         last = torch.full((len(batch),), path.answers.shape[0] - 1, dtype=torch.long, device=y.device)
         return Trajectory(ys=path.answers, energies=None, halt_step=last)
 

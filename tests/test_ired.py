@@ -1,6 +1,7 @@
 """IRED (irem.ired, methods.IRED): the schedule, the descent through the landscapes, the losses, bad input."""
 
 import math
+from dataclasses import replace
 
 import pytest
 import torch
@@ -72,6 +73,11 @@ def test_ired_trains_its_noise_prediction_and_predicts_through_every_landscape()
     no_energy.load_state_dict(method.state_dict())
     gen_a, gen_b = torch.Generator().manual_seed(1), torch.Generator().manual_seed(1)
     assert method.loss(batch, gen_a) > no_energy.loss(batch, gen_b)  # the contrastive term adds a positive amount
+    # the test-time bound on the answer: the training bound (answer_clip 2) times test_clip_scale
+    far = replace(batch, y=batch.y * 0 + 9.0)
+    ends = [method.predict_from(far, far.y.clone(), EvalConfig(landscape_steps=1, test_clip_scale=scale)).ys[-1]
+            for scale in (1.0, 3.0)]  # fmt: skip
+    assert ends[0].abs().max() <= 2.0 + 1e-5 and 2.0 < ends[1].abs().max() <= 6.0 + 1e-5
 
 
 @pytest.mark.parametrize(
@@ -91,7 +97,11 @@ def test_bad_landscapes_are_refused_naming_the_value(settings, message):
 
 
 @pytest.mark.parametrize(("settings", "message"), [(dict(landscape_steps=0), "landscape_steps"),
-                                                   (dict(reject="sometimes"), "reject")])  # fmt: skip
+                                                   (dict(reject="sometimes"), "reject"),
+                                                   (dict(test_clip_scale=0.0), "test_clip_scale must be a finite "
+                                                    "number > 0, got 0.0"),
+                                                   (dict(test_clip_scale=math.inf), "test_clip_scale must be a "
+                                                    "finite number")])  # fmt: skip
 def test_bad_test_time_settings_are_refused(settings, message):
     with pytest.raises(ValueError, match=message):
         EvalConfig(**settings)
@@ -113,6 +123,8 @@ def test_a_paper_run_keeps_its_name_with_ireds_settings_added():
     # the IRED fields are left out of a stored config at their defaults: every earlier record keeps its hash
     spec = experiments.get("graph").spec("paper", "shortest_path", "irem", 0)
     assert spec.filename() == "shortest_path__irem__paper__seed0__5935de5961d5.json"
+    ired = experiments.get("ired").specs("quick", ["addition"], ["ired"], [0])[0]
+    assert ired.filename() == "addition__ired__quick__seed0__8a98d5fdbb68.json"  # test_clip_scale added at 1
 
 
 def test_ired_runs_on_graphs_with_one_answer_per_edge():
