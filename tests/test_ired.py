@@ -203,6 +203,21 @@ def test_the_ablation_table_says_where_an_ablation_is_apart_from_the_full_method
     assert "(" not in cells["IRED (full)"].split("[")[0] and cells["IRED (full)"].startswith("0.0110")
 
 
+def test_the_bound_table_sets_the_looser_bound_beside_the_training_bound_per_task():
+    from irem.experiments.ired.analysis import bound_note, bound_table
+    from irem.experiments.results import ExperimentResult
+
+    def result(harder):
+        return ExperimentResult(experiments.get("ired"), "quick", _ired_records({1: [1.0] * 3}, harder))
+
+    table = bound_table(result([0.7, 0.69, 0.71]), result([0.40, 0.41, 0.42]))
+    assert list(table.columns) == ["task", "variant", "same", "harder"]
+    assert list(table.variant) == ["training bound", "bound × 2.5"] and set(table.task) == {"Addition"}
+    assert table.harder[1].startswith("0.4100") and table.harder[1].endswith("(lower)")
+    assert bound_note(result([0.7, 0.69, 0.71]), result([0.40, 0.41, 0.42])).startswith(
+        "With the looser bound the harder error (median over seeds) goes: addition 0.7 → 0.41.")  # fmt: skip
+
+
 def test_the_verdict_table_gains_the_ired_rows_with_the_same_rules():
     from conftest import fake_record
 

@@ -15,7 +15,13 @@ from irem.book.notes import basis
 from irem.book.tables import median_interval
 from irem.config import TrainConfig
 from irem.experiments.graph.experiment import MSE_BY_NODES
-from irem.experiments.ired.experiment import ABLATION_TASK, BY_LANDSCAPE_STEPS, FROM_ANSWER, STEPS_PER_LANDSCAPE
+from irem.experiments.ired.experiment import (
+    ABLATION_TASK,
+    BY_LANDSCAPE_STEPS,
+    FROM_ANSWER,
+    LOOSER_BOUND,
+    STEPS_PER_LANDSCAPE,
+)
 from irem.experiments.results import ExperimentResult
 from irem.spread import HIGHER, LOWER, SeedSpread, compare, over_seeds
 from irem.store import Record
@@ -188,13 +194,13 @@ def training_length_note(ired: ExperimentResult) -> str:
 
 
 def ablation_table(full: ExperimentResult, ablations: Mapping[str, ExperimentResult], task: str = ABLATION_TASK,
-                   ) -> pd.DataFrame:  # fmt: skip
+                   full_label: str = "IRED (full)") -> pd.DataFrame:  # fmt: skip
     """IRED and each ablation (``{name: result}``) on ``task``: the median error per split with its interval.
 
     Each ablation's cell also says whether it is apart from the full method's (lower / higher / tied).
     """
     rows = []
-    for name, result in {"IRED (full)": full, **ablations}.items():
+    for name, result in {full_label: full, **ablations}.items():
         row = {"variant": name}
         for split in ("same", "harder"):
             s, ref = result.spread(task, "ired", split), full.spread(task, "ired", split)
@@ -204,3 +210,30 @@ def ablation_table(full: ExperimentResult, ablations: Mapping[str, ExperimentRes
             row[split] = median_interval(s.median, s.low, s.high, s.seeds) + verdict
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def bound_table(ired: ExperimentResult, looser: ExperimentResult) -> pd.DataFrame:
+    """Per task, IRED's error with the training bound on answers and with the looser one (``LOOSER_BOUND``).
+
+    The same weights evaluated twice (:func:`ablation_table`'s cells, one table per task stacked).
+    """
+    label = f"bound × {LOOSER_BOUND['test_clip_scale']:g}"
+    tasks = dict.fromkeys(r.task for r in looser.records)
+    frames = [ablation_table(ired, {label: looser}, t, "training bound").assign(task=task_label(t)) for t in tasks]
+    return pd.concat(frames, ignore_index=True)[["task", "variant", "same", "harder"]]
+
+
+def bound_note(ired: ExperimentResult, looser: ExperimentResult, split: str = "harder") -> str:
+    """One sentence: how ``split``'s median error moves per task when the bound on answers is loosened."""
+    moves = []
+    for t in dict.fromkeys(r.task for r in looser.records):
+        a, b = ired.spread(t, "ired", split), looser.spread(t, "ired", split)
+        if a is not None and b is not None:
+            moves.append(f"{task_label(t).lower()} {a.median:.3g} → {b.median:.3g}")
+    return (
+        f"With the looser bound the {split} error (median over seeds) goes: {'; '.join(moves)}. A lower error "
+        "means the training bound had clipped answers the model could reach; a higher one, that the bound had "
+        "also kept the descent from straying where the learned landscapes are poor."
+        if moves
+        else ""
+    )
