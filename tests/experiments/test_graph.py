@@ -243,6 +243,7 @@ def test_compiled_seeds_are_compared_with_the_eager_seeds_by_a_rank_test():
     assert seeds.differing(apart) == ["edge copy (10 nodes)", "edge copy (15 nodes)"]  # below 0.05 / 3
     assert seeds.untested(apart) == [] and seeds.untested(alike) == ["Edge copy"]  # 3 and 3: p >= 0.1
     assert "Edge copy: edge copy (10 nodes), edge copy (15 nodes) differ" in seeds.draws_verdict(apart)
+    assert "the smallest p the seed counts allow is edge copy 0.012." in seeds.draws_verdict(apart)
     shown = seeds.styled_draws(apart).data
     assert shown.compiled[0].startswith("4.5000 [") and shown["seeds (eager / compiled)"][0] == "3 / 8"
     few = seeds.draws_table(eager, shifted[:2], 30)

@@ -102,17 +102,21 @@ def draws_verdict(table: pd.DataFrame) -> str:
             f"difference counts at p below {LEVEL:g} shared among the task's rows, so that together they raise a "
             "false alarm at most 5 % of the time.")  # fmt: skip
     if tested.empty:
-        found = "No task has enough seeds of both trainings yet for any row to reach that level"
+        found = "No task has enough seeds of both trainings yet for any row to reach that level."
     else:
         apart = differing(tested)
-        found = (f"{', '.join(sorted(set(tested.task)))}: "
+        floors = "; ".join(f"{t.lower()} {max(_floor(r) for r in g.itertuples()):.2g}"
+                           for t, g in tested.groupby("task", sort=False))  # fmt: skip
+        found = (f"{', '.join(dict.fromkeys(tested.task))}: "
                  + ("no row differs, so Table 1 and Fig. 2 count the compiled seeds as further draws of IREM's errors"
                     if not apart else f"{', '.join(apart)} differ, so there the compiled seeds are not the same "
-                    "training's draws"))  # fmt: skip
-    waiting = (f" Too few seeds to show a difference: {', '.join(few).lower()} (with 3 of one training and k of the "
-               "other the smallest p is 2 / C(3 + k, 3)); until there are enough, none of their compiled seeds joins "
+                    "training's draws")
+                 + f". With so few seeds the test sees only a large shift: the smallest p the seed counts allow is "
+                 f"{floors}.")  # fmt: skip
+    waiting = (f" Too few seeds to show a difference: {', '.join(few).lower()} (with n of one training and k of the "
+               "other the smallest p is 2 / C(n + k, n)); until there are enough, none of their compiled seeds joins "
                "Table 1 (a test checks it)." if few else "")  # fmt: skip
-    return f"{head} {found}.{waiting}"
+    return f"{head} {found}{waiting}"
 
 
 def training_minutes(eager: Sequence[Record], compiled: Sequence[Record]) -> str:
