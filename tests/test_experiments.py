@@ -244,8 +244,9 @@ def test_train_false_loads_stored_records_and_never_trains(smoke):
 
 def test_irems_added_graph_seeds_train_compiled_and_the_stored_seeds_keep_their_names():
     graph, compute = experiments.get("graph"), experiments.get("compute")
-    assert [graph.spec("paper", "shortest_path", "irem", s).train.compiled for s in (0, 2, 3, 9)] == [
-        False, False, True, True]  # fmt: skip
+    added = [graph.spec("paper", "shortest_path", "irem", s) for s in (0, 2, 3, 9)]
+    assert [(s.train.compiled, s.eval.compiled_eval) for s in added] == [(False, False), (False, False), (True, True),
+                                                                         (True, True)]  # fmt: skip
     assert not graph.spec("paper", "shortest_path", "recurrent", 5).train.compiled  # IREM's only
     assert not graph.spec("quick", "shortest_path", "irem", 5).train.compiled  # the paper profile's only
     assert compute.spec("paper", "edge_copy", "irem", 4).weights_file() == graph.spec(

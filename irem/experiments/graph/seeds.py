@@ -1,8 +1,10 @@
 """IREM's added graph seeds: trained compiled, and checked to err as the eager seeds do.
 
-At the paper profile IREM's seeds 0-2 train eagerly and its seeds 3-9 compiled (``GRAPH.added_seeds``,
-``TrainConfig.compiled``), several times faster on a CPU. Compiled training rounds differently, so a
-compiled seed is another draw of the same training, not the eager seed's twin. Table 1 and Fig. 2
+At the paper profile IREM's seeds 0-2 train and evaluate eagerly and its seeds 3-9 compiled
+(``GRAPH.added_seeds``: ``TrainConfig.compiled``, ``EvalConfig.compiled_eval``), each several times
+faster on a CPU. Compiled code rounds differently, so a compiled seed is another draw of the same
+training, not the eager seed's twin. The comparison's compiled side also holds compiled trainings of
+seeds 0-2 where stored (evaluated eagerly). Table 1 and Fig. 2
 may pool both for a task only where :func:`draws_table` can tell them apart and does not: a rank
 test on every error those rank, over the stored seeds of each training (a test of the stored
 records keeps it so).
