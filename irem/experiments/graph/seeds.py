@@ -37,8 +37,9 @@ def stored_draws(runs_dir: str | Path, tasks: Sequence[str], seeds: Sequence[int
     """(eager, compiled): the stored paper-profile IREM graph records of each training, any seed (never trains)."""
     graph = get("graph")
     found = {}
-    for compiled in (False, True):
-        specs = graph.specs("paper", tasks, ["irem"], seeds, {"compiled": compiled})
+    for compiled in (False, True):  # the added seeds' default is compiled training and evaluation: eager asks for both
+        changes = {"compiled": True} if compiled else {"compiled": False, "compiled_eval": False}
+        specs = graph.specs("paper", tasks, ["irem"], seeds, changes)
         found[compiled] = [r for s in specs if (r := store.find_record(runs_dir, s)) is not None]
     return found[False], found[True]
 
