@@ -59,4 +59,4 @@ def _cell(s, ours) -> str:
     text = median_interval(s.median, s.low, s.high, s.seeds)
     if ours is None:
         return text
-    return f"{text} ({compare(s, ours) if s.seeds > 1 else 'one seed: no interval'})"  # one training ranks nothing
+    return f"{text} ({compare(s, ours) if s.seeds > 1 else 'one seed'})"  # one training has no interval: no rank
