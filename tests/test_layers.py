@@ -28,7 +28,7 @@ LAYERS = [
     ("irem.methods",),
     ("irem.train", "irem.evaluate", "irem.eval_stages", "irem.demo"),
     ("irem.store",),
-    ("irem.measure", *(f"irem.experiments.{m}" for m in CORE)),
+    ("irem.measure", "irem.verify", *(f"irem.experiments.{m}" for m in CORE)),
     ("irem.book",),
     ("<chapters>",),
     ("irem.summary", "irem.performance"),
@@ -58,7 +58,7 @@ def layer(module: str) -> int:
     if module in ("irem", "irem.experiments"):  # the package roots: their imports are what they re-export
         return {
             "irem": 0,
-            "irem.experiments": LAYERS.index(("irem.measure", *(f"irem.experiments.{m}" for m in CORE))),
+            "irem.experiments": LAYERS.index(("irem.measure", "irem.verify", *(f"irem.experiments.{m}" for m in CORE))),
         }[module]
     for i, prefixes in enumerate(LAYERS):
         if any(module == p or module.startswith(p + ".") for p in prefixes):
