@@ -347,7 +347,6 @@ AWAITING_REEVALUATION: set[str] = {
     "compute/edge_copy__irem__paper__seed2__e2ed8492f94b.json",
     "compute/shortest_path__irem__paper__seed0__73e6a56eee0b.json",
     "compute/shortest_path__irem__paper__seed1__d6828247e861.json",
-    "difficulty/connected_components__irem__paper__seed0__6d205ab70b4c.json",
     "difficulty/connected_components__irem__paper__seed1__93011b5853fa.json",
     "difficulty/edge_copy__irem__paper__seed1__f9e9c43a6ab6.json",
     "difficulty/edge_copy__irem__paper__seed2__bc3184e8bd01.json",
