@@ -350,7 +350,6 @@ AWAITING_REEVALUATION: set[str] = {
     "difficulty/connected_components__irem__paper__seed1__93011b5853fa.json",
     "difficulty/edge_copy__irem__paper__seed1__f9e9c43a6ab6.json",
     "difficulty/edge_copy__irem__paper__seed2__bc3184e8bd01.json",
-    "difficulty/shortest_path__irem__paper__seed0__da9d97ae1909.json",
     "difficulty/shortest_path__irem__paper__seed1__f695aef2b685.json",
     "graph/edge_copy__irem__paper__seed2__9f47a5e801da.json",
 }
