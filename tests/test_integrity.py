@@ -351,7 +351,6 @@ AWAITING_REEVALUATION: set[str] = {
     "difficulty/edge_copy__irem__paper__seed1__f9e9c43a6ab6.json",
     "difficulty/edge_copy__irem__paper__seed2__bc3184e8bd01.json",
     "difficulty/shortest_path__irem__paper__seed1__f695aef2b685.json",
-    "graph/edge_copy__irem__paper__seed2__9f47a5e801da.json",
 }
 
 
