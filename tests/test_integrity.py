@@ -349,7 +349,6 @@ AWAITING_REEVALUATION: set[str] = {
     "compute/shortest_path__irem__paper__seed1__d6828247e861.json",
     "difficulty/connected_components__irem__paper__seed1__93011b5853fa.json",
     "difficulty/edge_copy__irem__paper__seed1__f9e9c43a6ab6.json",
-    "difficulty/edge_copy__irem__paper__seed2__bc3184e8bd01.json",
     "difficulty/shortest_path__irem__paper__seed1__f695aef2b685.json",
 }
 
