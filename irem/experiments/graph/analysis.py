@@ -115,11 +115,17 @@ class Fig2Case:
                 and compare(self.last, self.recurrent) == LOWER)  # fmt: skip
 
 
-def seed_ends(records: Sequence[Record], nodes: int) -> tuple[SeedSpread, SeedSpread, int]:
-    """Fig. 2 at ``nodes`` nodes over ``records``' seeds: (error after step 5, after the last step, the last step)."""
+def seed_errors(records: Sequence[Record], nodes: int) -> tuple[list[float], list[float], int]:
+    """Fig. 2 at ``nodes`` nodes, each seed's: (errors after step 5, errors after the last step, the last step)."""
     curves = [r.curves[MSE_BY_NODES][str(nodes)] for r in records]
     steps = min(len(c) for c in curves) - 1
-    return over_seeds([c[min(5, steps)] for c in curves]), over_seeds([c[steps] for c in curves]), steps
+    return [c[min(5, steps)] for c in curves], [c[steps] for c in curves], steps
+
+
+def seed_ends(records: Sequence[Record], nodes: int) -> tuple[SeedSpread, SeedSpread, int]:
+    """:func:`seed_errors` over seeds: (error after step 5, after the last step, the last step) as SeedSpreads."""
+    step5, last, steps = seed_errors(records, nodes)
+    return over_seeds(step5), over_seeds(last), steps
 
 
 def fig2_cases(records: Sequence[Record], nodes: int, tasks: Sequence[str]) -> list[Fig2Case]:

@@ -22,7 +22,7 @@ from pandas.io.formats.style import Styler
 from irem import store
 from irem.book.tables import median_interval, styled
 from irem.experiments.experiment import get
-from irem.experiments.graph.analysis import seed_ends
+from irem.experiments.graph.analysis import seed_errors
 from irem.spread import over_seeds, rank_test
 from irem.store import Record
 from irem.tasks import task_label
@@ -47,7 +47,7 @@ def stored_draws(runs_dir: str | Path, tasks: Sequence[str], seeds: Sequence[int
 def _errors(records: Sequence[Record], split: str | None, nodes: int) -> list[float]:
     """Each seed's error on ``split`` (``None``: Fig. 2's ``nodes``-node graphs after the last step)."""
     if split is None:
-        return list(seed_ends(records, nodes)[1].values)
+        return seed_errors(records, nodes)[1]
     return [m for r in records if (m := r.metrics[split]["mse"]) is not None]
 
 
