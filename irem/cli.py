@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import re
 import sys
@@ -233,27 +232,6 @@ def _show(paths: list[Path], as_json: bool) -> None:
               f"{prov['train_iters_per_s']:.1f} it/s, commit {prov['git_commit'][:10]}{dirty}")  # fmt: skip
 
 
-def _verify(args: argparse.Namespace) -> int:
-    """Re-evaluate each record of a committed model (``irem.verify``); 1 where any metric differs."""
-    if not (math.isfinite(args.rtol) and args.rtol >= 0):
-        raise ValueError(f"--rtol must be a finite number >= 0, got {args.rtol}")
-    device = experiments.resolve_device(args.device)
-    paths = verify.committed_records(args.paths)
-    if not paths:
-        raise ValueError(f"{' '.join(map(str, args.paths))}: no records of committed models to verify")
-    for path in paths:  # every record checked before the first evaluation
-        verify.model_of(path)
-    differ = 0
-    for path in paths:
-        v = verify.verify(path, device, args.rtol)
-        differ += not v.same
-        found = "same metrics" if v.same else "; ".join(f"{k}: {_num(a)} stored, {_num(b)} again"
-                                                        for k, (a, b) in v.differing.items())  # fmt: skip
-        print(f"{path}: {found} ({v.wall_s:.0f} s)", flush=True)
-    print(f"{len(paths) - differ} of {len(paths)} records reproduced" + (f" (rtol {args.rtol:g})" if args.rtol else ""))
-    return 1 if differ else 0
-
-
 def _vary(given: list[list[str]] | None) -> tuple[str, list] | None:
     """``--vary NAME V1 V2 ...`` -> (NAME, values converted to the field's type); one ``--vary`` per bench."""
     if not given:
@@ -329,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
             _bench(args)
             return 0
         if args.command == "verify":
-            return _verify(args)
+            return verify.report(args.paths, experiments.resolve_device(args.device), args.rtol)
         overrides = _overrides(args)
         if args.runs_dir is None:
             args.runs_dir = _default_runs_dir()

@@ -72,13 +72,15 @@ def _differ(a: float | None, b: float | None, rtol: float) -> bool:
     return not math.isclose(a, b, rel_tol=rtol, abs_tol=0.0)
 
 
-def verify(path: Path, device: torch.device, rtol: float = 0.0) -> Verified:
+def verify(path: Path, device: torch.device, rtol: float = 0.0,
+           model: tuple[store.RunSpec, Path] | None = None) -> Verified:  # fmt: skip
     """Evaluate ``path``'s run again from its committed weights, in a scratch folder; compare every metric.
 
     ``rtol`` 0 asks for the same numbers bit for bit, as on the machine kind that made the record;
-    another CPU's vector units may round differently, which a small ``rtol`` allows.
+    another CPU's vector units may round differently, which a small ``rtol`` allows. ``model``:
+    :func:`model_of`'s answer for ``path`` where the caller has it already.
     """
-    spec, file = model_of(path)
+    spec, file = model or model_of(path)
     stored = store.Record.load(path)
     with tempfile.TemporaryDirectory(prefix="irem-verify-") as scratch:
         store.weights_dir(scratch).mkdir()
@@ -104,3 +106,26 @@ def committed_records(paths: list[Path]) -> list[Path]:
             if path.is_file() or (store.weights_dir(p.parent.parent) / spec.weights_file()).exists():
                 found.append(p)
     return found
+
+
+def report(paths: list[Path], device: torch.device, rtol: float = 0.0) -> int:
+    """``irem verify``: check every record under ``paths`` first, then evaluate each again and print what differs.
+
+    Returns 1 where any metric differs, else 0.
+    """
+    if not (math.isfinite(rtol) and rtol >= 0):
+        raise ValueError(f"--rtol must be a finite number >= 0, got {rtol}")
+    found = committed_records(paths)
+    if not found:
+        raise ValueError(f"{' '.join(map(str, paths))}: no records of committed models to verify")
+    models = [model_of(p) for p in found]  # every record checked before the first evaluation
+    differ = 0
+    for path, model in zip(found, models):
+        v = verify(path, device, rtol, model)
+        differ += not v.same
+        said = (
+            "same metrics" if v.same else "; ".join(f"{k}: {a} stored, {b} again" for k, (a, b) in v.differing.items())
+        )
+        print(f"{path}: {said} ({v.wall_s:.0f} s)", flush=True)
+    print(f"{len(found) - differ} of {len(found)} records reproduced" + (f" (rtol {rtol:g})" if rtol else ""))
+    return 1 if differ else 0
