@@ -23,7 +23,6 @@ from irem.experiments import plan
 from irem.experiments.difficulty.analysis import minimum_why
 from irem.experiments.experiment import chapter_of
 from irem.experiments.graph.analysis import SCALED_GRAPH
-from irem.experiments.graph.experiment import VARIANTS as GRAPH_VARIANTS
 from irem.experiments.results import ExperimentResult
 from irem.performance.analysis import load as load_bench
 from irem.performance.cost import book_cost
@@ -70,7 +69,8 @@ def stored_results(profile: str = "best", device: str = "auto", retrain: bool = 
                    runs_dir: str = "data/runs") -> dict[str, ExperimentResult]:  # fmt: skip
     """What every registered experiment has stored, as its chapter shows it (experiments with nothing stored left out).
 
-    Also ``SCALED_GRAPH``: the graph chapter's IREM records with the test-time step scaled by edges,
+    Also each experiment's ``variants`` (by ``Variant.key``), and ``SCALED_GRAPH``: the graph
+    chapter's IREM records with the test-time step scaled by edges,
     with the recurrent baseline's records at the same profile (Fig. 2 beyond the paper).
     """
     shared = dict(device=device, retrain=retrain, runs_dir=runs_dir, progress=False)
@@ -79,11 +79,12 @@ def stored_results(profile: str = "best", device: str = "auto", retrain: bool = 
     found = {name: (experiments.stored_by_task if name in BY_TASK else experiments.stored)(name, **common)
              for name in experiments.REGISTRY}  # fmt: skip
     results = {name: result for name, result in found.items() if result is not None}
-    for variant in GRAPH_VARIANTS:  # IREM variants the graph chapter judges beside its IREM: read, never trained here
-        found_variant = experiments.stored("graph", methods=["irem"], overrides=dict(variant.overrides), train=False,
-                                           **common)  # fmt: skip
-        if found_variant is not None:
-            results[variant.key] = found_variant
+    for name, experiment in experiments.REGISTRY.items():  # IREM variants each chapter judges: read, never trained
+        for variant in experiment.variants:
+            found_variant = experiments.stored(name, methods=["irem"], overrides=dict(variant.overrides), train=False,
+                                               **common)  # fmt: skip
+            if found_variant is not None:
+                results[variant.key] = found_variant
     scaled = experiments.stored("graph", methods=["irem"], overrides={"test_step_scaling": "edges"}, **common)
     if scaled is not None:
         recurrent = experiments.stored_beside(scaled, profile, methods=["recurrent"], **shared)

@@ -376,3 +376,38 @@ def test_every_record_of_a_committed_model_evaluated_exactly_that_model():
     assert committed, "no committed weights found"
     assert sorted(set(stale) - AWAITING_REEVALUATION) == []
     assert sorted(AWAITING_REEVALUATION - set(stale)) == [], "evaluated again: remove from AWAITING_REEVALUATION"
+
+
+def test_the_trainings_of_one_continuous_model_agree_on_every_error_their_records_share():
+    """Continuous models are not committed (3-4 MB each): each experiment that evaluates one trains it again.
+
+    Those are separate trainings of one config (another commit, another thread count), which round
+    differently. On the continuous tasks that stays at the rounding level (on graphs it changed an
+    error tenfold, hence their committed weights): records of one training config, evaluated with the
+    same settings on the same problems, agree on every error they share to 0.1 %.
+    """
+    import itertools
+    from collections import defaultdict
+
+    from irem.provenance import REPO_ROOT
+    from irem.tasks import CONTINUOUS_TASKS
+
+    same_model: dict[tuple, list[store.Record]] = defaultdict(list)
+    for path in sorted((REPO_ROOT / "data" / "runs").glob("*/*.json")):
+        record = store.Record.load(path)
+        if record.task in CONTINUOUS_TASKS:
+            spec = store.RunSpec.of_record(record)
+            same_model[spec.train_hash(), json.dumps(record.config["eval"], sort_keys=True),
+                       json.dumps(spec.task_options, sort_keys=True)].append(record)  # fmt: skip
+    compared, apart = 0, []
+    for records in same_model.values():
+        for a, b in itertools.combinations(records, 2):
+            for split in a.metrics.keys() & b.metrics.keys():
+                x, y = a.metrics[split].get("mse"), b.metrics[split].get("mse")
+                if x is not None and y is not None:
+                    compared += 1
+                    if abs(x - y) > 1e-3 * max(abs(x), abs(y)):
+                        apart.append(f"{a.experiment} vs {b.experiment}, {a.task} {a.method} seed {a.seed}, {split}: "
+                                     f"{x} vs {y}")  # fmt: skip
+    assert compared > 0, "no continuous model is evaluated by two records"
+    assert apart == []

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import pandas as pd
 from pandas.io.formats.style import Styler
 
 from irem.book.tables import lowest_apart, rank_of
+from irem.experiments.experiment import Variant
+from irem.experiments.results import ExperimentResult, with_irem
 
 REPRODUCED, PARTLY, NOT_REPRODUCED, NOT_RUN = "reproduced", "partly", "not reproduced", "not run"
 NOT_JUDGED = "not judged"  # run, but on too few seeds for the claim's rule (one seed: no interval)
@@ -132,3 +134,29 @@ def lowest_at_paper(table: pd.DataFrame, method: str = "irem") -> tuple[str, str
         ours += (f"; on {s.uninformative} row(s) no method is below 90 % of the label variance, so they tell no "
                  "method apart")  # fmt: skip
     return f"lowest error on {s.paper_lowest} of {s.rows} rows", ours, grade(s.lowest + s.close, 2 * s.rows)
+
+
+def variant_claims(base: ExperimentResult, results: Mapping[str, ExperimentResult], variants: Sequence[Variant],
+                   judges: Sequence[Callable[[ExperimentResult], Claim]]) -> list[Claim]:  # fmt: skip
+    """Each claim of ``judges`` again for each of ``variants`` found in ``results``, by the same rules.
+
+    The variant's IREM records take the place of ``base``'s (the other methods' as they are); a
+    variant at another profile than ``base`` is left out. One with a single seed on some task is
+    "not judged": one seed gives no interval, so the rules' "apart" would compare single
+    trainings, whose errors can swing by more than the methods differ.
+    """
+    out = []
+    for v in variants:
+        found = results.get(v.key)
+        if found is None or found.profile != base.profile:
+            continue
+        judged = with_irem(base, found)
+        seeds = {}
+        for r in found.records:
+            seeds.setdefault(r.task, set()).add(r.seed)
+        fewest = min(map(len, seeds.values()), default=0)
+        for judge in judges:
+            claim = judge(judged)
+            out.append(replace(claim, order=claim.order + v.order, claim=f"{claim.claim} — {v.label}",
+                               verdict=claim.verdict if fewest > 1 else NOT_JUDGED))  # fmt: skip
+    return out

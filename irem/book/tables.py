@@ -12,6 +12,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from irem.methods import method_label
+from irem.spread import SeedSpread, compare
 from irem.store import Record
 from irem.tasks import task_label
 
@@ -88,6 +89,19 @@ def median_interval(median: float, low: float, high: float, seeds: int, digits: 
     if pd.isna(median):
         return "diverged"
     return f"{median:.{digits}f}" + (f" [{low:.2g},\u00a0{high:.2g}]" if seeds > 1 else "")
+
+
+def spread_cell(spread: SeedSpread | None, against: SeedSpread | None = None) -> str:
+    """:func:`median_interval` of ``spread`` ("—" for none); with ``against``, whether it is lower, higher or tied.
+
+    One training has no interval, so it is ranked against nothing ("one seed").
+    """
+    if spread is None:
+        return "—"
+    text = median_interval(spread.median, spread.low, spread.high, spread.seeds)
+    if against is None:
+        return text
+    return f"{text} ({compare(spread, against) if spread.seeds > 1 else 'one seed'})"
 
 
 def mean_std(mean: float, std: float, seeds: int, digits: int = 4) -> str:

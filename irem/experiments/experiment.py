@@ -36,6 +36,28 @@ def product_grid(tasks: Sequence[str], methods: Sequence[str]) -> list[tuple[str
 
 
 @dataclass(frozen=True)
+class Variant:
+    """An IREM variant its chapter judges by the chapter's own rules beside its IREM (``Experiment.variants``).
+
+    Its records are the experiment's IREM runs with ``overrides``; the chapter's ``analysis.claims``
+    gives its verdict rows and the summary reads its records (never trains them).
+
+    Attributes:
+        key: its key in the summary's results.
+        label: its words in the verdict table.
+        column: its name as a table's column.
+        overrides: its config changes.
+        order: added to the order of the claims it judges again, to stand after them.
+    """
+
+    key: str
+    label: str
+    column: str
+    overrides: Mapping[str, object]
+    order: int
+
+
+@dataclass(frozen=True)
 class Experiment:
     """One experiment of the paper: what it trains, with which defaults, and how it scores.
 
@@ -66,6 +88,7 @@ class Experiment:
             beyond the default count (the graph paper profile trains them compiled, several times
             faster on a CPU; the chapter shows, and a test checks, that their errors are distributed
             as the eager seeds' are). Variants that borrow this experiment's defaults follow it.
+        variants: IREM variants the chapter judges beside its IREM (:class:`Variant`).
     """
 
     name: str
@@ -85,6 +108,7 @@ class Experiment:
     tunes_step_size: bool = False
     version: int = 1
     added_seeds: Mapping[str, Mapping] = field(default_factory=dict)
+    variants: tuple[Variant, ...] = ()
 
     def defaults(self, profile: str, task: str, method: str = "", seed: int = 0) -> tuple[dict, dict]:
         """Config values and task options of ``task`` under ``profile`` for ``method``'s ``seed`` (before overrides)."""
@@ -144,6 +168,8 @@ def register(experiment: Experiment) -> Experiment:
     for profile, values in e.profiles.items():
         check_choice(f"{e.name}: profile", profile, PROFILES)
         split_overrides(dict(values))  # an unknown config field fails here, not at run time
+    for v in e.variants:
+        split_overrides(dict(v.overrides))
     for t, m, _ in e.paper:
         check_choice(f"{e.name}: paper table task", t, e.tasks)
         check_choice(f"{e.name}: paper table method", m, e.methods)

@@ -106,6 +106,11 @@ class ExperimentResult:
         return over_seeds(errors) if errors else None
 
 
+def with_irem(result: ExperimentResult, irem: ExperimentResult) -> ExperimentResult:
+    """``result`` with its IREM records replaced by ``irem``'s (the other methods' as they are)."""
+    return replace(result, records=[r for r in result.records if r.method != "irem"] + list(irem.records))
+
+
 def run(
     name: str,
     profile: str = "best",

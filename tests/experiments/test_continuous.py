@@ -55,6 +55,42 @@ def test_claims_rest_on_their_records_profile_and_seeds():
     assert analysis.claims({}) == []
 
 
+def test_the_tuned_step_size_is_judged_by_table_1s_and_fig_3s_rules_beside_the_training_one():
+    from irem.experiments.continuous.experiment import TUNED
+
+    cont = experiments.get("continuous")
+
+    def tuned(metrics, steps):  # a "tuned" record keeps the step size chosen for each split
+        return {split: {**m, "step_size": steps[split]} for split, m in metrics.items()}
+
+    flat, falls = {"mse_by_step": {"harder": [1.0] * 81}}, {"mse_by_step": {"harder": [1.0] * 6 + [0.5] * 75}}
+    ours = [record("addition", "irem", s, metrics=splits(0.0003, 0.0030 + s / 1e4), curves=flat, profile="paper")
+            for s in (0, 1, 2)]  # fmt: skip
+    other = [record("addition", "feedforward", s, metrics=splits(0.04, 0.7), curves=flat, profile="paper")
+             for s in (0, 1, 2)]  # fmt: skip
+    chosen = {"same": 100.0, "harder": 25.0}
+    variant = [record("addition", "irem", s, metrics=tuned(splits(0.0003, 0.0020 + s / 1e4), chosen), curves=falls,
+                      profile="paper") for s in (0, 1, 2)]  # fmt: skip
+    result = experiments.ExperimentResult(cont, "paper", ours + other)
+    found = experiments.ExperimentResult(cont, "paper", variant)
+    table = analysis.tuned_table(result, found)
+    assert list(table.difficulty) == ["same", "harder"] and list(table["λ chosen"]) == ["100, 100, 100", "25, 25, 25"]
+    shown = analysis.styled_tuned(table).data
+    assert shown["tuned λ"][1] == "0.0021 [0.002,\u00a00.0022] (lower)" and shown["tuned λ"][0].endswith("(tied)")
+    assert shown["paper (IREM)"][1] == 0.0021
+    rows = claims_table(analysis.claims({"continuous": result, TUNED.key: found})).set_index("claim of the paper")
+    fig3 = rows.loc[f"Fig. 3: running the minimisation longer solves harder problems better — {TUNED.label}"]
+    assert fig3.verdict == "reproduced"  # the tuned descent falls beyond the seeds' spread; the training λ's is flat
+    assert rows.loc["Fig. 3: running the minimisation longer solves harder problems better", "verdict"] == (
+        "not reproduced"
+    )
+    prose = analysis.tuned_prose(result, found)
+    assert "verdict **reproduced** (with the training λ: **not reproduced**)" in prose
+    # one tuned seed: no interval, its rows are not judged
+    one = analysis.claims({"continuous": result, TUNED.key: experiments.ExperimentResult(cont, "paper", variant[:1])})
+    assert [c.verdict for c in one if c.claim.endswith(TUNED.label)] == ["not judged", "not judged"]
+
+
 def test_best_recipe_names_the_lowest_error_on_the_same_difficulty():
     recipes = pd.DataFrame([
         dict(profile="quick", iterations=4000, batch=128, **{"steps N": 5, "λ": 100.0}, lr=1e-4,

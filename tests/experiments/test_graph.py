@@ -194,7 +194,7 @@ def test_variants_are_judged_by_the_chapters_rules_beside_its_irem():
     release = [_fig2("irem", "edge_copy", [1.0] * 6 + [0.1], same=0.5 + s, harder=0.6, seed=s) for s in (0, 1, 2)]
     result = experiments.ExperimentResult(graph, "paper", ours + recurrent)
     variant = experiments.ExperimentResult(graph, "paper", release)
-    judged = analysis.with_irem(result, variant)
+    judged = experiments.results.with_irem(result, variant)
     assert sorted((r.method, r.metrics["same"]["mse"]) for r in judged.records)[:1] == [("irem", 0.5)]
     claims = analysis.claims({"graph": result, RELEASE.key: variant})
     assert [c.order for c in claims] == [10, 30, 11, 31]  # Table 1 and Fig. 2, then the variant's, after each

@@ -11,7 +11,7 @@ import torch
 from irem.config import EvalConfig
 from irem.evaluate import as_evaluated, rounded
 from irem.experiments import paper
-from irem.experiments.experiment import TEST_SEED, Experiment, register
+from irem.experiments.experiment import TEST_SEED, Experiment, Variant, register
 from irem.experiments.running import evaluate_splits, generator
 from irem.methods import PAPER_METHODS, Method
 from irem.profiles import SMOKE
@@ -44,6 +44,12 @@ def evaluate_continuous(method: Method, task: Task, spec: RunSpec, device: torch
     return metrics, curves
 
 
+# the paper's test-time protocol (Section 3.2): IREM's step size chosen for each difficulty on validation
+# problems, where Table 1 and Fig. 3 use the training one; judged beside IREM (``analysis.claims``)
+TUNED = Variant("continuous, test-time step size tuned",
+                "IREM with λ tuned on validation problems (the paper's protocol)", "IREM, tuned λ",
+                {"test_step_scaling": "tuned"}, 2)  # fmt: skip
+
 CONTINUOUS = register(Experiment(
     name="continuous",
     title="Continuous algorithmic reasoning (Section 4.3, Table 1 right, Figs. 3-5)",
@@ -53,4 +59,5 @@ CONTINUOUS = register(Experiment(
     tunes_step_size=True,
     profiles={"smoke": SMOKE, "quick": QUICK},
     paper=paper.by_split(paper.TABLE1_CONTINUOUS, DIFFICULTIES),
+    variants=(TUNED,),
 ))  # fmt: skip

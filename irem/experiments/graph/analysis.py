@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, replace
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from irem.book.claims import LOWEST_AT_PAPER_RULE, NOT_JUDGED, Claim, grade, lowest_at_paper
+from irem.book.claims import LOWEST_AT_PAPER_RULE, Claim, grade, lowest_at_paper
+from irem.book.claims import variant_claims as book_variant_claims
 from irem.book.notes import basis, budget_note, seed_list
 from irem.book.stats import mean_curve, mean_of
 from irem.book.tables import standing, styled
@@ -209,27 +210,9 @@ def claims(results: Mapping[str, ExperimentResult],
     return [table1_claim(graph), fig2_claim(graph, results.get(SCALED_GRAPH), explain), *variant_claims(graph, results)]
 
 
-def with_irem(result: ExperimentResult, irem: ExperimentResult) -> ExperimentResult:
-    """``result`` with its IREM records replaced by ``irem``'s (the other methods' as they are)."""
-    return replace(result, records=[r for r in result.records if r.method != "irem"] + list(irem.records))
-
-
 def variant_claims(graph: ExperimentResult, results: Mapping[str, ExperimentResult]) -> list[Claim]:
-    """Table 1 (left) and Fig. 2 again for each of ``VARIANTS`` in ``results`` (at the graph's profile), same rules.
-
-    A variant with one seed on some task is "not judged": one seed gives no interval, so the rules'
-    "apart" would compare single trainings, whose errors swing by more than the methods differ.
-    """
-    out = []
-    for v in VARIANTS:
-        if v.key not in results or results[v.key].profile != graph.profile:
-            continue
-        judged = with_irem(graph, results[v.key])
-        fewest = min(len({r.seed for r in g}) for g in _irem_by_task(results[v.key].records).values())
-        for claim in (table1_claim(judged), fig2_claim(judged)):
-            verdict = claim.verdict if fewest > 1 else NOT_JUDGED
-            out.append(replace(claim, order=claim.order + v.order, claim=f"{claim.claim} — {v.label}", verdict=verdict))
-    return out
+    """Table 1 (left) and Fig. 2 again for each of ``VARIANTS`` in ``results``, by the same rules."""
+    return book_variant_claims(graph, results, VARIANTS, (table1_claim, fig2_claim))
 
 
 # --- the chapter's sections beyond the paper -------------------------------------------------------

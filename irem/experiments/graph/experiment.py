@@ -6,8 +6,6 @@ nodes, tested on 10 (split ``same``) and 15 (``harder``) nodes, and for Fig. 2 o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import partial
 
 import torch
@@ -17,7 +15,7 @@ from irem.config import EvalConfig
 from irem.curves import MSE_BY_STEP
 from irem.evaluate import rounded
 from irem.experiments import paper
-from irem.experiments.experiment import TEST_SEED, VALIDATION_SEED, Experiment, register
+from irem.experiments.experiment import TEST_SEED, VALIDATION_SEED, Experiment, Variant, register
 from irem.experiments.running import evaluate_splits, generator
 from irem.methods import PAPER_METHODS, Method
 from irem.profiles import SMOKE
@@ -93,6 +91,16 @@ def evaluate_graph(method: Method, task: GraphTask, spec: RunSpec, device: torch
     return metrics, curves
 
 
+# IREM variants the chapter judges beside its IREM (``analysis.claims``, ``variants``):
+# the release's recipe (``irem.recipes``), a control for our training: where IREM misses the paper,
+# does IREM trained as the authors' code trains it miss too? And the paper's test-time protocol
+# (Section 3.2): the step size chosen for each graph size on validation graphs, where the chapter's
+# tables use the training one.
+RELEASE = Variant("graph, the release's recipe", "IREM trained with the release's recipe (a control)",
+                  "IREM, release recipe", recipe("release"), 1)  # fmt: skip
+TUNED = Variant("graph, test-time step size tuned", "IREM with λ tuned on validation graphs (the paper's protocol)",
+                "IREM, tuned λ", {"test_step_scaling": "tuned"}, 2)  # fmt: skip
+
 GRAPH = register(Experiment(
     name="graph",
     title="Graph algorithmic reasoning (Section 4.2, Table 1 left, Fig. 2)",
@@ -106,7 +114,9 @@ GRAPH = register(Experiment(
     # IREM's seeds 3-9 at the paper profile train and evaluate compiled (each 3-5x faster on a CPU):
     # seeds.draws_table compares their errors with the eager seeds'
     added_seeds={"paper": {"compiled": True, "compiled_eval": True}},
+    variants=(RELEASE, TUNED),
 ))  # fmt: skip
+VARIANTS = GRAPH.variants
 
 
 def training_length_records(runs_dir, tasks, seeds=range(3), profile: str = "quick") -> list[Record]:
@@ -114,34 +124,3 @@ def training_length_records(runs_dir, tasks, seeds=range(3), profile: str = "qui
     specs = [s for k in TRAINING_LENGTHS for rule in ("none", "edges") for s in GRAPH.specs(
         profile, tasks, ["irem"], seeds, {"iterations": k, "test_step_scaling": rule})]  # fmt: skip
     return [r for r in (store.find_record(runs_dir, s) for s in specs) if r is not None]
-
-
-@dataclass(frozen=True)
-class Variant:
-    """An IREM variant the chapter judges by its own rules beside its IREM (``analysis.claims``, ``variants``).
-
-    - ``RELEASE``, the release's recipe (``irem.recipes``), a control for our training: where IREM
-      misses the paper, does IREM trained as the authors' code trains it miss too?
-    - ``TUNED``, the paper's test-time protocol (Section 3.2): the step size chosen for each graph
-      size on validation graphs, where the chapter's tables use the training one.
-
-    Attributes:
-        key: its key in the summary's results.
-        label: its words in the verdict table.
-        column: its name as a table's column.
-        overrides: its config changes.
-        order: added to the order of Table 1's and Fig. 2's claims, to stand after them.
-    """
-
-    key: str
-    label: str
-    column: str
-    overrides: Mapping[str, object]
-    order: int
-
-
-RELEASE = Variant("graph, the release's recipe", "IREM trained with the release's recipe (a control)",
-                  "IREM, release recipe", recipe("release"), 1)  # fmt: skip
-TUNED = Variant("graph, test-time step size tuned", "IREM with λ tuned on validation graphs (the paper's protocol)",
-                "IREM, tuned λ", {"test_step_scaling": "tuned"}, 2)  # fmt: skip
-VARIANTS = (RELEASE, TUNED)

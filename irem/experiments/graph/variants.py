@@ -10,11 +10,11 @@ from collections.abc import Mapping
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from irem.book.tables import median_interval, styled
+from irem.book.tables import spread_cell, styled
 from irem.experiments.graph.analysis import seed_ends
 from irem.experiments.graph.experiment import VARIANTS
 from irem.experiments.results import ExperimentResult
-from irem.spread import SeedSpread, compare
+from irem.spread import SeedSpread
 from irem.tasks import task_label
 
 
@@ -48,15 +48,6 @@ def styled_variant_table(table: pd.DataFrame) -> Styler:
     shown = table.copy()
     spreads = [c for c in table.columns if c not in ("task", "graphs", "paper (IREM)")]
     for col in spreads:
-        shown[col] = [_cell(s, ours if col not in ("IREM (ours)", "recurrent") else None)
+        shown[col] = [spread_cell(s, ours if col not in ("IREM (ours)", "recurrent") else None)
                       for s, ours in zip(table[col], table["IREM (ours)"])]  # fmt: skip
     return styled(shown)
-
-
-def _cell(s, ours) -> str:
-    if s is None:
-        return "—"
-    text = median_interval(s.median, s.low, s.high, s.seeds)
-    if ours is None:
-        return text
-    return f"{text} ({compare(s, ours) if s.seeds > 1 else 'one seed'})"  # one training has no interval: no rank
