@@ -63,7 +63,9 @@ def test_the_tuned_step_size_is_judged_by_table_1s_and_fig_3s_rules_beside_the_t
     def tuned(metrics, steps):  # a "tuned" record keeps the step size chosen for each split
         return {split: {**m, "step_size": steps[split]} for split, m in metrics.items()}
 
-    flat, falls = {"mse_by_step": {"harder": [1.0] * 81}}, {"mse_by_step": {"harder": [1.0] * 6 + [0.5] * 75}}
+    validation = {"step_size": [200.0, 100.0, 25.0], "mse": [1.0, 0.1, 0.2], "smooth": [0, 1, 1]}
+    flat = {"mse_by_step": {"harder": [1.0] * 81}}
+    falls = {"mse_by_step": {"harder": [1.0] * 6 + [0.5] * 75}, "tuning": {"same": validation, "harder": validation}}
     ours = [record("addition", "irem", s, metrics=splits(0.0003, 0.0030 + s / 1e4), curves=flat, profile="paper")
             for s in (0, 1, 2)]  # fmt: skip
     other = [record("addition", "feedforward", s, metrics=splits(0.04, 0.7), curves=flat, profile="paper")
@@ -86,6 +88,9 @@ def test_the_tuned_step_size_is_judged_by_table_1s_and_fig_3s_rules_beside_the_t
     )
     prose = analysis.tuned_prose(result, found)
     assert "verdict **reproduced** (with the training λ: **not reproduced**)" in prose
+    # λ = 100 (the training one) chosen on "same", 25 on "harder", where the lowest validation error is at 100
+    assert prose.startswith("The rule chose the training λ in 3 of the 6 cases (task, seed and difficulty); the "
+                            "lowest validation error would have chosen the same λ in 3 of them.")  # fmt: skip
     # one tuned seed: no interval, its rows are not judged
     one = analysis.claims({"continuous": result, TUNED.key: experiments.ExperimentResult(cont, "paper", variant[:1])})
     assert [c.verdict for c in one if c.claim.endswith(TUNED.label)] == ["not judged", "not judged"]
