@@ -1,8 +1,8 @@
 """The built book in a real browser: every page at 1400 and 800 px, as a reader sees it.
 
 A page fails when a table, figure or code block is wider than the content column (cut off, or
-hidden behind a sideways scrollbar), an image does not load, MathJax reports an error, or an
-output cell shows a traceback or a warning. One full-page screenshot per page and width is saved
+hidden behind a sideways scrollbar), an image does not load or is shown twice, MathJax reports an
+error, or an output cell shows a traceback or a warning. One full-page screenshot per page and width is saved
 under ``_build/screenshots/`` (CI keeps them).
 
 Runs on the book ``make book`` built (``.ci/run`` builds it first) with the distribution's
@@ -42,8 +42,12 @@ PROBLEMS_JS = r"""
                     `the column at ${Math.round(right)} px`);
     }
   }
+  const seen = new Set();
   for (const img of document.images) {
     if (!img.complete || img.naturalWidth === 0) problems.push(`image did not load: ${img.getAttribute("src")}`);
+    // a glued figure also shown by the cell that made it (a cell not removed from the page) appears twice
+    if (seen.has(img.src)) problems.push(`the same image shown twice: ${name(img)}`);
+    seen.add(img.src);
   }
   for (const el of document.querySelectorAll("mjx-merror, .MathJax_Error")) {
     problems.push(`MathJax error: ${el.textContent.trim().slice(0, 80)}`);
@@ -114,11 +118,14 @@ def test_the_check_finds_a_too_wide_table_and_a_broken_image(browser, tmp_path):
     cells = "".join(f"<td>{'0.0123' * 8}</td>" for _ in range(12))  # unbreakable: 12 x 48 characters
     html = (f"<html><head>{style}</head><body><main><article class='bd-article' style='width: 700px'>"
             f"<section><h2>Table 1</h2><div class='cell_output'><table><tr>{cells}</tr></table></div>"
-            "<img src='missing.png'></section></article></main></body></html>")  # fmt: skip
+            "<img src='missing.png'><img src='twice.png'><img src='twice.png'></section></article></main></body>"
+            "</html>")  # fmt: skip
     page = tmp_path / "wide.html"
     page.write_text(html)
     problems = problems_of(browser, page.as_uri(), 1400)
     assert any("Table 1" in p and ("sideways scroll" in p or "wider than the column" in p) for p in problems), problems
     assert any("image did not load: missing.png" in p for p in problems), problems
-    page.write_text(html.replace(cells, "<td>0.0123</td>").replace("<img src='missing.png'>", ""))
+    assert any('the same image shown twice: <img> near "Table 1"' in p for p in problems), problems
+    page.write_text(html.replace(cells, "<td>0.0123</td>").replace("<img src='missing.png'>", "")
+                    .replace("<img src='twice.png'>", ""))  # fmt: skip
     assert problems_of(browser, page.as_uri(), 1400) == []
