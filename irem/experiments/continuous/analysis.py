@@ -7,6 +7,7 @@ rows for the chapter.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -174,16 +175,14 @@ def tuned_table(cont: ExperimentResult, tuned: ExperimentResult) -> pd.DataFrame
     Each error a :class:`SeedSpread` over seeds; ``λ chosen`` lists each seed's choice (seed order);
     ``paper`` is the paper's IREM error.
     """
-    table = cont.table()
     rows = []
     for task in dict.fromkeys(r.task for r in tuned.records):
         recs = sorted((r for r in tuned.records if r.task == task and r.method == "irem"), key=lambda r: r.seed)
         for split in ("same", "harder"):
-            paper = table[(table.task == task) & (table.method == "irem") & (table.split == split)].paper
             rows.append({"task": task_label(task), "difficulty": split, "training λ": cont.spread(task, "irem", split),
                          "tuned λ": tuned.spread(task, "irem", split),
                          "λ chosen": ", ".join(f"{r.metrics[split]['step_size']:g}" for r in recs),
-                         "paper (IREM)": float(paper.iloc[0]) if len(paper) else float("nan")})  # fmt: skip
+                         "paper (IREM)": cont.experiment.paper.get((task, "irem", split), math.nan)})  # fmt: skip
     return pd.DataFrame(rows)
 
 

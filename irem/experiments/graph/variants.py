@@ -5,6 +5,7 @@ The variants' verdicts (Table 1 and Fig. 2 by the same rules) are ``graph.analys
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import pandas as pd
@@ -20,17 +21,15 @@ from irem.tasks import task_label
 
 def variant_table(graph: ExperimentResult, variants: Mapping[str, ExperimentResult], nodes: int) -> pd.DataFrame:
     """Per task and test size: the chapter's IREM, each variant (``{Variant.key: result}``), the recurrent baseline."""
-    table = graph.table()
     columns = {"IREM (ours)": graph, **{v.column: variants[v.key] for v in VARIANTS if v.key in variants}}
     rows = []
-    for task in dict.fromkeys(table.task):
+    for task in dict.fromkeys(r.task for r in graph.records):
         for split, label in (("same", "10 nodes"), ("harder", "15 nodes"), (None, f"{nodes} nodes, last step")):
             row = {"task": task_label(task), "graphs": label}
             for name, result in columns.items():
                 row[name] = _at(result, task, "irem", split, nodes)
             row["recurrent"] = _at(graph, task, "recurrent", split, nodes)
-            paper = table[(table.task == task) & (table.method == "irem") & (table.split == split)].paper
-            row["paper (IREM)"] = float(paper.iloc[0]) if len(paper) else float("nan")
+            row["paper (IREM)"] = graph.experiment.paper.get((task, "irem", split), math.nan)
             rows.append(row)
     return pd.DataFrame(rows)
 
