@@ -186,10 +186,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _num(value: float | None, missing: str = "diverged") -> str:
-    return missing if value is None else f"{value:.4g}"  # records store non-finite values as null
-
-
 def _record_paths(paths: list[Path]) -> list[Path]:
     """The record files named, with every record under a folder named."""
     out = []
@@ -216,13 +212,13 @@ def _show(paths: list[Path], as_json: bool) -> None:
         print(f"{path}\n  {r.experiment} / {r.task} / {r.method}  seed {r.seed}  profile {r.profile}"
               f"  hash {r.config_hash}")  # fmt: skip
         for split, m in r.metrics.items():
-            steps = ", ".join(f"{k}: {_num(v)}" for k, v in m.get("mse_by_steps", {}).items())
+            steps = ", ".join(f"{k}: {store.metric_text(v)}" for k, v in m.get("mse_by_steps", {}).items())
             extra = ""
             if "label_variance" in m:
-                extra = (f"  (label variance {_num(m['label_variance'], 'n/a')}; mean halting step "
-                         f"{_num(m['mean_halt_step'], 'n/a')}; by steps {steps})")  # fmt: skip
+                variance, halt = (store.metric_text(m[k], missing="n/a") for k in ("label_variance", "mean_halt_step"))
+                extra = f"  (label variance {variance}; mean halting step {halt}; by steps {steps})"
             psnr = f"  psnr {m['psnr']:.2f} dB (noisy input {m['psnr_noisy']:.2f})" if "psnr" in m else ""
-            print(f"  {split:>7}: mse {_num(m['mse'])}{psnr}{extra}")
+            print(f"  {split:>7}: mse {store.metric_text(m['mse'])}{psnr}{extra}")
         if r.training_cost is not None:
             c = r.training_cost
             print(f"  training cost: {c['iters_per_s']:.1f} it/s, peak memory {c['peak_memory_mb']:.0f} MB "

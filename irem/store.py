@@ -148,6 +148,11 @@ def finite_json(value):
     return value
 
 
+def metric_text(value: float | None, digits: int = 4, missing: str = "diverged") -> str:
+    """A stored number as text with ``digits`` significant digits; ``missing`` where :func:`finite_json` wrote null."""
+    return missing if value is None else f"{value:.{digits}g}"
+
+
 def write_json_atomic(data: dict, path: Path) -> None:
     """Write ``data`` as strict JSON at ``path`` atomically (temp file, fsync, rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)

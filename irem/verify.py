@@ -66,10 +66,6 @@ def metric_values(metrics: Mapping[str, object], prefix: str = "") -> Iterator[t
             yield f"{prefix}{name}", value
 
 
-def _shown(value: float | None) -> str:
-    return "diverged" if value is None else f"{value:.6g}"  # records store a non-finite value as null
-
-
 def _differ(a: float | None, b: float | None, rtol: float) -> bool:
     if a is None or b is None:
         return a is not b
@@ -127,8 +123,8 @@ def report(paths: list[Path], device: torch.device, rtol: float = 0.0) -> int:
     for path, model in zip(found, models):
         v = verify(path, device, rtol, model)
         differ += not v.same
-        said = "same metrics" if v.same else "; ".join(f"{k}: {_shown(a)} stored, {_shown(b)} again"
-                                                        for k, (a, b) in v.differing.items())  # fmt: skip
+        said = "; ".join(f"{k}: {store.metric_text(a, 6)} stored, {store.metric_text(b, 6)} again"
+                         for k, (a, b) in v.differing.items()) or "same metrics"  # fmt: skip
         print(f"{path}: {said} ({v.wall_s:.0f} s)", flush=True)
     print(f"{len(found) - differ} of {len(found)} records reproduced" + (f" (rtol {rtol:g})" if rtol else ""))
     return 1 if differ else 0
