@@ -151,10 +151,8 @@ def variant_claims(base: ExperimentResult, results: Mapping[str, ExperimentResul
         if found is None or found.profile != base.profile:
             continue
         judged = with_irem(base, found)
-        seeds = {}
-        for r in found.records:
-            seeds.setdefault(r.task, set()).add(r.seed)
-        fewest = min(map(len, seeds.values()), default=0)
+        tasks = {r.task for r in found.records}
+        fewest = min((len({r.seed for r in found.records if r.task == t}) for t in tasks), default=0)
         for judge in judges:
             claim = judge(judged)
             out.append(replace(claim, order=claim.order + v.order, claim=f"{claim.claim} — {v.label}",
