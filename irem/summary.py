@@ -19,6 +19,7 @@ import pandas as pd
 
 from irem import experiments
 from irem.book.claims import Claim, claims_table
+from irem.book.params import STORED_SEEDS
 from irem.experiments import plan
 from irem.experiments.difficulty.analysis import minimum_why
 from irem.experiments.experiment import chapter_of
@@ -58,8 +59,6 @@ def verdict_table(results: Mapping[str, ExperimentResult]) -> pd.DataFrame:
     """The verdict table: one row per claim of the paper, our number beside the paper's, and what it rests on."""
     return claims_table(claims(results))
 
-
-STORED_SEEDS = 10  # with profile "best": the seeds 0..9 that are stored (the graph chapter's IREM and recurrent)
 
 # experiments whose tasks make separate tables: each task is shown at its own most complete profile, as in its chapter
 BY_TASK = ("ablations", "graph", "difficulty", "compute", "scratchpad", "ired")

@@ -66,3 +66,13 @@ def test_the_environment_caps_the_seed_count(monkeypatch):
     monkeypatch.setenv("IREM_SEEDS", "0")
     with pytest.raises(ValueError, match="IREM_SEEDS must be a whole number >= 1, got '0'"):
         params.settle_seeds(10)
+
+
+def test_a_page_reads_another_chapters_runs_with_as_many_seeds_as_that_chapter_shows():
+    """The IRED chapter's IREM rows and the summary are the graph chapter's numbers, not a 3-seed subset of them."""
+    graph = nbformat.read(REPO_ROOT / "notebooks" / "graph.ipynb", as_version=4)
+    cell = next(c for c in graph.cells if "parameters" in c.metadata.get("tags", []))
+    graph_seeds = next(ast.literal_eval(line.split("=")[1].split("#")[0]) for line in cell.source.splitlines()
+                       if line.startswith("seeds ="))  # fmt: skip
+    assert params.shown_seeds("best", 3) == params.STORED_SEEDS == graph_seeds
+    assert params.shown_seeds("quick", 3) == 3  # a rerun at a profile trains the page's own seeds
