@@ -33,17 +33,22 @@ def test_the_environment_overrides_the_notebook(tmp_path, monkeypatch):
         params.settle("best", False, "data/runs")
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_every_parameters_cell_is_one_papermill_can_read(path: Path):
+def parameters(path: Path) -> tuple[dict, int]:
+    """The notebook's parameters as papermill reads them (name -> value), and its parameters cell's line count."""
     translators = pytest.importorskip("papermill.translators")
     notebook = nbformat.read(path, as_version=4)
     cell = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # papermill warns on a line it cannot parse
         found = translators.PythonTranslator.inspect(cell)
-    values = {p.name: ast.literal_eval(p.default) for p in found}  # plain values papermill can replace
+    return {p.name: ast.literal_eval(p.default) for p in found}, cell.source.count("\n") + 1
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_parameters_cell_is_one_papermill_can_read(path: Path):
+    values, lines = parameters(path)  # plain values papermill can replace
     assert values["runs_dir"] == "data/runs" and "profile" in values
-    assert cell.source.count("\n") + 1 == len(found)  # every line is a parameter
+    assert lines == len(values)  # every line is a parameter
 
 
 def test_the_summary_page_without_an_experiments_records_says_what_to_run(monkeypatch):
@@ -70,9 +75,6 @@ def test_the_environment_caps_the_seed_count(monkeypatch):
 
 def test_a_page_reads_another_chapters_runs_with_as_many_seeds_as_that_chapter_shows():
     """The IRED chapter's IREM rows and the summary are the graph chapter's numbers, not a 3-seed subset of them."""
-    graph = nbformat.read(REPO_ROOT / "notebooks" / "graph.ipynb", as_version=4)
-    cell = next(c for c in graph.cells if "parameters" in c.metadata.get("tags", []))
-    graph_seeds = next(ast.literal_eval(line.split("=")[1].split("#")[0]) for line in cell.source.splitlines()
-                       if line.startswith("seeds ="))  # fmt: skip
+    graph_seeds = parameters(REPO_ROOT / "notebooks" / "graph.ipynb")[0]["seeds"]
     assert params.shown_seeds("best", 3) == params.STORED_SEEDS == graph_seeds
     assert params.shown_seeds("quick", 3) == 3  # a rerun at a profile trains the page's own seeds
