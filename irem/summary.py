@@ -19,7 +19,6 @@ import pandas as pd
 
 from irem import experiments
 from irem.book.claims import Claim, claims_table
-from irem.book.params import STORED_SEEDS
 from irem.experiments import plan
 from irem.experiments.difficulty.analysis import minimum_why
 from irem.experiments.experiment import chapter_of
@@ -73,8 +72,7 @@ def stored_results(profile: str = "best", device: str = "auto", retrain: bool = 
     with the recurrent baseline's records at the same profile (Fig. 2 beyond the paper).
     """
     shared = dict(device=device, retrain=retrain, runs_dir=runs_dir, progress=False)
-    # the book reads every stored seed up to STORED_SEEDS, as the graph chapter does; other profiles train the default
-    common = dict(profile=profile, **shared, **({"seeds": STORED_SEEDS} if profile == "best" else {}))
+    common = dict(profile=profile, **shared)
     found = {name: (experiments.stored_by_task if name in BY_TASK else experiments.stored)(name, **common)
              for name in experiments.REGISTRY}  # fmt: skip
     results = {name: result for name, result in found.items() if result is not None}

@@ -146,6 +146,21 @@ def test_stored_beside_reads_the_results_profile_and_seed_count(smoke):
     assert sorted(runs_dir.rglob("*.json")) == before
 
 
+def test_stored_beside_compares_the_same_seeds_where_more_are_stored():
+    """The graph chapter's recurrent baseline stores 10 seeds; beside IREM's edge-scaled runs it shows theirs."""
+    kw = dict(profile="best", tasks=["shortest_path"], runs_dir=store.REPO_ROOT / "data" / "runs", progress=False)
+    scaled = experiments.stored("graph", methods=["irem"], overrides={"test_step_scaling": "edges"}, **kw)
+    recurrent = experiments.stored("graph", methods=["recurrent"], **kw)
+    if scaled is None or recurrent is None:
+        pytest.skip("no paper-profile graph records stored")
+    seeds = sorted(r.seed for r in scaled.records)
+    assert len(recurrent.records) > len(seeds)  # else this compares nothing
+    beside = experiments.stored_beside(
+        scaled, "best", methods=["recurrent"], **{k: v for k, v in kw.items() if k != "profile"}
+    )
+    assert sorted(r.seed for r in beside.records) == seeds
+
+
 def test_stored_records_at_reads_another_chapters_runs_only_at_the_tables_profile(smoke):
     runs_dir, cont, _ = smoke
     kw = dict(tasks=["addition"], methods=["feedforward"], seeds=1, device="cpu", runs_dir=runs_dir, progress=False)

@@ -21,7 +21,6 @@ from irem.provenance import REPO_ROOT
 
 ENVIRONMENT = {"profile": "IREM_PROFILE", "retrain": "IREM_RETRAIN", "runs_dir": "IREM_RUNS_DIR",
                "bench_dir": "IREM_BENCH_DIR", "seeds": "IREM_SEEDS"}  # fmt: skip
-STORED_SEEDS = 10  # the most training seeds any chapter stores: 0..9 (the graph chapter's IREM and recurrent)
 
 
 def repo_path(path: str | Path) -> Path:
@@ -49,11 +48,3 @@ def settle_seeds(seeds: int) -> int:
         raise ValueError(f"IREM_SEEDS must be a whole number >= 1, got {raw!r}")
     return int(raw)
 
-
-def shown_seeds(profile: str, seeds: int) -> int:
-    """How many seeds a page reads of another chapter's runs, so that each number is its chapter's.
-
-    With ``profile="best"`` every stored seed up to ``STORED_SEEDS``, as the graph chapter and the
-    summary read them; at any other profile the page's own ``seeds`` (a rerun trains exactly those).
-    """
-    return STORED_SEEDS if profile == "best" else seeds

@@ -24,6 +24,8 @@ from irem.spread import SeedSpread, over_seeds
 from irem.store import Record
 from irem.validate import check_bool, check_choice, check_positive
 
+STORED_SEEDS = 10  # profile "best" reads seeds 0..9 (the graph chapter's IREM and recurrent store 10; the rest 3)
+
 
 def _number(value: float | None) -> float:
     return math.nan if value is None else float(value)  # records store a diverged run's error as null
@@ -135,10 +137,11 @@ def run(
     Args:
         name: a registered experiment (``irem.experiments.REGISTRY``).
         profile: ``"smoke"``, ``"quick"``, ``"paper"``, or ``"best"``: the most complete stored
-            profile, never training (only the seeds already stored are shown).
+            profile, never training; it reads every stored seed below ``max(seeds, STORED_SEEDS)``,
+            so a run shows the same number on every page that reads it.
         tasks: a subset of the experiment's tasks (default: all of them).
         methods: a subset of its methods (default: all of them).
-        seeds: number of training seeds, 0 .. seeds-1 (default: the experiment's).
+        seeds: number of training seeds, 0 .. seeds-1 (default: the experiment's; see ``profile``).
         device: ``"auto"``, ``"cpu"`` or ``"cuda[:N]"``.
         retrain: train even when a record or cached weights with the same config exist.
         runs_dir: where run records live.
@@ -168,7 +171,8 @@ def run(
     best = profile == "best"  # shows the stored seeds of the most complete profile, never trains
     if best:
         profile = best_profile(experiment, runs_dir, tasks, methods, overrides, task_options, **options)
-    specs = experiment.specs(profile, tasks, methods, range(seeds), overrides, task_options, **options)
+    read = range(max(seeds, STORED_SEEDS) if best else seeds)
+    specs = experiment.specs(profile, tasks, methods, read, overrides, task_options, **options)
     if snapshots:
         specs = [replace(s, snapshots=tuple(sorted(set(snapshots)))) for s in specs]
         for s in specs:
@@ -236,18 +240,19 @@ def stored_records_at(name: str, table_profile: str | None, **kwargs) -> list[Re
 
 
 def stored_beside(result: ExperimentResult, page_profile: str, **kwargs) -> ExperimentResult | None:
-    """Other runs of ``result``'s experiment to show beside it: at its profile, with as many seeds.
+    """Other runs of ``result``'s experiment to show beside it: at its profile, with its seeds.
 
     ``page_profile`` is the profile the page was asked for. With another than ``"best"``, missing
     runs are trained, as ``run`` does. With ``"best"`` (the book) only stored records are read:
-    the seeds stored, where ``result``'s profile is the other runs' most complete one; else all the
-    seeds at ``result``'s profile, or ``None`` where any is missing. ``kwargs`` go to ``run``
-    (``methods``, ``overrides``, ...).
+    those of ``result``'s seeds, where ``result``'s profile is the other runs' most complete one;
+    else all the seeds at ``result``'s profile, or ``None`` where any is missing. ``kwargs`` go to
+    ``run`` (``methods``, ``overrides``, ...).
     """
-    seeds = len({r.seed for r in result.records})
+    seeds = {r.seed for r in result.records}
     if page_profile != "best":
-        return run(result.name, profile=result.profile, seeds=seeds, **kwargs)
-    most_complete = stored(result.name, profile="best", seeds=seeds, **kwargs)
-    if most_complete is not None and most_complete.profile == result.profile:
-        return most_complete
-    return stored(result.name, profile=result.profile, seeds=seeds, train=False, **kwargs)
+        return run(result.name, profile=result.profile, seeds=len(seeds), **kwargs)
+    found = stored(result.name, profile="best", seeds=len(seeds), **kwargs)
+    if found is None or found.profile != result.profile:
+        found = stored(result.name, profile=result.profile, seeds=len(seeds), train=False, **kwargs)
+    # a comparison of the same seeds: "best" reads every stored one
+    return None if found is None else replace(found, records=[r for r in found.records if r.seed in seeds])
