@@ -378,6 +378,68 @@ def test_every_record_of_a_committed_model_evaluated_exactly_that_model():
     assert sorted(AWAITING_REEVALUATION - set(stale)) == [], "evaluated again: remove from AWAITING_REEVALUATION"
 
 
+# Paper-profile graph records whose model was trained before weights were committed (the weights are lost): each is
+# trained again, keeping its name, as CPU time allows (issue 32), and leaves this list when its weights land.
+AWAITING_RETRAINING: set[str] = {
+    "connected_components__feedforward__paper__seed1__d5245d51c9ab.json",
+    "connected_components__feedforward__paper__seed2__326f27881bb7.json",
+    "connected_components__irem__paper__seed2__a2d1a585eb9c.json",
+    "connected_components__irem__paper__seed2__e0d39c90e195.json",
+    "connected_components__iterative_feedforward__paper__seed0__b373a6da15a3.json",
+    "connected_components__iterative_feedforward__paper__seed1__566d75c9eae2.json",
+    "connected_components__iterative_feedforward__paper__seed2__ab0d03fc5f8a.json",
+    "connected_components__programmatic__paper__seed0__51746e9dbda4.json",
+    "connected_components__programmatic__paper__seed1__1eabc9b46fe1.json",
+    "connected_components__programmatic__paper__seed2__162282e69702.json",
+    "connected_components__recurrent__paper__seed0__141946647840.json",
+    "connected_components__recurrent__paper__seed1__564cf7b5fbf4.json",
+    "connected_components__recurrent__paper__seed2__648f3b89291b.json",
+    "edge_copy__iterative_feedforward__paper__seed0__fe281c5fd536.json",
+    "edge_copy__iterative_feedforward__paper__seed1__2e512cb04be4.json",
+    "edge_copy__iterative_feedforward__paper__seed2__70649c1e9594.json",
+    "edge_copy__programmatic__paper__seed0__650b0e367a28.json",
+    "edge_copy__programmatic__paper__seed1__08764f35eafe.json",
+    "edge_copy__programmatic__paper__seed2__f31b7103fb54.json",
+    "edge_copy__recurrent__paper__seed0__3917bc28d6fe.json",
+    "edge_copy__recurrent__paper__seed1__f704a2f56920.json",
+    "edge_copy__recurrent__paper__seed2__bc9538a4414a.json",
+    "shortest_path__feedforward__paper__seed0__0e23f41775aa.json",
+    "shortest_path__feedforward__paper__seed1__1aad89d08e8a.json",
+    "shortest_path__feedforward__paper__seed2__d865b4afbef0.json",
+    "shortest_path__irem__paper__seed0__3b98af56db8e.json",
+    "shortest_path__irem__paper__seed1__8dd834c0a22f.json",
+    "shortest_path__irem__paper__seed2__1f1fbbdfe4f9.json",
+    "shortest_path__irem__paper__seed2__337b68087422.json",
+    "shortest_path__irem__paper__seed2__443ec08879b1.json",
+    "shortest_path__iterative_feedforward__paper__seed0__45e5be5b8a92.json",
+    "shortest_path__iterative_feedforward__paper__seed1__5fe1e9f9c793.json",
+    "shortest_path__iterative_feedforward__paper__seed2__6c36e99ba7b7.json",
+    "shortest_path__programmatic__paper__seed0__be4e92060c0a.json",
+    "shortest_path__programmatic__paper__seed1__0bf8475813be.json",
+    "shortest_path__programmatic__paper__seed2__962f8e768e3e.json",
+    "shortest_path__recurrent__paper__seed0__6a7fe233152d.json",
+    "shortest_path__recurrent__paper__seed1__e273b26915d0.json",
+    "shortest_path__recurrent__paper__seed2__84b454bb880f.json",
+}
+
+
+def test_every_paper_profile_graph_record_has_its_model_committed():
+    """``irem reproduce graph --profile paper`` on a fresh clone trains nothing: each record's weights are committed.
+
+    Records sharing a model (compute, difficulty, the scratchpad's D = 0, the ablations' full row) are then
+    held to those weights by the test above. ``AWAITING_RETRAINING`` lists the records whose model is lost.
+    """
+    from irem.provenance import REPO_ROOT
+
+    runs = REPO_ROOT / "data" / "runs"
+    lost = set()
+    for path in sorted((runs / "graph").glob("*__paper__*.json")):
+        if not (store.weights_dir(runs) / store.RunSpec.of_record(store.Record.load(path)).weights_file()).exists():
+            lost.add(path.name)
+    assert sorted(lost - AWAITING_RETRAINING) == []
+    assert sorted(AWAITING_RETRAINING - lost) == [], "weights committed: remove from AWAITING_RETRAINING"
+
+
 def test_the_trainings_of_one_continuous_model_agree_on_every_error_their_records_share():
     """Continuous models are not committed (3-4 MB each): each experiment that evaluates one trains it again.
 
