@@ -97,71 +97,48 @@ def test_table3_verdict_weighs_the_spread_across_step_sizes_against_the_spread_b
     _same_rows_as_the_summarys_verdicts(results)
 
 
-def test_table2_ratios_and_means_over_seeds():
-    recs = [
-        record(train={"replay": True, "truncate": True}, metrics=splits(0.02, 0.04), cost=cost(10.0, 100.0)),
-        record(train={"replay": True, "truncate": True}, seed=1, metrics=splits(0.04, 0.06), cost=cost(10.0, 100.0)),
-        record(train={"replay": True, "truncate": False}, metrics=splits(0.01, 0.08), cost=cost(4.0, 300.0)),
-        record(train={"replay": False, "truncate": False}, metrics=splits(0.03, 0.05), cost=cost(5.0, 300.0)),
-    ]
+def _table2_runs(bare15=(0.05, 0.20, 0.09)) -> list:
+    """Table 2's three variants: two models of the full method, three of each variant without truncation."""
+    full = [record(seed=s, metrics=splits(same, harder), cost=cost(10.0, 100.0))
+            for s, same, harder in ((0, 0.02, 0.04), (1, 0.04, 0.06))]  # fmt: skip
+    replay = [record(train={"replay": True, "truncate": False}, seed=s, cost=cost(4.0, 300.0),
+                     metrics=splits(0.010 + s / 1000, 0.08 + s / 100)) for s in range(3)]  # fmt: skip
+    bare = [record(train={"replay": False, "truncate": False}, seed=s, metrics=splits(0.030 + s / 1000, bare15[s]),
+                   cost=cost(5.0, 300.0)) for s in range(3)]  # fmt: skip
+    return full + replay + bare
+
+
+def test_table2_errors_are_spreads_over_each_rows_trained_models():
+    recs = _table2_runs()
     t2 = analysis.table2(recs).set_index(["replay buffer", "truncated gradient"])
-    assert t2.loc[("yes", "yes"), "MSE 10 nodes"] == pytest.approx(0.03)  # mean of two seeds
-    assert t2.loc[("yes", "yes"), "seeds"] == 2
+    full = t2.loc[("yes", "yes"), "MSE 10 nodes"]
+    assert full.values == (0.02, 0.04) and full.median == pytest.approx(0.03) and t2.loc[("yes", "yes"), "seeds"] == 2
     assert t2.loc[("yes", "no"), "speed"] == pytest.approx(0.4) and t2.loc[("yes", "no"), "memory"] == pytest.approx(3)
     assert t2.loc[("no", "no"), "paper MSE"] == 0.0491
     summary = analysis.summarize_table2(recs)
-    assert analysis.present(summary) == pytest.approx(
-        {
-            "mem_ratio": 3.0,
-            "speed_ratio": 0.4,
-            "replay_verdict": "lowers",
-            "mse_no_replay": 0.03,
-            "mse_replay": 0.01,
-            "replay_verdict15": "raises",
-            "mse15_no_replay": 0.05,
-            "mse15_replay": 0.08,
-            "mse15_bare": 0.05,
-            "mse15_full": 0.05,
-            "full_vs_bare": "above",
-            "t2_seeds": 2,
-            "seed_ratio": 2.0,
-            "replay_ratio": 3.0,
-            "replay_vs_seeds": "exceeds",
-            "seed_ratio15": 1.5,
-            "replay_ratio15": 1.6,
-            "replay_vs_seeds15": "exceeds",
-        }
+    assert (summary.mem_ratio, summary.speed_ratio, summary.full_models) == (pytest.approx(3.0), pytest.approx(0.4), 2)
+    # 10 nodes: replay's three errors all below the three without it; 15 nodes: within their spread
+    assert (summary.replay_verdict, summary.replay_verdict15, summary.full_vs_bare) == (
+        "below",
+        "tied with",
+        "tied with",
     )
-    # more seeds of the full method (the graph chapter's): the spread grows past replay's effect at 10 nodes
-    more = [record(train={"replay": True, "truncate": True}, seed=2, metrics=splits(0.08, 0.05))]
-    summary = analysis.summarize_table2(recs, more)
-    assert summary.t2_seeds == 3 and summary.seed_ratio == pytest.approx(4.0)
-    assert summary.replay_vs_seeds == "does not exceed" and summary.replay_vs_seeds15 == "exceeds"
-    # the graph chapter's seed 0 beside this table's: the same model (same training curve) counts once, a
-    # retraining of seed 0 (float rounding differs: another curve) counts twice and is named
+    assert summary.replay_lowers() == [True, False]
+    assert summary.mse_replay.startswith("0.0110 [") and summary.mse15_no_replay.startswith("0.0900 [")
+    # above: where every error of one row lies over every error of the other
+    assert analysis.summarize_table2(_table2_runs(bare15=(0.01, 0.02, 0.03))).replay_verdict15 == "above"
+    # the graph chapter's models of the full method join its row: the same model (same training curve) once, a
+    # retraining of seed 0 (float rounding differs: another curve) as another model, and named
     same_model = replace(recs[0], experiment="graph", training_cost=None)
-    assert analysis.summarize_table2(recs, [same_model]).t2_seeds == 2
+    assert analysis.summarize_table2(recs, [same_model]).full_models == 2
     other = replace(same_model, curves={"train_loss": [[50, 0.4]]}, metrics=splits(0.02, 0.4))
-    summary = analysis.summarize_table2(recs, [other])
-    assert summary.t2_seeds == 3
-    # one seed of the full method: nothing to compare with
-    assert analysis.summarize_table2(recs[:1] + recs[2:]).t2_seeds is None
-    assert "no difference here is known to exceed" in analysis.table2_spread_note(
-        analysis.summarize_table2(recs[:1] + recs[2:]), recs, [])  # fmt: skip
-
-
-def test_table2_spread_note_reads_replays_effect_against_the_seeds():
-    recs = [
-        record(train={"replay": True, "truncate": True}, metrics=splits(0.02, 0.04), cost=cost(10.0, 100.0)),
-        record(train={"replay": True, "truncate": False}, metrics=splits(0.01, 0.08), cost=cost(4.0, 300.0)),
-        record(train={"replay": False, "truncate": False}, metrics=splits(0.03, 0.05), cost=cost(5.0, 300.0)),
-    ]
-    more = [record(seed=1, metrics=splits(0.04, 0.06))]
-    note = analysis.table2_spread_note(analysis.summarize_table2(recs, more), recs, more)
-    assert note.startswith("Is replay's effect more than the spread between seeds? The full method has 2 trained "
-                           "models at the quick profile")  # fmt: skip
-    assert "by up to a factor of 2.00 at 10 nodes and 1.50 at 15 nodes" in note
-    assert "a factor of 3.00 at 10 nodes and 1.60 at 15, exceeds that spread at 10 nodes and exceeds it at 15" in note
+    assert analysis.summarize_table2(recs, [other]).full_models == 3
+    note = analysis.table2_spread_note(recs, [other])
+    assert note.startswith("Trained models per row: 3 (neither replay nor truncation); 3 (replay without truncation); "
+                           "3 (the full method")  # fmt: skip
+    assert "Shortest path, seed 0 (same: 0.0200 against 0.0200; harder: 0.0400 against 0.4000)" in note
+    shown = analysis.styled_table2(recs).data.set_index(["replay buffer", "truncated gradient"])
+    assert shown.loc[("yes", "yes"), "MSE 10 nodes"] == "0.0300 [0.02,\u00a00.04]"
 
 
 def test_table3_and_the_step_size_sweep():
@@ -242,25 +219,17 @@ def test_table2_and_table3_claims_rest_on_their_own_tasks_records():
     _same_rows_as_the_summarys_verdicts(results)
 
 
-def test_table2_claim_counts_replays_lower_error_only_beyond_the_seed_spread():
+def test_table2_claim_counts_replays_lower_error_only_where_the_intervals_separate():
     def table2_claim(recs):
         results = {"ablations": experiments.ExperimentResult(experiments.get("ablations"), "quick", recs, seeds=3)}
         _same_rows_as_the_summarys_verdicts(results)
         return claim(results, "Table 2")
 
-    full = [record(seed=s, metrics=splits(same, harder), cost=cost(10.0, 100.0))
-            for s, same, harder in ((0, 0.02, 0.04), (1, 0.04, 0.06))]  # fmt: skip
-    variants = [
-        record(train={"replay": True, "truncate": False}, metrics=splits(0.01, 0.050), cost=cost(4.0, 300.0)),
-        record(train={"replay": False, "truncate": False}, metrics=splits(0.03, 0.055), cost=cost(5.0, 300.0)),
-    ]
-    # replay lowers both errors; the full method's two seeds differ 2x (10 nodes) and 1.5x (15 nodes): only the
-    # 3x at 10 nodes exceeds that, the 1.1x at 15 does not
-    row = table2_claim(full + variants)
-    assert "replay lowers the error beyond the spread between seeds at 1 of 2 sizes" in row["ours"]
-    assert row["verdict"] == "partly"
-    row = table2_claim(full[:1] + variants)  # one model of the full method: no spread to read against
-    assert "replay lowers the error at 2 of 2 sizes" in row["ours"] and row["verdict"] == "reproduced"
+    row = table2_claim(_table2_runs())  # replay's error below at 10 nodes, tied at 15
+    assert "replay's error below the error without it at 1 of 2 sizes (10 nodes: 0.0110 [" in row["ours"]
+    assert row["verdict"] == "partly" and row["rests on"].endswith("; the full method 2 trained models")
+    row = table2_claim(_table2_runs(bare15=(0.2, 0.3, 0.25)))  # and at 15 nodes
+    assert "at 2 of 2 sizes" in row["ours"] and row["verdict"] == "reproduced"
     assert row["paper"] == "memory 2.95× without truncation; replay 0.0491 → 0.0287"
     assert analysis.claims({}) == []
 
@@ -270,7 +239,7 @@ def test_claims_on_the_smoke_runs_with_the_graph_chapters_models(smoke, tmp_path
                             device="cpu", runs_dir=tmp_path, progress=False)  # fmt: skip
     results = {"ablations": smoke, "graph": graph}
     assert [c.order for c in analysis.claims(results)] == [70, 80]
-    assert "beyond the spread between seeds" in claim(results, "Table 2")["ours"]  # two models of the full method
+    assert claim(results, "Table 2")["rests on"].endswith("the full method 2 trained models")  # with the graph's
     _same_rows_as_the_summarys_verdicts(results)
 
 

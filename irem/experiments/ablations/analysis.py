@@ -19,10 +19,11 @@ from pandas.io.formats.style import Styler
 from irem.book.claims import NOT_REPRODUCED, PARTLY, REPRODUCED, Claim, grade, task_part
 from irem.book.notes import basis, retrained_note, trained_model
 from irem.book.stats import mean_and_std, mean_of
-from irem.book.tables import merge_std, styled
+from irem.book.tables import merge_std, spread_cell, styled
 from irem.experiments import paper
 from irem.experiments.ablations.experiment import TABLE2_TASK, TABLE2_VARIANTS, TABLE3_TASK
 from irem.experiments.results import ExperimentResult
+from irem.spread import HIGHER, LOWER, TIED, SeedSpread, compare, over_seeds
 from irem.store import Record
 
 
@@ -51,139 +52,153 @@ def shared_row_seeds(ablations: ExperimentResult, home: ExperimentResult | None,
 # --- Table 2: replay buffer and truncated backpropagation ------------------------------------------
 
 
-def table2(records: Sequence[Record]) -> pd.DataFrame:
-    """Table 2: each (replay, truncation) variant on shortest path, ours beside the paper's (numbers).
+def _table2_records(records: Sequence[Record]) -> list[Record]:
+    """This table's runs: shortest path, with the training cost measured."""
+    return [r for r in records if r.training_cost is not None and "replay" in r.train and r.task == TABLE2_TASK]
 
-    Test MSE at 10 / 15 nodes, training speed and peak memory, speed and memory also relative
-    to the full method (replay and truncation); means over seeds.
+
+def _variant(r: Record) -> tuple[bool, bool]:
+    """A Table 2 run's (replay buffer, truncated gradient)."""
+    return r.train["replay"], r.train["truncate"]
+
+
+def _errors(models: Sequence[Record], split: str) -> SeedSpread | None:
+    """The models' errors on ``split`` as a spread over them; ``None`` where none has one (diverged)."""
+    errors = [m for r in models if (m := r.metrics.get(split, {}).get("mse")) is not None and math.isfinite(m)]
+    return over_seeds(errors) if errors else None
+
+
+def table2(records: Sequence[Record], seed_records: Sequence[Record] = ()) -> pd.DataFrame:
+    """Table 2: each (replay, truncation) variant on shortest path, ours beside the paper's.
+
+    ``MSE 10 nodes`` and ``MSE 15 nodes`` hold the test errors over the variant's trained models as
+    a :class:`SeedSpread` (every model's, the median and its 95 % interval): on graphs larger than
+    the training ones, trainings of one configuration differ by more than the variants do. The full
+    method's models are this table's and ``seed_records`` (the graph chapter's models of it,
+    :func:`shared_row_seeds`), each trained model once (a seed retrained elsewhere counts again;
+    :func:`table2_spread_note` names it). Speed and memory are means over this table's runs, each
+    measured alike (``irem.measure.training_cost``), and also relative to the full method's.
     """
-    recs = [r for r in records if r.training_cost is not None and "replay" in r.train and r.task == TABLE2_TASK]
-
-    def variant(r: Record) -> tuple[bool, bool]:
-        return r.train["replay"], r.train["truncate"]
-
-    full = [r for r in recs if variant(r) == (True, True)]
+    recs = _table2_records(records)
+    full = [r for r in recs if _variant(r) == (True, True)]
     full_speed = mean_of(full, lambda r: r.training_cost["iters_per_s"])
     full_mem = mean_of(full, lambda r: r.training_cost["peak_memory_mb"])
     rows = []
     for replay, truncate in TABLE2_VARIANTS:
-        g = [r for r in recs if variant(r) == (replay, truncate)]
+        g = [r for r in recs if _variant(r) == (replay, truncate)]
         if not g:
             continue
+        models = list({trained_model(r): r for r in [*seed_records, *g]}.values()) if (replay, truncate) == (
+            True, True) else g  # fmt: skip
         speed = mean_of(g, lambda r: r.training_cost["iters_per_s"])
         memory = mean_of(g, lambda r: r.training_cost["peak_memory_mb"])
         p = paper.TABLE2[(replay, truncate)]
         rows.append({
             "replay buffer": "yes" if replay else "no", "truncated gradient": "yes" if truncate else "no",
-            **mean_and_std("MSE 10 nodes", [r.metrics["same"]["mse"] for r in g]),
-            **mean_and_std("MSE 15 nodes", [r.metrics["harder"]["mse"] for r in g]), "paper MSE": p[0],
+            "MSE 10 nodes": _errors(models, "same"), "MSE 15 nodes": _errors(models, "harder"), "paper MSE": p[0],
             "it/s": speed, "speed": speed / full_speed, "paper speed": p[1],
             "peak MB": memory, "memory": memory / full_mem if full_mem else math.nan, "paper memory": p[2],
-            "seeds": len(g),
+            "seeds": len(models),
         })  # fmt: skip
     return pd.DataFrame(rows)
 
 
-def styled_table2(records: Sequence[Record]) -> Styler:
-    """Table 2 for the book: the errors as mean ± std where a variant has several seeds."""
+def styled_table2(records: Sequence[Record], seed_records: Sequence[Record] = ()) -> Styler:
+    """Table 2 for the book: each error as the median over trained models with its 95 % interval."""
+    table = table2(records, seed_records)
+    for col in ("MSE 10 nodes", "MSE 15 nodes"):
+        table[col] = [spread_cell(s) for s in table[col]] if len(table) else []
     formats = {"paper MSE": "{:.4f}", "it/s": "{:.1f}", "speed": "{:.0%}", "paper speed": "{:.0%}",
                "peak MB": "{:.0f}", "memory": "{:.0%}", "paper memory": "{:.0%}"}  # fmt: skip
-    return styled(merge_std(table2(records)), formats)
+    return styled(table, formats)
+
+
+def summary_table2(results: Mapping[str, ExperimentResult]) -> Styler:
+    """Table 2 as the summary shows it: the ablations' runs, the graph chapter's models in the full method's row."""
+    ablations = results["ablations"]
+    return styled_table2(ablations.records, shared_row_seeds(ablations, results.get("graph"), TABLE2_TASK))
+
+
+SPREAD_WORDS = {LOWER: "below", HIGHER: "above", TIED: "tied with"}  # a compare() verdict, in Table 2's prose
 
 
 @dataclass
 class Table2Summary:
     """What Table 2's prose quotes (its glue keys); ``None`` where the variants it needs are not stored.
 
-    Memory and speed without truncation relative to the full method; without truncation, whether
-    replay "lowers" or "raises" the error at 10 (15) nodes, the errors without and with it, and
-    with several models of the full method (``t2_seeds``) the largest max/min of its error across
-    them (``seed_ratio``), replay's larger over smaller error, and whether that "exceeds" it; at 15
-    nodes the errors with neither replay nor truncation and of the full method ("below" or "above").
+    Memory and speed without truncation relative to the full method; without truncation, replay's
+    error "below", "above" or "tied with" the error without it at 10 (15) nodes, where their 95 %
+    intervals over trained models separate (else tied), and both errors as "median [interval]"; at
+    15 nodes the full method's error against the variant with neither replay nor truncation, alike.
+    ``full_models``: how many trained models the full method's errors rest on.
     """
 
     mem_ratio: float | None = None
     speed_ratio: float | None = None
-    t2_seeds: int | None = None
+    full_models: int | None = None
     replay_verdict: str | None = None
-    mse_no_replay: float | None = None
-    mse_replay: float | None = None
-    seed_ratio: float | None = None
-    replay_ratio: float | None = None
-    replay_vs_seeds: str | None = None
+    mse_no_replay: str | None = None
+    mse_replay: str | None = None
     replay_verdict15: str | None = None
-    mse15_no_replay: float | None = None
-    mse15_replay: float | None = None
-    seed_ratio15: float | None = None
-    replay_ratio15: float | None = None
-    replay_vs_seeds15: str | None = None
-    mse15_bare: float | None = None
-    mse15_full: float | None = None
+    mse15_no_replay: str | None = None
+    mse15_replay: str | None = None
     full_vs_bare: str | None = None
+    mse15_bare: str | None = None
+    mse15_full: str | None = None
 
     def replay_lowers(self) -> list[bool]:
-        """At 10 and at 15 nodes: replay lowers the error, beyond the spread between seeds where one is known."""
-        sizes = ((self.mse_no_replay, self.mse_replay, self.seed_ratio, self.replay_ratio),
-                 (self.mse15_no_replay, self.mse15_replay, self.seed_ratio15, self.replay_ratio15))  # fmt: skip
-        return [yes < no and (seeds is None or ratio > seeds) for no, yes, seeds, ratio in sizes]
+        """At 10 and at 15 nodes: replay's error below the error without it (the intervals apart)."""
+        return [v == SPREAD_WORDS[LOWER] for v in (self.replay_verdict, self.replay_verdict15)]
 
 
 def summarize_table2(records: Sequence[Record], seed_records: Sequence[Record] = ()) -> Table2Summary:
-    """What truncation saves (memory and speed ratios without it) and what replay does without truncation.
+    """What truncation saves (memory and speed ratios without it), and what replay does without truncation.
 
-    ``seed_records``: more models of the full method (replay and truncation) at the same profile
-    (:func:`shared_row_seeds` of the graph chapter), or none. Where the full method then has two
-    trained models or more (``t2_seeds``), replay's effect without truncation, as the ratio of the
-    larger error to the smaller, is read against the largest max/min of the error across those
-    models. A seed trained twice (the same settings, different float rounding: another CPU or code
-    version) counts twice (:func:`retrained_note` names it).
+    ``seed_records``: the graph chapter's models of the full method (replay and truncation) at the
+    same profile (:func:`shared_row_seeds`), pooled with this table's (:func:`table2`).
     """
-    t2 = table2(records)
+    t2 = table2(records, seed_records)
     t2 = t2.set_index(["replay buffer", "truncated gradient"]) if len(t2) else t2  # empty: no shortest path
     out: dict = {}
-    if ("yes", "no") in t2.index and ("yes", "yes") in t2.index:
-        no_truncation = t2.loc[("yes", "no")]
-        out.update(mem_ratio=float(no_truncation["memory"]), speed_ratio=float(no_truncation["speed"]))
-    full_method = [*seed_records, *(r for r in records if r.task == TABLE2_TASK and r.training_cost is not None
-                                    and (r.train["replay"], r.train["truncate"]) == (True, True))]  # fmt: skip
-    full = {trained_model(r): r for r in full_method}  # one model shown in two chapters counts once
-    if len(full) > 1:
-        out["t2_seeds"] = len(full)
-    for size, split, col in (("", "same", "MSE 10 nodes"), ("15", "harder", "MSE 15 nodes")):
-        if ("no", "no") not in t2.index or ("yes", "no") not in t2.index:
-            break
-        no, yes = float(t2.loc[("no", "no"), col]), float(t2.loc[("yes", "no"), col])
-        out[f"replay_verdict{size}"] = "lowers" if yes < no else "raises"
-        out[f"mse{size}_no_replay"], out[f"mse{size}_replay"] = no, yes
-        if len(full) > 1:
-            errors = [r.metrics[split]["mse"] for r in full.values()]
-            out[f"seed_ratio{size}"] = max(errors) / min(errors)
-            out[f"replay_ratio{size}"] = max(no, yes) / min(no, yes)
-            exceeds = out[f"replay_ratio{size}"] > out[f"seed_ratio{size}"]
-            out[f"replay_vs_seeds{size}"] = "exceeds" if exceeds else "does not exceed"
-    if ("no", "no") in t2.index and ("yes", "yes") in t2.index:
-        bare, full_mse = float(t2.loc[("no", "no"), "MSE 15 nodes"]), float(t2.loc[("yes", "yes"), "MSE 15 nodes"])
-        out.update(mse15_bare=bare, mse15_full=full_mse, full_vs_bare="below" if full_mse < bare else "above")
+    if ("yes", "yes") in t2.index:
+        out["full_models"] = int(t2.loc[("yes", "yes"), "seeds"])
+        if ("yes", "no") in t2.index:
+            no_truncation = t2.loc[("yes", "no")]
+            out.update(mem_ratio=float(no_truncation["memory"]), speed_ratio=float(no_truncation["speed"]))
+    comparisons = (  # the verdict's glue key, the column, a row and the row it is read against, their errors' keys
+        ("replay_verdict", "MSE 10 nodes", ("yes", "no"), ("no", "no"), "mse_replay", "mse_no_replay"),
+        ("replay_verdict15", "MSE 15 nodes", ("yes", "no"), ("no", "no"), "mse15_replay", "mse15_no_replay"),
+        ("full_vs_bare", "MSE 15 nodes", ("yes", "yes"), ("no", "no"), "mse15_full", "mse15_bare"),
+    )
+    for verdict, col, row, other, row_key, other_key in comparisons:
+        if row in t2.index and other in t2.index:
+            a, b = t2.loc[row, col], t2.loc[other, col]
+            if a is not None and b is not None:
+                out.update({verdict: SPREAD_WORDS[compare(a, b)], row_key: spread_cell(a), other_key: spread_cell(b)})
     return Table2Summary(**out)
 
 
-def table2_spread_note(summary: Table2Summary, records: Sequence[Record], seed_records: Sequence[Record]) -> str:
-    """Whether replay's effect exceeds the spread between the full method's trained models (Markdown)."""
-    s = summary
-    if s.t2_seeds is None or s.replay_vs_seeds is None:
-        return ("The note at the top says how many seeds these rows rest on: with one seed of the full method at this "
-                "profile, no difference here is known to exceed the spread between seeds.")  # fmt: skip
+ROW_NAMES = {  # Table 2's rows, by (replay buffer, truncated gradient)
+    ("no", "no"): "neither replay nor truncation",
+    ("yes", "no"): "replay without truncation",
+    ("yes", "yes"): "the full method: the graph chapter's IREM models and this table's, each once",
+}
+
+
+def table2_spread_note(records: Sequence[Record], seed_records: Sequence[Record]) -> str:
+    """How many trained models each row of :func:`table2` rests on, and the rule its comparisons follow (Markdown)."""
+    t2 = table2(records, seed_records)
+    if not len(t2):
+        return ""
+    counts = "; ".join(f"{n} ({ROW_NAMES[(r, t)]})" for r, t, n in zip(t2["replay buffer"], t2["truncated gradient"],
+                                                                      t2["seeds"]))  # fmt: skip
     return (
-        f"Is replay's effect more than the spread between seeds? The full method has {s.t2_seeds} trained models "
-        f"at the {table_profile(records, TABLE2_TASK)} profile (the graph chapter's IREM models and this table's, "
-        "trained the same way), whose error varies by up to a "
-        f"factor of {s.seed_ratio:.2f} at 10 nodes and {s.seed_ratio15:.2f} at 15 nodes. Replay's effect "
-        f"without truncation, a factor of {s.replay_ratio:.2f} at 10 nodes and {s.replay_ratio15:.2f} at 15, "
-        f"{s.replay_vs_seeds} that spread at 10 nodes and {s.replay_vs_seeds15} it at 15; the variants "
-        "without truncation have fewer seeds, so read a difference within the spread as no difference."
+        f"Trained models per row: {counts}. A row is below or above another only where the 95 % intervals of their "
+        "medians separate; else they are tied, whatever the medians: on graphs larger than the training ones, "
+        "trainings of one configuration differ by more than the variants do."
         + " "
         + retrained_note(records, seed_records, "the graph chapter (same: 10 nodes, harder: 15)")
-    )
+    ).strip()
 
 
 # --- Table 3: the training step size ---------------------------------------------------------------
@@ -319,20 +334,21 @@ def _table2_claim(ablations: ExperimentResult, graph: ExperimentResult | None) -
     t2 = summarize_table2(ablations.records, shared_row_seeds(ablations, graph, TABLE2_TASK))
     if t2.mem_ratio is None or t2.replay_verdict is None:
         return None
-    lowers = sum(t2.replay_lowers())  # with one model of the full method, a lower error counts as it is
-    beyond = " beyond the spread between seeds" * (t2.t2_seeds is not None)
+    lowers = sum(t2.replay_lowers())
+    joined = f"; the full method {t2.full_models} trained models" if t2.full_models > 1 else ""  # the graph's too
     p = paper.TABLE2
     return Claim(
         order=70,
         claim="Table 2: truncation cuts training memory; the replay buffer lowers the error",
         paper=f"memory {p[(True, False)][2]:g}× without truncation; replay {p[(False, False)][0]:g} → "
         f"{p[(True, False)][0]:g}",
-        ours=f"memory {t2.mem_ratio:.2f}× without truncation; replay lowers the error{beyond} at {lowers} of 2 "
-        "sizes (without truncation)",
+        ours=f"memory {t2.mem_ratio:.2f}× without truncation; without truncation, replay's error below the error "
+        f"without it at {lowers} of 2 sizes (10 nodes: {t2.mse_replay} with replay, {t2.replay_verdict} "
+        f"{t2.mse_no_replay} without; 15 nodes: {t2.mse15_replay}, {t2.replay_verdict15} {t2.mse15_no_replay})",
         verdict=grade(int(t2.mem_ratio > 2) + lowers, 3),
-        rests_on=basis(task_part(ablations, TABLE2_TASK)),
-        rule="memory above 2× without truncation, and replay lowering the error at 10 and at 15 nodes (beyond the "
-        "spread between the full method's trained models where it has several)",
+        rests_on=basis(task_part(ablations, TABLE2_TASK)) + joined,
+        rule="memory above 2× without truncation, and replay's error below the error without it at 10 and at 15 "
+        "nodes: the 95 % intervals of the medians over trained models apart",
     )
 
 
