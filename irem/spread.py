@@ -41,7 +41,18 @@ class SeedSpread:
 
     def brief(self) -> str:
         """The median and its interval for prose, "0.254 [0.047, 0.31]" (the value alone from one seed)."""
-        return f"{self.median:.3g}" + (f" [{self.low:.2g}, {self.high:.2g}]" if self.seeds > 1 else "")
+        if self.seeds == 1:
+            return f"{self.median:.3g}"
+        return f"{self.median:.3g} [{', '.join(interval_ends(self.low, self.high))}]"
+
+
+def interval_ends(low: float, high: float) -> tuple[str, str]:
+    """An interval's ends to two significant digits, or up to four where two print them alike ("0.12, 0.12")."""
+    for digits in (2, 3, 4):
+        ends = f"{low:.{digits}g}", f"{high:.{digits}g}"
+        if ends[0] != ends[1]:
+            break
+    return ends
 
 
 def over_seeds(values: Sequence[float], confidence: float = CONFIDENCE, resamples: int = RESAMPLES,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from irem.spread import HIGHER, LOWER, TIED, compare, over_seeds
+from irem.spread import HIGHER, LOWER, TIED, compare, interval_ends, over_seeds
 
 
 def test_one_seed_is_its_own_median_and_interval():
@@ -33,3 +33,11 @@ def test_a_ranking_only_where_the_intervals_separate():
 def test_no_value_or_a_non_finite_one_is_an_error(values):
     with pytest.raises(ValueError, match="one finite value per seed"):
         over_seeds(values)
+
+
+def test_an_interval_prints_with_the_digits_that_tell_its_ends_apart():
+    assert interval_ends(0.047, 0.31) == ("0.047", "0.31")
+    assert interval_ends(0.1181, 0.1234) == ("0.118", "0.123")  # "0.12, 0.12" would hide the interval's width
+    assert interval_ends(0.20791, 0.20808) == ("0.2079", "0.2081")
+    assert interval_ends(0.01, 0.01) == ("0.01", "0.01")  # every seed alike
+    assert over_seeds([0.2079, 0.208, 0.2081]).brief() == "0.208 [0.2079, 0.2081]"

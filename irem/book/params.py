@@ -47,4 +47,3 @@ def settle_seeds(seeds: int) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise ValueError(f"IREM_SEEDS must be a whole number >= 1, got {raw!r}")
     return int(raw)
-

@@ -12,7 +12,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from irem.methods import method_label
-from irem.spread import SeedSpread, compare
+from irem.spread import SeedSpread, compare, interval_ends
 from irem.store import Record
 from irem.tasks import task_label
 
@@ -85,20 +85,20 @@ def styled_ranks(ranked: pd.DataFrame, split_column: str = "split", task: bool =
 
 
 def median_interval(median: float, low: float, high: float, seeds: int, digits: int = 4) -> str:
-    """``"median [low, high]"`` (the interval to two significant digits), or the value alone from one seed."""
+    """``"median [low, high]"`` (the interval as ``interval_ends`` prints it), or the value alone from one seed."""
     if pd.isna(median):
         return "diverged"
-    return f"{median:.{digits}f}" + (f" [{low:.2g},\u00a0{high:.2g}]" if seeds > 1 else "")
+    return f"{median:.{digits}f}" + (" [{},\u00a0{}]".format(*interval_ends(low, high)) if seeds > 1 else "")
 
 
-def spread_cell(spread: SeedSpread | None, against: SeedSpread | None = None) -> str:
+def spread_cell(spread: SeedSpread | None, against: SeedSpread | None = None, digits: int = 4) -> str:
     """:func:`median_interval` of ``spread`` ("—" for none); with ``against``, whether it is lower, higher or tied.
 
     One training has no interval, so it is ranked against nothing ("one seed").
     """
     if spread is None:
         return "—"
-    text = median_interval(spread.median, spread.low, spread.high, spread.seeds)
+    text = median_interval(spread.median, spread.low, spread.high, spread.seeds, digits)
     if against is None:
         return text
     return f"{text} ({compare(spread, against) if spread.seeds > 1 else 'one seed'})"

@@ -45,7 +45,8 @@ def test_scratchpad_table_and_trajectories(tmp_path):
     with pytest.raises(ValueError, match="tasks"):
         experiments.run("scratchpad", profile="smoke", tasks=["edge_copy"])  # checked before anything runs
     (row,) = analysis.claims({"scratchpad": scratch})
-    assert row.order == 110 and row.ours.startswith("lowers the error (by more than 10 %, both splits) on ")
+    assert row.order == 110
+    assert row.ours.startswith("lowers the error (by more than 10 %, intervals apart, both splits) on ")
     assert row.rests_on == "smoke, 1 seed (fewer iterations than the paper)"
     _same_row_as_the_summarys_verdicts({"scratchpad": scratch})
 
@@ -102,10 +103,16 @@ def test_the_claim_counts_the_tasks_where_some_size_lowers_both_errors_by_a_tent
     result = experiments.ExperimentResult(experiments.get("scratchpad"), "quick", recs, seeds=3)
     assert analysis.helped_tasks(analysis.scratchpad_table(recs)) == [("Addition", True), ("Matrix inverse", False)]
     (row,) = analysis.claims({"scratchpad": result})
-    assert row.ours == "lowers the error (by more than 10 %, both splits) on 1 of 2 tasks; Addition"
+    assert row.ours == "lowers the error (by more than 10 %, intervals apart, both splits) on 1 of 2 tasks; Addition"
     assert row.verdict == "partly" and row.paper == "stated without numbers"
     assert analysis.claims({}) == []
     _same_row_as_the_summarys_verdicts({"scratchpad": result})
+    # with several seeds a lower median is not enough: the intervals must separate
+    base = [replace(rec("addition", 0, s, 10 * s), seed=i) for i, s in enumerate((0.01, 0.02, 0.03))]
+    overlapping = [replace(rec("addition", 8, s, 10 * s), seed=i) for i, s in enumerate((0.005, 0.015, 0.025))]
+    apart = [replace(rec("addition", 8, s, 10 * s), seed=i) for i, s in enumerate((0.001, 0.002, 0.003))]
+    assert analysis.helped_tasks(analysis.scratchpad_table(base + overlapping)) == [("Addition", False)]
+    assert analysis.helped_tasks(analysis.scratchpad_table(base + apart)) == [("Addition", True)]
 
 
 def _same_row_as_the_summarys_verdicts(results: dict) -> None:
