@@ -381,8 +381,6 @@ def test_every_record_of_a_committed_model_evaluated_exactly_that_model():
 # Paper-profile graph records whose model was trained before weights were committed (the weights are lost): each is
 # trained again, keeping its name, as CPU time allows (issue 32), and leaves this list when its weights land.
 AWAITING_RETRAINING: set[str] = {
-    "connected_components__feedforward__paper__seed1__d5245d51c9ab.json",
-    "connected_components__feedforward__paper__seed2__326f27881bb7.json",
     "connected_components__irem__paper__seed2__a2d1a585eb9c.json",
     "connected_components__irem__paper__seed2__e0d39c90e195.json",
     "connected_components__iterative_feedforward__paper__seed0__b373a6da15a3.json",
@@ -403,8 +401,6 @@ AWAITING_RETRAINING: set[str] = {
     "edge_copy__recurrent__paper__seed0__3917bc28d6fe.json",
     "edge_copy__recurrent__paper__seed1__f704a2f56920.json",
     "edge_copy__recurrent__paper__seed2__bc9538a4414a.json",
-    "shortest_path__feedforward__paper__seed0__0e23f41775aa.json",
-    "shortest_path__feedforward__paper__seed1__1aad89d08e8a.json",
     "shortest_path__feedforward__paper__seed2__d865b4afbef0.json",
     "shortest_path__irem__paper__seed0__3b98af56db8e.json",
     "shortest_path__irem__paper__seed1__8dd834c0a22f.json",
