@@ -401,7 +401,6 @@ AWAITING_RETRAINING: set[str] = {
     "edge_copy__recurrent__paper__seed0__3917bc28d6fe.json",
     "edge_copy__recurrent__paper__seed1__f704a2f56920.json",
     "edge_copy__recurrent__paper__seed2__bc9538a4414a.json",
-    "shortest_path__feedforward__paper__seed2__d865b4afbef0.json",
     "shortest_path__irem__paper__seed0__3b98af56db8e.json",
     "shortest_path__irem__paper__seed1__8dd834c0a22f.json",
     "shortest_path__irem__paper__seed2__1f1fbbdfe4f9.json",
