@@ -326,6 +326,18 @@ def test_stored_runs_are_compared_only_at_the_paper_profile(tmp_path):
     assert smoke.records and accuracy.stored_compiled(tmp_path) == ([], [])  # stored, but not at the paper profile
 
 
+def test_stored_runs_are_sorted_by_how_they_were_trained():
+    """The graph chapter trains its seeds above 2 compiled by default: those count as compiled, never as eager."""
+    from irem.provenance import REPO_ROOT
+
+    eager, compiled = accuracy.stored_compiled(REPO_ROOT / "data" / "runs")
+    if not compiled:
+        pytest.skip("no paper-profile compiled runs stored")
+    assert all(not r.train.get("compiled") for r in eager) and all(r.train.get("compiled") for r in compiled)
+    graph_seeds = {r.seed for r in compiled if r.task == "shortest_path"}
+    assert graph_seeds > {0, 1, 2}  # every stored seed, not only those asked for
+
+
 def test_styled_benchmark_tables_format_their_number_columns():
     table = pd.DataFrame({"task": ["Addition"], "method": ["IREM"], "eager (ms/iter)": [20.0],
                           "one CUDA graph (ms/iter)": [1.0], "speed-up": [20.0]})  # fmt: skip
