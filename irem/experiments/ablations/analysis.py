@@ -88,8 +88,8 @@ def table2(records: Sequence[Record], seed_records: Sequence[Record] = ()) -> pd
         g = [r for r in recs if _variant(r) == (replay, truncate)]
         if not g:
             continue
-        models = list({trained_model(r): r for r in [*seed_records, *g]}.values()) if (replay, truncate) == (
-            True, True) else g  # fmt: skip
+        full_method = (replay, truncate) == (True, True)
+        models = list({trained_model(r): r for r in [*seed_records, *g]}.values()) if full_method else g
         speed = mean_of(g, lambda r: r.training_cost["iters_per_s"])
         memory = mean_of(g, lambda r: r.training_cost["peak_memory_mb"])
         p = paper.TABLE2[(replay, truncate)]
