@@ -350,6 +350,12 @@ AWAITING_REEVALUATION: set[str] = {
     "difficulty/connected_components__irem__paper__seed1__93011b5853fa.json",
     "difficulty/edge_copy__irem__paper__seed1__f9e9c43a6ab6.json",
     "difficulty/shortest_path__irem__paper__seed1__f695aef2b685.json",
+    # shortest path seed 2, retrained with its weights (its first model was lost): the same model as these records'
+    "ablations/shortest_path__irem__paper__seed2__89613f27cd5f.json",
+    "compute/shortest_path__irem__paper__seed2__dced490c002e.json",
+    "difficulty/shortest_path__irem__paper__seed2__a7043bccc353.json",
+    "graph/shortest_path__irem__paper__seed2__443ec08879b1.json",
+    "scratchpad/shortest_path__irem__paper__seed2__7917f51aa1eb.json",
 }
 
 
@@ -403,9 +409,7 @@ AWAITING_RETRAINING: set[str] = {
     "edge_copy__recurrent__paper__seed2__bc9538a4414a.json",
     "shortest_path__irem__paper__seed0__3b98af56db8e.json",
     "shortest_path__irem__paper__seed1__8dd834c0a22f.json",
-    "shortest_path__irem__paper__seed2__1f1fbbdfe4f9.json",
     "shortest_path__irem__paper__seed2__337b68087422.json",
-    "shortest_path__irem__paper__seed2__443ec08879b1.json",
     "shortest_path__iterative_feedforward__paper__seed0__45e5be5b8a92.json",
     "shortest_path__iterative_feedforward__paper__seed1__5fe1e9f9c793.json",
     "shortest_path__iterative_feedforward__paper__seed2__6c36e99ba7b7.json",
