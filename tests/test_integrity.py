@@ -398,8 +398,6 @@ AWAITING_RETRAINING: set[str] = {
     "connected_components__recurrent__paper__seed0__141946647840.json",
     "connected_components__recurrent__paper__seed1__564cf7b5fbf4.json",
     "connected_components__recurrent__paper__seed2__648f3b89291b.json",
-    "edge_copy__iterative_feedforward__paper__seed0__fe281c5fd536.json",
-    "edge_copy__iterative_feedforward__paper__seed1__2e512cb04be4.json",
     "edge_copy__iterative_feedforward__paper__seed2__70649c1e9594.json",
     "edge_copy__programmatic__paper__seed0__650b0e367a28.json",
     "edge_copy__programmatic__paper__seed1__08764f35eafe.json",

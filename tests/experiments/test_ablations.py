@@ -139,6 +139,7 @@ def test_table2_errors_are_spreads_over_each_rows_trained_models():
     assert "Shortest path, seed 0 (same: 0.0200 against 0.0200; harder: 0.0400 against 0.4000)" in note
     shown = analysis.styled_table2(recs).data.set_index(["replay buffer", "truncated gradient"])
     assert shown.loc[("yes", "yes"), "MSE 10 nodes"] == "0.0300 [0.02,\u00a00.04]"
+    assert "it/s" not in shown and shown.loc[("yes", "no"), "speed"] == pytest.approx(0.4)  # relative only, to fit
 
 
 def test_table3_and_the_step_size_sweep():

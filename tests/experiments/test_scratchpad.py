@@ -56,6 +56,8 @@ def test_scratchpad_table_and_verdict():
             for d, m, s in ((0, 0.01, 20.0), (8, 0.02, 10.0))]  # fmt: skip
     table = analysis.scratchpad_table(recs)
     assert list(table["scratchpad D"]) == [0, 8] and list(table["speed vs no scratchpad"]) == [1.0, 0.5]
+    shown = analysis.styled_scratchpad_table(recs).data  # both label variances in one column, to fit the page
+    assert list(shown["label variance (same / harder)"]) == ["1.0000 / 2.0000"] * 2 and "it/s" not in shown
     assert analysis.scratchpad_verdict(recs) == (
         "- **Addition**: D = 8: same 2.00×, harder 2.00× the error without, at 50% of its training speed\n\n"
         "Where a size has a single seed, whether its change exceeds the spread between seeds is not known."

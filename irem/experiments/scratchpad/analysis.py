@@ -53,14 +53,15 @@ def styled_scratchpad_table(records: Sequence[Record]) -> Styler:
     """The scratchpad table for the book: each error as the median over seeds with its 95 % interval.
 
     To fit the page's column it leaves out it/s (the speed column gives it against no scratchpad)
-    and the profile (the page's note names it).
+    and the profile (the page's note names it), and gives both label variances in one column.
     """
-    formats = {"label variance (same)": "{:.4f}", "label variance (harder)": "{:.4f}", "halting step (same)": "{:.1f}",
-               "speed vs no scratchpad": "{:.0%}"}  # fmt: skip
-    table = scratchpad_table(records).drop(columns=["it/s", "profile"])
+    table = scratchpad_table(records)
     for split in SPLITS:
         table[split] = [spread_cell(s, digits=5) for s in table[split]]  # addition: ~1e-4
-    return styled(table, formats)
+    variances = zip(table.pop("label variance (same)"), table.pop("label variance (harder)"))
+    table.insert(4, "label variance (same / harder)", [f"{a:.4f} / {b:.4f}" for a, b in variances])
+    formats = {"halting step (same)": "{:.1f}", "speed vs no scratchpad": "{:.0%}"}
+    return styled(table.drop(columns=["it/s", "profile"]), formats)
 
 
 def scratchpad_verdict(records: Sequence[Record]) -> str:
