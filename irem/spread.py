@@ -73,6 +73,12 @@ def over_seeds(values: Sequence[float], confidence: float = CONFIDENCE, resample
     return SeedSpread(tuple(float(v) for v in x), float(np.median(x)), float(low), float(high))
 
 
+def over_finite(values: Sequence[float | None]) -> SeedSpread | None:
+    """:func:`over_seeds` of the finite ``values`` (a diverged run's error is stored as null); ``None`` without any."""
+    finite = [float(v) for v in values if v is not None and np.isfinite(v)]
+    return over_seeds(finite) if finite else None
+
+
 LOWER, HIGHER, TIED = "lower", "higher", "tied"
 
 

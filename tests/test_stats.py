@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from irem.spread import HIGHER, LOWER, TIED, compare, interval_ends, over_seeds
+from irem.spread import HIGHER, LOWER, TIED, compare, interval_ends, over_finite, over_seeds
 
 
 def test_one_seed_is_its_own_median_and_interval():
@@ -41,3 +41,8 @@ def test_an_interval_prints_with_the_digits_that_tell_its_ends_apart():
     assert interval_ends(0.20791, 0.20808) == ("0.2079", "0.2081")
     assert interval_ends(0.01, 0.01) == ("0.01", "0.01")  # every seed alike
     assert over_seeds([0.2079, 0.208, 0.2081]).brief() == "0.208 [0.2079, 0.2081]"
+
+
+def test_a_spread_over_runs_leaves_out_the_diverged_ones():
+    assert over_finite([0.1, None, float("nan"), 0.3]) == over_seeds([0.1, 0.3])
+    assert over_finite([None, float("inf")]) is None

@@ -115,6 +115,12 @@ def test_the_claim_counts_the_tasks_where_some_size_lowers_both_errors_by_a_tent
     apart = [replace(rec("addition", 8, s, 10 * s), seed=i) for i, s in enumerate((0.001, 0.002, 0.003))]
     assert analysis.helped_tasks(analysis.scratchpad_table(base + overlapping)) == [("Addition", False)]
     assert analysis.helped_tasks(analysis.scratchpad_table(base + apart)) == [("Addition", True)]
+    # a size whose every seed diverged (errors stored as null) helps nothing, and the prose says it diverged
+    diverged = [replace(r, metrics={"same": {"mse": None, "label_variance": 1.0}, "harder": {"mse": None,
+                                    "label_variance": 2.0}}) for r in apart]  # fmt: skip
+    assert analysis.helped_tasks(analysis.scratchpad_table(base + diverged)) == [("Addition", False)]
+    assert "D = 8: same diverged, harder diverged the error without" in analysis.scratchpad_verdict(base + diverged)
+    assert "—" in analysis.styled_scratchpad_table(base + diverged).data["same"].tolist()
 
 
 def _same_row_as_the_summarys_verdicts(results: dict) -> None:

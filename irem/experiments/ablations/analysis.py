@@ -23,7 +23,7 @@ from irem.book.tables import merge_std, spread_cell, styled
 from irem.experiments import paper
 from irem.experiments.ablations.experiment import TABLE2_TASK, TABLE2_VARIANTS, TABLE3_TASK
 from irem.experiments.results import ExperimentResult
-from irem.spread import HIGHER, LOWER, TIED, SeedSpread, compare, over_seeds
+from irem.spread import HIGHER, LOWER, TIED, compare, over_finite
 from irem.store import Record
 
 
@@ -57,15 +57,12 @@ def _table2_records(records: Sequence[Record]) -> list[Record]:
     return [r for r in records if r.training_cost is not None and "replay" in r.train and r.task == TABLE2_TASK]
 
 
+ERROR_COLUMNS = (("same", "MSE 10 nodes"), ("harder", "MSE 15 nodes"))  # a split, and its column in Table 2
+
+
 def _variant(r: Record) -> tuple[bool, bool]:
     """A Table 2 run's (replay buffer, truncated gradient)."""
     return r.train["replay"], r.train["truncate"]
-
-
-def _errors(models: Sequence[Record], split: str) -> SeedSpread | None:
-    """The models' errors on ``split`` as a spread over them; ``None`` where none has one (diverged)."""
-    errors = [m for r in models if (m := r.metrics.get(split, {}).get("mse")) is not None and math.isfinite(m)]
-    return over_seeds(errors) if errors else None
 
 
 def table2(records: Sequence[Record], seed_records: Sequence[Record] = ()) -> pd.DataFrame:
@@ -95,7 +92,8 @@ def table2(records: Sequence[Record], seed_records: Sequence[Record] = ()) -> pd
         p = paper.TABLE2[(replay, truncate)]
         rows.append({
             "replay buffer": "yes" if replay else "no", "truncated gradient": "yes" if truncate else "no",
-            "MSE 10 nodes": _errors(models, "same"), "MSE 15 nodes": _errors(models, "harder"), "paper MSE": p[0],
+            **{col: over_finite([r.metrics[split]["mse"] for r in models]) for split, col in ERROR_COLUMNS},
+            "paper MSE": p[0],
             "it/s": speed, "speed": speed / full_speed, "paper speed": p[1],
             "peak MB": memory, "memory": memory / full_mem if full_mem else math.nan, "paper memory": p[2],
             "seeds": len(models),
@@ -110,7 +108,7 @@ def styled_table2(records: Sequence[Record], seed_records: Sequence[Record] = ()
     ``it/s`` and ``peak MB``, are :func:`table2`'s): the column has no room for both.
     """
     table = table2(records, seed_records).drop(columns=["it/s", "peak MB"], errors="ignore")
-    for col in ("MSE 10 nodes", "MSE 15 nodes"):
+    for _, col in ERROR_COLUMNS:
         table[col] = [spread_cell(s) for s in table[col]] if len(table) else []
     formats = {"paper MSE": "{:.4f}", "speed": "{:.0%}", "paper speed": "{:.0%}", "memory": "{:.0%}",
                "paper memory": "{:.0%}"}  # fmt: skip

@@ -17,7 +17,7 @@ from irem.book.tables import spread_cell, styled
 from irem.curves import ENERGY_BY_STEP
 from irem.experiments.results import ExperimentResult
 from irem.experiments.scratchpad.experiment import TRAJECTORY
-from irem.spread import LOWER, TIED, compare, over_seeds
+from irem.spread import LOWER, TIED, SeedSpread, compare, over_finite
 from irem.store import Record
 from irem.tasks import task_label
 
@@ -39,7 +39,7 @@ def scratchpad_table(records: Sequence[Record]) -> pd.DataFrame:
             speed = mean_of(g, lambda r: r.training_cost["iters_per_s"])
             rows.append({
                 "task": task_label(task), "scratchpad D": d,
-                **{split: over_seeds([r.metrics[split]["mse"] for r in g]) for split in SPLITS},
+                **{split: over_finite([r.metrics[split]["mse"] for r in g]) for split in SPLITS},
                 "label variance (same)": g[0].metrics["same"]["label_variance"],
                 "label variance (harder)": g[0].metrics["harder"]["label_variance"],
                 "halting step (same)": mean_of(g, lambda r: r.metrics["same"].get("mean_halt_step", float("nan"))),
@@ -81,11 +81,11 @@ def scratchpad_verdict(records: Sequence[Record]) -> str:
         for _, row in g[g["scratchpad D"] > 0].iterrows():
             spread = ""
             if min(row["seeds"], b["seeds"]) > 1:
-                beyond = sum(compare(row[k], b[k]) != TIED for k in SPLITS)
+                beyond = sum(None not in (row[k], b[k]) and compare(row[k], b[k]) != TIED for k in SPLITS)
                 spread = f" (beyond the seed spread on {beyond} of 2)"
             single |= min(row["seeds"], b["seeds"]) < 2
-            parts.append(f"D = {row['scratchpad D']}: same {row['same'].median / b['same'].median:.2f}×, harder "
-                         f"{row['harder'].median / b['harder'].median:.2f}× the error without{spread}, at "
+            parts.append(f"D = {row['scratchpad D']}: same {_times(row['same'], b['same'])}, harder "
+                         f"{_times(row['harder'], b['harder'])} the error without{spread}, at "
                          f"{row['speed vs no scratchpad']:.0%} of its training speed")  # fmt: skip
         lines.append(f"- **{task}**" + (f" ({b['profile']} profile)" if mixed else "") + ": " + "; ".join(parts))
     note = ("\n\nWhere a size has a single seed, whether its change exceeds the spread between seeds is not known."
@@ -103,6 +103,11 @@ def scratchpad_verdict(records: Sequence[Record]) -> str:
             f"{load:.1f}×: a speed difference smaller than that may be the machine's load, not the scratchpad."
         )
     return "\n".join(lines) + note
+
+
+def _times(a: SeedSpread | None, b: SeedSpread | None) -> str:
+    """The median of ``a`` over that of ``b``, as "0.70×"; "diverged" where either diverged on every seed."""
+    return "diverged" if a is None or b is None else f"{a.median / b.median:.2f}×"
 
 
 def _halted_at_the_start(records: Sequence[Record]) -> str:
@@ -145,7 +150,9 @@ def helped_tasks(table: pd.DataFrame) -> list[tuple[str, bool]]:
     have several seeds; with one, the values alone).
     """
 
-    def lowers(a, b) -> bool:
+    def lowers(a: SeedSpread | None, b: SeedSpread | None) -> bool:
+        if a is None or b is None:  # every seed diverged
+            return False
         return a.median < 0.9 * b.median and (compare(a, b) == LOWER or min(a.seeds, b.seeds) < 2)
 
     helped = []
