@@ -20,7 +20,7 @@ from irem.experiments.running import check_snapshots, resolve_device
 from irem.experiments.sweep import run_all
 from irem.graphed import check_graphable
 from irem.profiles import PROFILE_CHOICES
-from irem.spread import SeedSpread, over_seeds
+from irem.spread import SeedSpread, over_finite, over_seeds
 from irem.store import Record
 from irem.validate import check_bool, check_choice, check_positive
 
@@ -104,8 +104,7 @@ class ExperimentResult:
         """
         runs = sorted((r for r in self.records if r.task == task and r.method == method and split in r.metrics),
                       key=lambda r: r.seed)  # fmt: skip
-        errors = [e for r in runs if math.isfinite(e := _number(r.metrics[split]["mse"]))]
-        return over_seeds(errors) if errors else None
+        return over_finite([r.metrics[split]["mse"] for r in runs])
 
 
 def with_irem(result: ExperimentResult, irem: ExperimentResult) -> ExperimentResult:
