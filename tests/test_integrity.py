@@ -354,7 +354,6 @@ AWAITING_REEVALUATION: set[str] = {
     "ablations/shortest_path__irem__paper__seed2__89613f27cd5f.json",
     "compute/shortest_path__irem__paper__seed2__dced490c002e.json",
     "difficulty/shortest_path__irem__paper__seed2__a7043bccc353.json",
-    "graph/shortest_path__irem__paper__seed2__443ec08879b1.json",
     "scratchpad/shortest_path__irem__paper__seed2__7917f51aa1eb.json",
 }
 
@@ -398,7 +397,6 @@ AWAITING_RETRAINING: set[str] = {
     "connected_components__recurrent__paper__seed0__141946647840.json",
     "connected_components__recurrent__paper__seed1__564cf7b5fbf4.json",
     "connected_components__recurrent__paper__seed2__648f3b89291b.json",
-    "edge_copy__iterative_feedforward__paper__seed2__70649c1e9594.json",
     "edge_copy__programmatic__paper__seed0__650b0e367a28.json",
     "edge_copy__programmatic__paper__seed1__08764f35eafe.json",
     "edge_copy__programmatic__paper__seed2__f31b7103fb54.json",
