@@ -388,8 +388,6 @@ def test_every_record_of_a_committed_model_evaluated_exactly_that_model():
 AWAITING_RETRAINING: set[str] = {
     "connected_components__irem__paper__seed2__a2d1a585eb9c.json",
     "connected_components__irem__paper__seed2__e0d39c90e195.json",
-    "connected_components__iterative_feedforward__paper__seed0__b373a6da15a3.json",
-    "connected_components__iterative_feedforward__paper__seed1__566d75c9eae2.json",
     "connected_components__iterative_feedforward__paper__seed2__ab0d03fc5f8a.json",
     "connected_components__programmatic__paper__seed0__51746e9dbda4.json",
     "connected_components__programmatic__paper__seed1__1eabc9b46fe1.json",
