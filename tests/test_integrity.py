@@ -351,7 +351,6 @@ AWAITING_REEVALUATION: set[str] = {
     "difficulty/edge_copy__irem__paper__seed1__f9e9c43a6ab6.json",
     "difficulty/shortest_path__irem__paper__seed1__f695aef2b685.json",
     # shortest path seed 2, retrained with its weights (its first model was lost): the same model as these records'
-    "ablations/shortest_path__irem__paper__seed2__89613f27cd5f.json",
     "compute/shortest_path__irem__paper__seed2__dced490c002e.json",
     "difficulty/shortest_path__irem__paper__seed2__a7043bccc353.json",
     "scratchpad/shortest_path__irem__paper__seed2__7917f51aa1eb.json",
