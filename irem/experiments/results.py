@@ -20,7 +20,7 @@ from irem.experiments.running import check_snapshots, resolve_device
 from irem.experiments.sweep import run_all
 from irem.graphed import check_graphable
 from irem.profiles import PROFILE_CHOICES
-from irem.spread import SeedSpread, over_finite, over_seeds
+from irem.spread import SeedSpread, over_finite
 from irem.store import Record
 from irem.validate import check_bool, check_choice, check_positive
 
@@ -82,8 +82,7 @@ class ExperimentResult:
         out = []
         for (task, method, split), g in pd.DataFrame(rows).groupby(["task", "method", "split"], sort=False):
             g = g.sort_values("seed")
-            errors = [v for v in g.mse if math.isfinite(v)]
-            s = over_seeds(errors) if errors else SeedSpread((), math.nan, math.nan, math.nan)
+            s = over_finite(g.mse) or SeedSpread((), math.nan, math.nan, math.nan)
             out.append(dict(task=task, method=method, split=split, ours=s.median, low=s.low, high=s.high,
                             values=s.values, seeds=g.seed.nunique(),
                             label_variance=g.label_variance.mean()))  # fmt: skip

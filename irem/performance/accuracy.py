@@ -179,7 +179,7 @@ def styled_precision_table(table: pd.DataFrame) -> Styler:
     return styled(merge_std(table, digits=5), {"training minutes": "{:.1f}"})
 
 
-def stored_compiled(runs_dir: str | Path, seeds: int = 3) -> tuple[list[Record], list[Record]]:
+def stored_compiled(runs_dir: str | Path) -> tuple[list[Record], list[Record]]:
     """(eager, compiled) paper-profile IREM records of each of ``COMPILED_CHECKS`` (none where not at the paper's).
 
     Each record goes by how it was trained (``compiled`` in its config), not by the settings asked
@@ -188,8 +188,8 @@ def stored_compiled(runs_dir: str | Path, seeds: int = 3) -> tuple[list[Record],
     found: dict[str, Record] = {}
     for name, task in COMPILED_CHECKS:
         for overrides in ({}, {"compiled": True}):
-            result = experiments.stored(name, profile="best", tasks=[task], methods=["irem"], seeds=seeds,
-                                        runs_dir=runs_dir, overrides=overrides, progress=False)  # fmt: skip
+            result = experiments.stored(name, profile="best", tasks=[task], methods=["irem"], runs_dir=runs_dir,
+                                        overrides=overrides, progress=False)  # fmt: skip
             if result is not None and result.profile == "paper":
                 found.update({f"{r.experiment}/{r.task}/{r.seed}/{r.config_hash}": r for r in result.records})
     records = sorted(found.values(), key=lambda r: (r.experiment, r.task, r.seed))
