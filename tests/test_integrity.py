@@ -353,7 +353,6 @@ AWAITING_REEVALUATION: set[str] = {
     # shortest path seed 2, retrained with its weights (its first model was lost): the same model as these records'
     "compute/shortest_path__irem__paper__seed2__dced490c002e.json",
     "difficulty/shortest_path__irem__paper__seed2__a7043bccc353.json",
-    "scratchpad/shortest_path__irem__paper__seed2__7917f51aa1eb.json",
 }
 
 
