@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,6 +106,24 @@ def committed_records(paths: list[Path]) -> list[Path]:
             if path.is_file() or (store.weights_dir(p.parent.parent) / spec.weights_file()).exists():
                 found.append(p)
     return found
+
+
+def split_by_weights(records: Iterable[store.Record], runs_dir: str | Path
+                     ) -> tuple[list[store.Record], list[store.Record]]:  # fmt: skip
+    """``records`` split into those whose model's weights are stored in ``runs_dir`` and the rest.
+
+    ``irem verify`` can evaluate the first again, training nothing. A record of another training of
+    its config than the stored one, or of one trained before weights were kept, is in the second.
+    """
+    weights_dir, sha_of, verifiable, not_verifiable = store.weights_dir(runs_dir), {}, [], []
+    for r in records:
+        spec = store.RunSpec.of_record(r)
+        file = weights_dir / spec.weights_file()
+        if file not in sha_of:
+            sha_of[file] = weights.load_weights(file, spec.train_hash())["sha256"] if file.exists() else None
+        held = sha_of[file]
+        (verifiable if held is not None and held == r.provenance.get("weights_sha256") else not_verifiable).append(r)
+    return verifiable, not_verifiable
 
 
 def report(paths: list[Path], device: torch.device, rtol: float = 0.0) -> int:

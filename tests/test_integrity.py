@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -164,6 +165,22 @@ def test_verify_reports_each_metric_that_differs(stored, tmp_path, monkeypatch, 
     assert verify.verify(path, CPU, rtol=1e-3).same
     assert cli.main(["verify", str(path)]) == 1
     assert "harder.mse: " in capsys.readouterr().out
+
+
+def test_records_split_by_whether_their_committed_weights_can_reevaluate_them(stored, tmp_path):
+    from irem.book.notes import committed_note
+
+    runs_dir = copy_runs(stored, tmp_path)
+    (store.weights_dir(runs_dir) / spec(1).weights_file()).unlink()  # a model trained before weights were kept
+    records = [store.find_record(runs_dir, spec(s)) for s in (0, 1)]
+    verifiable, not_verifiable = verify.split_by_weights(records, runs_dir)
+    assert [r.seed for r in verifiable] == [0] and [r.seed for r in not_verifiable] == [1]
+    other = replace(records[0], provenance={**records[0].provenance, "weights_sha256": "ab" * 32})
+    assert verify.split_by_weights([other], runs_dir) == ([], [other])  # another training of the same config
+    note = committed_note(verifiable, not_verifiable, "runs")
+    assert note.startswith("1 of these 2 records evaluated a model whose weights are committed")
+    assert "IREM on addition, seed(s) 1" in note
+    assert "other 1" in note and committed_note(records[:1], [], "runs").endswith("every stored metric.")
 
 
 @pytest.mark.parametrize(

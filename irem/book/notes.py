@@ -9,6 +9,7 @@ import pandas as pd
 
 from irem.book.stats import group
 from irem.curves import TRAIN_LOSS
+from irem.methods import method_label
 from irem.store import Record
 from irem.tasks import task_label
 
@@ -135,3 +136,28 @@ def basis(result) -> str:
     seeds = f"{low} seed{'s' if high > 1 else ''}" if low == high else f"{low}-{high} seeds"
     caveat = " (fewer iterations than the paper)" if result.profile != "paper" else ""
     return f"{result.profile}, {seeds}{caveat}"
+
+
+def committed_note(verifiable: Sequence[Record], not_verifiable: Sequence[Record], folder: str) -> str:
+    """Which records a fresh clone can evaluate again from committed weights, and which it would train again.
+
+    The two lists are ``irem.verify.split_by_weights``'s; the models of the second are named by method,
+    task and seed. ``folder``: the records' folder, for the command.
+    """
+    n = len(verifiable) + len(not_verifiable)
+    if n == 0:
+        return ""
+    text = (f"{len(verifiable)} of these {n} records evaluated a model whose weights are committed beside them: "
+            f"`irem verify {folder}` evaluates each again from those weights, training nothing, "
+            "and compares every stored metric.")  # fmt: skip
+    if not not_verifiable:
+        return text
+    by_run: dict[tuple[str, str], list[Record]] = {}
+    for r in not_verifiable:
+        by_run.setdefault((r.method, r.task), []).append(r)
+    missing = "; ".join(f"{method_label(m)} on {task_label(t).lower()}, seed(s) {seed_list(rs)}"
+                        for (m, t), rs in sorted(by_run.items()))  # fmt: skip
+    return (text + f" The models of the other {len(not_verifiable)} have no committed weights (they were trained "
+            f"before weights were kept): {missing}. They are being trained again with the same settings and seeds, "
+            "keeping their records' names; until then a rerun trains them, and a new training is another draw "
+            "(float rounding differs between code versions and machines), not these exact numbers.")  # fmt: skip
