@@ -178,8 +178,8 @@ def test_records_split_by_whether_their_committed_weights_can_reevaluate_them(st
     other = replace(records[0], provenance={**records[0].provenance, "weights_sha256": "ab" * 32})
     assert verify.split_by_weights([other], runs_dir) == ([], [other])  # another training of the same config
     note = committed_note(verifiable, not_verifiable, "runs")
-    assert note.startswith("1 of these 2 records evaluated a model whose weights are committed")
-    assert "IREM on addition, seed(s) 1" in note
+    assert note.startswith("Of these 2 records, 1 evaluated a model whose weights are committed")
+    assert note.endswith("numbers:\n\n- IREM: addition, seed(s) 1\n")
     assert "other 1" in note and committed_note(records[:1], [], "runs").endswith("every stored metric.")
 
 

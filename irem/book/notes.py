@@ -141,23 +141,24 @@ def basis(result) -> str:
 def committed_note(verifiable: Sequence[Record], not_verifiable: Sequence[Record], folder: str) -> str:
     """Which records a fresh clone can evaluate again from committed weights, and which it would train again.
 
-    The two lists are ``irem.verify.split_by_weights``'s; the models of the second are named by method,
+    The two lists are ``irem.verify.split_by_weights``'s; the models of the second are listed by method,
     task and seed. ``folder``: the records' folder, for the command.
     """
     n = len(verifiable) + len(not_verifiable)
     if n == 0:
         return ""
-    text = (f"{len(verifiable)} of these {n} records evaluated a model whose weights are committed beside them: "
-            f"`irem verify {folder}` evaluates each again from those weights, training nothing, "
-            "and compares every stored metric.")  # fmt: skip
+    text = (f"Of these {n} records, {len(verifiable)} evaluated a model whose weights are committed beside them: "
+            f"`irem verify {folder}` evaluates each again from those weights, training nothing, and compares every "
+            "stored metric.")  # fmt: skip
     if not not_verifiable:
         return text
-    by_run: dict[tuple[str, str], list[Record]] = {}
+    by_method: dict[str, dict[str, list[Record]]] = {}
     for r in not_verifiable:
-        by_run.setdefault((r.method, r.task), []).append(r)
-    missing = "; ".join(f"{method_label(m)} on {task_label(t).lower()}, seed(s) {seed_list(rs)}"
-                        for (m, t), rs in sorted(by_run.items()))  # fmt: skip
-    return (text + f" The models of the other {len(not_verifiable)} have no committed weights (they were trained "
-            f"before weights were kept): {missing}. They are being trained again with the same settings and seeds, "
-            "keeping their records' names; until then a rerun trains them, and a new training is another draw "
-            "(float rounding differs between code versions and machines), not these exact numbers.")  # fmt: skip
+        by_method.setdefault(r.method, {}).setdefault(r.task, []).append(r)
+    missing = "\n".join(f"- {method_label(m)}: " + "; ".join(f"{task_label(t).lower()}, seed(s) {seed_list(rs)}"
+                                                           for t, rs in sorted(tasks.items()))
+                        for m, tasks in sorted(by_method.items()))  # fmt: skip
+    return (f"{text} The models of the other {len(not_verifiable)} have no committed weights (they were trained "
+            "before weights were kept). They are being trained again with the same settings and seeds, keeping their "
+            "records' names; until then a rerun trains them, and a new training is another draw (float rounding "
+            f"differs between code versions and machines), not these exact numbers:\n\n{missing}\n")  # fmt: skip
