@@ -27,16 +27,26 @@ def task_part(result, task: str):
     return replace(result, records=records, profile=records[0].profile) if records else result
 
 
+VERDICT_COLORS = {REPRODUCED: "#d9f2d9", PARTLY: "#fff2cc", NOT_REPRODUCED: "#f8d7da", NOT_RUN: "#eeeeee",
+                  NOT_JUDGED: "#eeeeee"}  # fmt: skip
+
+
 def styled_verdicts(table: pd.DataFrame) -> Styler:
     """The verdict table, coloured by verdict; cells wrap (they hold sentences)."""
-    colors = {REPRODUCED: "#d9f2d9", PARTLY: "#fff2cc", NOT_REPRODUCED: "#f8d7da", NOT_RUN: "#eeeeee",
-              NOT_JUDGED: "#eeeeee"}  # fmt: skip
-    style = table.style.hide(axis="index").set_table_styles(
+    return _wrapped(table).map(_color, subset=["verdict"])
+
+
+def _color(verdict: object) -> str:
+    return f"background-color: {VERDICT_COLORS[verdict]}" if verdict in VERDICT_COLORS else ""
+
+
+def _wrapped(table: pd.DataFrame) -> Styler:
+    """A table of sentences: small type, cells wrapped and aligned to the top left."""
+    return table.style.hide(axis="index").set_table_styles(
         [{"selector": "", "props": [("font-size", "0.85em")]},
          {"selector": "th, td", "props": [("padding", "0.3em 0.5em"), ("text-align", "left"),
                                           ("vertical-align", "top")]}]
     )  # fmt: skip
-    return style.map(lambda v: f"background-color: {colors[v]}" if v in colors else "", subset=["verdict"])
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,8 @@ class Claim:
         rule: the rule that turns ours into the verdict.
         note: what explains the numbers (another chapter's diagnosis, a check beyond the paper):
             shown below the verdict table, so that its cells hold the verdict and the numbers.
+        variant: the IREM variant judged in the chapter's IREM's place (``variant_claims``); None for
+            the chapter's IREM. The summary shows a claim's variants as columns beside it.
     """
 
     order: int
@@ -63,6 +75,23 @@ class Claim:
     rests_on: str
     rule: str
     note: str = ""
+    variant: Variant | None = None
+
+    @property
+    def title(self) -> str:
+        """The claim, and the variant judged where there is one: unique among a chapter's claims."""
+        return f"{self.claim} — {self.variant.label}" if self.variant else self.claim
+
+    @property
+    def lead(self) -> str:
+        """The figure or table the claim is about ("Table 1 (left)"), with the variant's column name."""
+        lead = self.claim.split(":")[0]
+        return f"{lead} ({self.variant.column})" if self.variant else lead
+
+
+def paper_order(c: Claim) -> tuple[int, int]:
+    """Claims in the paper's order, each claim's variants after it."""
+    return c.order, c.variant.order if c.variant else 0
 
 
 VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED, NOT_RUN, NOT_JUDGED)
@@ -71,16 +100,66 @@ COLUMNS = {"claim": "claim of the paper", "paper": "paper", "ours": "ours", "ver
 
 
 def claims_table(claims: Sequence[Claim]) -> pd.DataFrame:
-    """The verdict table: one row per claim, in the paper's order."""
-    rows = [{label: getattr(c, name) for name, label in COLUMNS.items()} for c in sorted(claims, key=lambda c: c.order)]
+    """The verdicts as data: one row per claim and variant judged, in the paper's order."""
+    rows = [{label: c.title if name == "claim" else getattr(c, name) for name, label in COLUMNS.items()}
+            for c in sorted(claims, key=paper_order)]  # fmt: skip
     return pd.DataFrame(rows, columns=list(COLUMNS.values()))
 
 
 def claim_notes(claims: Sequence[Claim]) -> str:
     """The claims' notes as a Markdown list below the verdict table, each led by its claim's figure or table."""
-    return "\n".join(
-        f"- **{c.claim.split(':')[0]}**: {c.note}" for c in sorted(claims, key=lambda c: c.order) if c.note
+    return "\n".join(f"- **{c.lead}**: {c.note}" for c in sorted(claims, key=paper_order) if c.note)
+
+
+def claim_rules(claims: Sequence[Claim]) -> str:
+    """Each claim's rule once, as a Markdown list (a claim's variants are judged by its rule)."""
+    rules = {c.claim: c.rule for c in sorted(claims, key=paper_order)}
+    leads = [claim.split(":")[0] for claim in rules]
+    return "\n".join(f"- **{lead if leads.count(lead) == 1 else claim}**: {rule}"  # a shared lead: the whole claim
+                     for lead, (claim, rule) in zip(leads, rules.items()))  # fmt: skip
+
+
+OURS = "ours"  # the grid's column of the chapters' own IREM (and of every claim that has no variant)
+
+
+def verdict_grid(claims: Sequence[Claim]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The verdict table for reading: one row per claim, its verdict under each setting side by side.
+
+    Columns: the claim, the paper's number, ``OURS`` (the chapters' IREM), then one per variant judged
+    (``Variant.column``: the tuned λ, the release's recipe), each cell "verdict: our numbers — rests on
+    the profile and seeds" and "—" where the claim has no such variant. Also returns the verdict of each cell
+    (NaN for the first two columns and the empty cells), which colours it.
+    """
+    ordered = sorted(claims, key=paper_order)
+    variants = sorted((c.variant for c in ordered if c.variant), key=lambda v: v.order)
+    columns = ["claim of the paper", "paper", OURS, *dict.fromkeys(v.column for v in variants)]
+    text: dict[tuple, dict] = {}
+    verdict: dict[tuple, dict] = {}
+    for c in ordered:
+        key = (c.order, c.claim)
+        row = text.setdefault(key, {"claim of the paper": c.claim, "paper": c.paper})
+        column = c.variant.column if c.variant else OURS
+        row[column] = f"{c.verdict}: {c.ours} — rests on {c.rests_on}"
+        verdict.setdefault(key, {})[column] = c.verdict
+    return pd.DataFrame(list(text.values()), columns=columns).fillna("—"), pd.DataFrame(
+        list(verdict.values()), columns=columns
     )
+
+
+def with_and_without_variants(claims: Sequence[Claim]) -> tuple[list[Claim], list[Claim]]:
+    """``claims`` split into the claims judged for some variant too (with those variants' verdicts) and the rest.
+
+    The summary shows the two as separate tables: the second has no variant columns to leave empty.
+    """
+    judged_again = {(c.order, c.claim) for c in claims if c.variant}
+    return ([c for c in claims if (c.order, c.claim) in judged_again],
+            [c for c in claims if (c.order, c.claim) not in judged_again])  # fmt: skip
+
+
+def styled_verdict_grid(claims: Sequence[Claim]) -> Styler:
+    """:func:`verdict_grid` styled: each verdict cell coloured by its verdict; cells wrap (they hold sentences)."""
+    table, verdicts = verdict_grid(claims)
+    return _wrapped(table).apply(lambda _: verdicts.map(_color), axis=None)
 
 
 # --- Table 1's rule (both halves; Table 4 too): the lowest of the methods, at the paper's numbers -----------------
@@ -155,6 +234,5 @@ def variant_claims(base: ExperimentResult, results: Mapping[str, ExperimentResul
         fewest = min((len({r.seed for r in found.records if r.task == t}) for t in tasks), default=0)
         for judge in judges:
             claim = judge(judged)
-            out.append(replace(claim, order=claim.order + v.order, claim=f"{claim.claim} — {v.label}",
-                               verdict=claim.verdict if fewest > 1 else NOT_JUDGED))  # fmt: skip
+            out.append(replace(claim, variant=v, verdict=claim.verdict if fewest > 1 else NOT_JUDGED))
     return out

@@ -47,7 +47,8 @@ class Variant:
         label: its words in the verdict table.
         column: its name as a table's column.
         overrides: its config changes.
-        order: added to the order of the claims it judges again, to stand after them.
+        order: where it stands among the variants of a claim (1 first): its verdicts' place after the
+            claim's own, and its column in the summary's verdict table.
     """
 
     key: str

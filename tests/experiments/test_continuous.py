@@ -93,7 +93,7 @@ def test_the_tuned_step_size_is_judged_by_table_1s_and_fig_3s_rules_beside_the_t
                             "lowest validation error would have chosen the same λ in 3 of them.")  # fmt: skip
     # one tuned seed: no interval, its rows are not judged
     one = analysis.claims({"continuous": result, TUNED.key: experiments.ExperimentResult(cont, "paper", variant[:1])})
-    assert [c.verdict for c in one if c.claim.endswith(TUNED.label)] == ["not judged", "not judged"]
+    assert [c.verdict for c in one if c.variant == TUNED] == ["not judged", "not judged"]
 
 
 def test_best_recipe_names_the_lowest_error_on_the_same_difficulty():

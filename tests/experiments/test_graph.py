@@ -9,7 +9,7 @@ import pytest
 from conftest import fake_record, splits
 
 from irem import experiments, store, summary
-from irem.book.claims import claims_table
+from irem.book.claims import claim_rules, claims_table, verdict_grid, with_and_without_variants
 from irem.book.stats import mean_curve
 from irem.experiments.difficulty.analysis import minimum_why
 from irem.experiments.graph import analysis, figures, lengths
@@ -197,9 +197,23 @@ def test_variants_are_judged_by_the_chapters_rules_beside_its_irem():
     judged = experiments.results.with_irem(result, variant)
     assert sorted((r.method, r.metrics["same"]["mse"]) for r in judged.records)[:1] == [("irem", 0.5)]
     claims = analysis.claims({"graph": result, RELEASE.key: variant})
-    assert [c.order for c in claims] == [10, 30, 11, 31]  # Table 1 and Fig. 2, then the variant's, after each
-    assert claims[2].claim.endswith(f"— {RELEASE.label}") and claims[2].ours.startswith("lowest error on 0 of 2")
+    assert [(c.order, c.variant) for c in claims] == [(10, None), (30, None), (10, RELEASE), (30, RELEASE)]
+    assert claims[2].title.endswith(f"— {RELEASE.label}") and claims[2].ours.startswith("lowest error on 0 of 2")
     assert {c.verdict for c in claims[2:]} != {"not judged"}
+    # the summary reads each claim once, the variant's verdict in a column beside ours
+    grid, verdicts = verdict_grid(claims)
+    assert list(grid.columns) == ["claim of the paper", "paper", "ours", RELEASE.column] and len(grid) == 2
+    assert grid[RELEASE.column][0] == f"{claims[2].verdict}: {claims[2].ours} — rests on {claims[2].rests_on}"
+    alone = replace(claims[0], order=70, claim="Table 2: another claim")
+    assert with_and_without_variants([*claims, alone]) == (claims, [alone])
+    rules = claim_rules([*claims, replace(alone, claim="Table 1 (left): a second claim", rule="r2")]).splitlines()
+    assert rules == [
+        f"- **{claims[0].claim}**: {claims[0].rule}",
+        f"- **Fig. 2**: {claims[1].rule}",
+        "- **Table 1 (left): a second claim**: r2",
+    ]  # once per claim; a lead two claims share: the claim
+    assert list(verdicts[RELEASE.column]) == [claims[2].verdict, claims[3].verdict]
+    assert verdict_grid(claims[:2])[0].columns[-1] == "ours"  # no variant judged: no column for it
     # a variant with one seed gives no interval: its rows are run but not judged
     one = analysis.claims({"graph": result, TUNED.key: replace(variant, records=release[:1])})
     assert [c.verdict for c in one[2:]] == ["not judged", "not judged"] and one[3].ours.startswith("IREM at 30 nodes")

@@ -48,7 +48,7 @@ def evaluate_continuous(method: Method, task: Task, spec: RunSpec, device: torch
 # problems, where Table 1 and Fig. 3 use the training one; judged beside IREM (``analysis.claims``)
 TUNED = Variant("continuous, test-time step size tuned",
                 "IREM with λ tuned on validation problems (the paper's protocol)", "IREM, tuned λ",
-                {"test_step_scaling": "tuned"}, 2)  # fmt: skip
+                {"test_step_scaling": "tuned"}, 1)  # fmt: skip
 
 CONTINUOUS = register(Experiment(
     name="continuous",
