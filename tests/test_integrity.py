@@ -179,7 +179,7 @@ def test_records_split_by_whether_their_committed_weights_can_reevaluate_them(st
     assert verify.split_by_weights([other], runs_dir) == ([], [other])  # another training of the same config
     note = committed_note(verifiable, not_verifiable, "runs")
     assert note.startswith("Of these 2 records, 1 evaluated a model whose weights are committed")
-    assert note.endswith("numbers:\n\n- IREM: addition, seed(s) 1\n")
+    assert note.endswith("(float rounding):\n\n- IREM: addition, seed(s) 1\n")
     assert "other 1" in note and committed_note(records[:1], [], "runs").endswith("every stored metric.")
 
 

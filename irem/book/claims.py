@@ -127,8 +127,8 @@ def verdict_grid(claims: Sequence[Claim]) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     Columns: the claim, the paper's number, ``OURS`` (the chapters' IREM), then one per variant judged
     (``Variant.column``: the tuned λ, the release's recipe), each cell "verdict: our numbers — rests on
-    the profile and seeds" and "—" where the claim has no such variant. Also returns the verdict of each cell
-    (NaN for the first two columns and the empty cells), which colours it.
+    the profile and seeds" and "—" where the claim has no such variant. Also returns the verdict of
+    each cell (NaN for the first two columns and the empty cells), which colours it.
     """
     ordered = sorted(claims, key=paper_order)
     variants = sorted((c.variant for c in ordered if c.variant), key=lambda v: v.order)
@@ -141,9 +141,8 @@ def verdict_grid(claims: Sequence[Claim]) -> tuple[pd.DataFrame, pd.DataFrame]:
         column = c.variant.column if c.variant else OURS
         row[column] = f"{c.verdict}: {c.ours} — rests on {c.rests_on}"
         verdict.setdefault(key, {})[column] = c.verdict
-    return pd.DataFrame(list(text.values()), columns=columns).fillna("—"), pd.DataFrame(
-        list(verdict.values()), columns=columns
-    )
+    table = pd.DataFrame(list(text.values()), columns=columns).fillna("—")
+    return table, pd.DataFrame(list(verdict.values()), columns=columns)
 
 
 def with_and_without_variants(claims: Sequence[Claim]) -> tuple[list[Claim], list[Claim]]:

@@ -160,5 +160,5 @@ def committed_note(verifiable: Sequence[Record], not_verifiable: Sequence[Record
                         for m, tasks in sorted(by_method.items()))  # fmt: skip
     return (f"{text} The models of the other {len(not_verifiable)} have no committed weights (they were trained "
             "before weights were kept). They are being trained again with the same settings and seeds, keeping their "
-            "records' names; until then a rerun trains them, and a new training is another draw (float rounding "
-            f"differs between code versions and machines), not these exact numbers:\n\n{missing}\n")  # fmt: skip
+            "records' names. Until then a rerun trains them, which gives these exact numbers only where the method's "
+            f"arithmetic has not changed since (float rounding):\n\n{missing}\n")  # fmt: skip
