@@ -1,4 +1,4 @@
-"""What the whole book costs at the paper profile with 3 seeds on this CPU: every run, measured piece by piece.
+r"""What the whole book costs at the paper profile with 3 seeds on this CPU: every run, measured piece by piece.
 
 Running all 192 paper-profile runs to time them would take days, so each part is measured where it can be:
 
@@ -13,6 +13,11 @@ Running all 192 paper-profile runs to time them would take days, so each part is
 Usage (one thread; pause other work on the machine while it times)::
 
     OMP_NUM_THREADS=1 python benchmarks/book_cost.py --json data/bench/book_cost.json
+
+``--profile`` and ``--threads`` time another profile or thread count, e.g. the IRED chapter's quick profile::
+
+    OMP_NUM_THREADS=2 python benchmarks/book_cost.py --experiments ired --profile quick --threads 2 \
+        --json data/bench/ired_cost_2threads.json
 """
 
 import argparse
@@ -30,13 +35,13 @@ from irem.performance.bench import write_json
 SEEDS = 3
 
 
-def plan_specs(names):
-    """Every paper-profile run of the book: the default grid of each experiment, seeds 0..SEEDS-1."""
+def plan_specs(names, profile: str = "paper"):
+    """Every run of the book at ``profile``: the default grid of each experiment, seeds 0..SEEDS-1."""
     out = []
     for name in names:
         experiment = get(name)
         tasks, methods, _ = checked_grid(experiment, None, None, SEEDS, None)
-        out += experiment.specs("paper", tasks, methods, range(SEEDS))
+        out += experiment.specs(profile, tasks, methods, range(SEEDS))
     return out
 
 
@@ -57,16 +62,20 @@ def evaluation_seconds(spec, runs_dir: str, ms_alone: float) -> tuple[float, flo
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--experiments", nargs="+", default=list(REGISTRY), choices=list(REGISTRY))
+    parser.add_argument("--profile", default="paper", choices=["quick", "paper"])
+    parser.add_argument("--threads", type=int, default=1, help="torch threads while timing (set OMP_NUM_THREADS too)")
     parser.add_argument("--iterations", type=int, default=5, help="timed iterations per training config")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--runs-dir", default="data/runs")
     parser.add_argument("--json", required=True)
     parser.add_argument("--note", help="stored with the settings, e.g. what else ran on the machine")
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
+    if args.threads < 1:
+        parser.error(f"--threads must be at least 1, got {args.threads}")
+    torch.set_num_threads(args.threads)
     device = torch.device("cpu")
 
-    specs = plan_specs(args.experiments)
+    specs = plan_specs(args.experiments, args.profile)
     timed: dict[str, dict] = {}  # training config (its seed-0 weights file) -> bench result
     trained: set[str] = set()  # weights files already counted as trained
     rows = []
@@ -75,7 +84,7 @@ def main(argv=None) -> int:
         if config not in timed:
             print(f"timing {spec.experiment} {spec.task} {spec.method} ({config})", file=sys.stderr, flush=True)
             timed[config] = bench(spec, device, iterations=args.iterations, warmup=args.warmup, flop_iterations=0,
-                                  peak=False, fresh_process=False)  # fmt: skip
+                                  peak=False, fresh_process=False, threads=args.threads)  # fmt: skip
         ms = timed[config]["ms_per_iter"]
         trains = spec.weights_file() not in trained  # the first run of a weights file trains it, the others reuse
         trained.add(spec.weights_file())
@@ -87,10 +96,11 @@ def main(argv=None) -> int:
                      "stored": plan.status(spec, args.runs_dir) == "stored",
                      "load_average": timed[config]["load_average"]})  # fmt: skip
     command = " ".join(a for a in (argv or sys.argv[1:]) if a != args.note and a != "--note")
-    settings = {"command": "OMP_NUM_THREADS=1 python benchmarks/book_cost.py " + command,
-                "profile": "paper", "seeds": SEEDS, "iterations": args.iterations, "warmup": args.warmup,
+    settings = {"command": f"OMP_NUM_THREADS={args.threads} python benchmarks/book_cost.py " + command,
+                "profile": args.profile, "threads": args.threads, "seeds": SEEDS, "iterations": args.iterations,
+                "warmup": args.warmup,
                 "training_configs": len(timed), **({"note": args.note} if args.note else {})}  # fmt: skip
-    write_json(args.json, rows, device, settings)
+    write_json(args.json, rows, device, settings, args.threads)
     print(f"{len(rows)} runs, {len(timed)} training configs timed; wrote {args.json}", file=sys.stderr)
     return 0
 

@@ -247,6 +247,7 @@ def _measure(
     nodes: int | None = None,
     summary_only: bool = False,
     profile_iterations: int = 0,
+    threads: int = 1,
 ) -> dict:
     """Train ``spec``'s method with the real loop for ``warmup + iterations + flop_iterations + profile_iterations``.
 
@@ -254,11 +255,12 @@ def _measure(
     CPU time), then counts the FLOPs of the next ``flop_iterations`` iterations (untimed: counting
     slows them down), then profiles ``profile_iterations`` more, then, with ``peak``, times
     ``torch.mm`` at the shapes the FLOP-counted iterations used.
-    ``summary_only``: return only what run records store (speed, peak memory).
+    ``summary_only``: return only what run records store (speed, peak memory). ``threads``: torch's
+    CPU threads (records' speeds are taken at one).
     """
     from irem.train import train  # the spawned process imports what it needs
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
     dev = torch.device(device)
     task, method = spec.build(dev)
     if nodes is not None:
@@ -356,6 +358,7 @@ def bench(
     nodes: int | None = None,
     profile_iterations: int = 0,
     fresh_process: bool = True,
+    threads: int = 1,
 ) -> dict:
     """Speed, arithmetic and memory of ``spec``'s training, as ``irem bench`` reports them.
 
@@ -372,6 +375,7 @@ def bench(
         profile_iterations: iterations after those run under ``torch.profiler``; ``time_shares``
             splits their wall time by operator kind (``TIME_KINDS``). 0 skips profiling.
         fresh_process: measure in a spawned process (``False``: here, for tests).
+        threads: torch's CPU threads while timing.
 
     Returns:
         A dict with ``ms_per_iter`` (median), ``ms_per_iter_min``, ``cpu_ms_per_iter`` (median of this
@@ -386,6 +390,7 @@ def bench(
     check_non_negative("profile_iterations", profile_iterations, integer=True)
     if nodes is not None:
         check_positive("nodes", nodes, integer=True)
+    check_positive("threads", threads, integer=True)
     if spec.train.compiled and warmup < COMPILE_WARMUP:
         raise ValueError(f"compiled=True: warmup must be >= {COMPILE_WARMUP} (the first iterations compile, for the "
                          f"batch without replay and then with it); got {warmup}")  # fmt: skip
@@ -398,5 +403,5 @@ def bench(
             raise ValueError(f"cuda_graph=True: warmup must be > {GRAPH_WARMUP} (the eager steps and the capture "
                              f"are not what is timed); got {warmup}")  # fmt: skip
     args = (spec, str(device), iterations, warmup, flop_iterations, peak and flop_iterations > 0, nodes, False,
-            profile_iterations)  # fmt: skip
+            profile_iterations, threads)  # fmt: skip
     return _in_fresh_process(_measure, *args) if fresh_process else _measure(*args)

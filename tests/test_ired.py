@@ -188,6 +188,17 @@ def test_the_training_note_says_how_far_training_got_against_the_release():
     assert "4,000 iterations of 128 problems (0.02% of the release's 1,300,000 × 2,048) at 5 iterations/s" in note
     assert "would take about 33 minutes a run" in note
 
+    def cost(ms_per_iter, eval_s):  # benchmarks/book_cost.py's row of seed 0, timed alone
+        return {"rows": [{"task": "addition", "method": "ired", "seed": 0, "ms_per_iter": ms_per_iter,
+                          "train_s": 4000 * ms_per_iter / 1000, "eval_s_alone": eval_s}]}  # fmt: skip
+
+    timed = training_length_note(ExperimentResult(experiments.get("ired"), "quick", recs),
+                                 {1: cost(120.0, 60.0), 2: cost(75.0, float("nan"))})  # fmt: skip
+    # 4000 x 120 ms + 1 minute; at 2 threads the evaluation has no record to scale; 10,000 x 120 ms = 20 minutes
+    assert ("a run takes about 9 minutes on 1 thread and 5 minutes of training on 2 threads (no record yet to time "
+            "its evaluation), alone on this machine's CPU; the paper profile's 10,000 iterations would train for "
+            "about 20 minutes on 1 thread.") in timed  # fmt: skip
+
 
 def test_the_ablation_table_says_where_an_ablation_is_apart_from_the_full_method():
     from irem.experiments.ired.analysis import ablation_table

@@ -18,11 +18,12 @@ from irem.measure import bench
 from irem.provenance import cpu_name, device_name, git_state
 
 
-def provenance(device: torch.device) -> dict:
-    """Where a benchmark ran: commit, device, versions, date."""
+def provenance(device: torch.device, threads: int = 1) -> dict:
+    """Where a benchmark ran: commit, device (with the CPU threads it timed on), versions, date."""
+    cpu = f"{cpu_name()}, {threads} thread" + "s" * (threads > 1)
     return {
         **git_state(),
-        "device": device_name(device) if device.type == "cuda" else f"{cpu_name()}, 1 thread",
+        "device": device_name(device) if device.type == "cuda" else cpu,
         "torch": torch.__version__,
         "python": platform.python_version(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -90,9 +91,9 @@ def table(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def write_json(path: str | Path, rows: list[dict], device: torch.device, settings: dict) -> Path:
+def write_json(path: str | Path, rows: list[dict], device: torch.device, settings: dict, threads: int = 1) -> Path:
     """``rows`` with the settings that produced them and their provenance, written atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    store.write_json_atomic({"provenance": provenance(device), "settings": settings, "rows": rows}, path)
+    store.write_json_atomic({"provenance": provenance(device, threads), "settings": settings, "rows": rows}, path)
     return path

@@ -6,7 +6,9 @@ where the 95 % intervals of the medians separate, "tied" otherwise.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import pandas as pd
 
@@ -23,7 +25,7 @@ from irem.experiments.ired.experiment import (
     STEPS_PER_LANDSCAPE,
 )
 from irem.experiments.results import ExperimentResult
-from irem.spread import HIGHER, LOWER, SeedSpread, compare, over_seeds
+from irem.spread import HIGHER, LOWER, SeedSpread, compare, over_finite, over_seeds
 from irem.store import Record
 from irem.tasks import GRAPH_TASKS, task_label
 
@@ -176,20 +178,64 @@ def claims(results: Mapping[str, ExperimentResult]) -> list[Claim]:
 RELEASE_ITERATIONS, RELEASE_BATCH = 1_300_000, 2048  # the release's training length (it runs until stopped)
 
 
-def training_length_note(ired: ExperimentResult) -> str:
-    """How far IRED's training got against the release's, and what the paper profile would cost here (from records)."""
+COSTS = "ired_cost"  # data/bench/ired_cost_*.json: benchmarks/book_cost.py --experiments ired, one per thread count
+
+
+def stored_costs(bench_dir: str | Path, profile: str) -> dict[int, dict]:
+    """The stored IRED cost benchmarks (``COSTS``) of ``profile``, by thread count; empty where none is stored."""
+    found = sorted(Path(bench_dir).glob(f"{COSTS}*.json"))
+    docs = [json.loads(f.read_text()) for f in found]
+    return {d["settings"].get("threads", 1): d for d in docs if d["settings"]["profile"] == profile}
+
+
+def _alone(doc: Mapping, task: str) -> tuple[float, float | None, float] | None:
+    """(training minutes, evaluation minutes or None, ms per iteration) of ``task``'s run in a cost benchmark.
+
+    ``doc`` is ``benchmarks/book_cost.py``'s output; the run is seed 0's (every seed costs the same).
+    None where the benchmark did not time the task.
+    """
+    row = next((r for r in doc["rows"] if r["task"] == task and r["method"] == "ired" and r["seed"] == 0), None)
+    if row is None:
+        return None
+    evaluation = row["eval_s_alone"]
+    minutes = None if evaluation is None or evaluation != evaluation else evaluation / 60  # NaN: no record timed
+    return row["train_s"] / 60, minutes, row["ms_per_iter"]
+
+
+def _threads(n: int) -> str:
+    return f"{n} thread{'s' * (n > 1)}"
+
+
+def training_length_note(ired: ExperimentResult, costs: Mapping[int, Mapping] | None = None) -> str:
+    """How far IRED's training got against the release's, and what a run costs here (Markdown, one line per task).
+
+    ``costs``: ``benchmarks/book_cost.py --experiments ired --profile <the records'>`` by thread count; each
+    task's run is then timed alone (training timed, evaluation from the records scaled by how much the
+    shared machine slowed their training), and the paper profile's training from the fewest threads'
+    timing. Without it, the records' own training speed, taken while other runs shared the cores.
+    """
     lines = []
+    paper = TrainConfig().iterations
     for task in dict.fromkeys(r.task for r in ired.records):
         recs = [r for r in ired.records if r.task == task]
-        share = recs[0].train["iterations"] * recs[0].train["batch_size"] / (RELEASE_ITERATIONS * RELEASE_BATCH)
-        speed = over_seeds([r.provenance["train_iters_per_s"] for r in recs if r.provenance.get("train_iters_per_s")])
-        paper_minutes = TrainConfig().iterations / speed.median / 60
-        lines.append(f"- **{task_label(task)}**: {recs[0].train['iterations']:,} iterations of "
-                     f"{recs[0].train['batch_size']} problems ({share:.2%} of the "
-                     f"release's {RELEASE_ITERATIONS:,} × {RELEASE_BATCH:,}) at {speed.median:.2g} iterations/s on "
-                     f"{recs[0].provenance.get('device', 'this machine')}; the paper profile's "
-                     f"{TrainConfig().iterations:,} iterations would take about {paper_minutes:.0f} minutes a run "
-                     "there.")  # fmt: skip
+        iterations, batch = recs[0].train["iterations"], recs[0].train["batch_size"]
+        share = iterations * batch / (RELEASE_ITERATIONS * RELEASE_BATCH)
+        line = (f"- **{task_label(task)}**: {iterations:,} iterations of {batch} problems ({share:.2%} of the "
+                f"release's {RELEASE_ITERATIONS:,} × {RELEASE_BATCH:,})")  # fmt: skip
+        timed = {n: found for n, doc in sorted((costs or {}).items()) if (found := _alone(doc, task))}
+        if timed:
+            runs = [f"{train + evaluation:.0f} minutes on {_threads(n)}" if evaluation is not None
+                    else f"{train:.0f} minutes of training on {_threads(n)} (no record yet to time its evaluation)"
+                    for n, (train, evaluation, _) in timed.items()]  # fmt: skip
+            fewest = min(timed)
+            line += (f"; a run takes about {' and '.join(runs)}, alone on this machine's CPU; the paper profile's "
+                     f"{paper:,} iterations would train for about {paper * timed[fewest][2] / 60_000:.0f} minutes on "
+                     f"{_threads(fewest)}.")  # fmt: skip
+        elif speed := over_finite([r.provenance.get("train_iters_per_s") for r in recs]):
+            line += (f" at {speed.median:.2g} iterations/s on {recs[0].provenance.get('device', 'this machine')} (with "
+                     f"other runs sharing the cores); the paper profile's {paper:,} iterations would take about "
+                     f"{paper / speed.median / 60:.0f} minutes a run there.")  # fmt: skip
+        lines.append(line)
     return "\n".join(lines)
 
 
