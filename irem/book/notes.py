@@ -159,6 +159,7 @@ def committed_note(verifiable: Sequence[Record], not_verifiable: Sequence[Record
                                                            for t, rs in sorted(tasks.items()))
                         for m, tasks in sorted(by_method.items()))  # fmt: skip
     return (f"{text} The models of the other {len(not_verifiable)} have no committed weights (they were trained "
-            "before weights were kept). They are being trained again with the same settings and seeds, keeping their "
-            "records' names. Until then a rerun trains them, which gives these exact numbers only where the method's "
-            f"arithmetic has not changed since (float rounding):\n\n{missing}\n")  # fmt: skip
+            "before weights were kept), so `irem verify` cannot check them. They are being trained again with the "
+            "same settings and seeds, keeping their records' names (`irem train --task <task> --method <method> "
+            "--profile <profile> --seed <seed> --retrain` trains one), which repeats these numbers only where the "
+            f"method's arithmetic has not changed since (float rounding):\n\n{missing}\n")  # fmt: skip
