@@ -5,6 +5,7 @@ from dataclasses import replace
 from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -51,6 +52,9 @@ def test_curve_spread_is_mean_and_range_over_records_cut_to_the_shortest():
     mean, low, high = curve_spread(recs, "c", "same")
     assert list(mean[:1]) == [2.0] and math.isnan(mean[1]) and list(low[:1]) == [1.0] and list(high[:1]) == [3.0]
     assert len(mean_curve(recs, "c", "same")) == 2
+    # figures draw the median: one seed far above the others does not pull the line
+    three = [record(curves={"c": {"same": [v]}}) for v in (1.0, 2.0, 90.0)]
+    assert list(curve_spread(three, "c", "same", center=np.median)[0]) == [2.0]
 
 
 class _Fixed:

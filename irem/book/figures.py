@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from irem.book.stats import curve_spread, group, mean_curve
+from irem.book.stats import curve_spread, group
 from irem.curves import MSE_BY_STEP, TRAIN_LOSS
 from irem.methods import METHODS, method_label
 from irem.store import Record
@@ -125,17 +125,19 @@ def cap_errors(ax) -> None:
 
 def band(ax, records: Sequence[Record], path: Sequence[str], start: int = 0, shade: float = 0.18,
          **line) -> np.ndarray:  # fmt: skip
-    """Plot the mean curve over ``records`` at ``curves[path...]``, shaded from the lowest to the highest seed.
+    """Plot the median curve over ``records`` at ``curves[path...]``, shaded from the lowest to the highest seed.
 
-    The curve's first point is drawn at x = ``start``; ``shade`` is the shade's opacity (lighter where
-    many curves share a panel). Returns the mean curve. With one record there is no shade.
+    The median, as the book's tables and verdicts use: one seed ten times another's (graphs larger than
+    in training) would pull a mean far from every other seed. The curve's first point is drawn at
+    x = ``start``; ``shade`` is the shade's opacity (lighter where many curves share a panel). Returns
+    the median curve. With one record there is no shade.
     """
-    mean, low, high = curve_spread(records, *path)
-    steps = np.arange(start, start + len(mean))
-    ax.plot(steps, mean, **line)
+    median, low, high = curve_spread(records, *path, center=np.median)
+    steps = np.arange(start, start + len(median))
+    ax.plot(steps, median, **line)
     if len(records) > 1:
         ax.fill_between(steps, low, high, color=line.get("color"), alpha=shade, lw=0)
-    return mean
+    return median
 
 
 def method_colors() -> dict[str, str]:
@@ -148,7 +150,7 @@ def mse_vs_steps(records: Sequence[Record], split_labels: dict[str, str] | None 
     """Fig. 3: test MSE against reasoning steps, per task, same (solid) and harder (dashed).
 
     Methods without test-time steps are drawn as flat lines; a dot marks where halting at
-    the energy minimum stops on average (mean halting step, MSE at halting).
+    the energy minimum stops (median over seeds of the mean halting step and of the MSE at halting).
     ``split_labels`` names the splits in the legend (graphs: ``ExperimentResult.split_labels``).
     """
     split_labels = split_labels or {}
@@ -162,14 +164,14 @@ def mse_vs_steps(records: Sequence[Record], split_labels: dict[str, str] | None 
             if t != task:
                 continue
             for split, style in SPLIT_STYLES.items():
-                curve = mean_curve(recs, MSE_BY_STEP, split)
+                curve = curve_spread(recs, MSE_BY_STEP, split, center=np.median)[0]
                 label = f"{method_label(method)} ({split_labels.get(split, split)})"
                 if len(curve) == 2:  # one-shot method: flat line over the step axis
                     ax.axhline(curve[-1], color=colors[method], ls=style, label=label)
                     continue
                 band(ax, recs, (MSE_BY_STEP, split), color=colors[method], ls=style, label=label)
-                halt = np.mean([r.metrics[split]["mean_halt_step"] for r in recs])
-                mse = np.mean([r.metrics[split]["mse"] for r in recs])
+                halt = np.median([r.metrics[split]["mean_halt_step"] for r in recs])
+                mse = np.median([r.metrics[split]["mse"] for r in recs])
                 ax.plot([halt], [mse], "o", color=colors[method], ms=5)
         ax.set(yscale="log", xlabel="reasoning steps", ylabel="test MSE", title=task_label(task))
         cap_errors(ax)

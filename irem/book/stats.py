@@ -21,11 +21,13 @@ def group(records: Sequence[Record]) -> dict[tuple[str, str], list[Record]]:
     return groups
 
 
-def curve_spread(records: Sequence[Record], *path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean, lowest and highest over records of the curve at ``curves[path[0]][path[1]]...``.
+def curve_spread(records: Sequence[Record], *path: str, center: Callable = np.mean
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """``center`` (the mean, or e.g. ``np.median``), lowest and highest over records of ``curves[path[0]]...``.
 
-    ``null`` is NaN; curves of different lengths are cut to the shortest. With one record the
-    three are the same curve; with several seeds, low and high bound the band a figure shades.
+    ``null`` is NaN (so is any step where a record has one); curves of different lengths are cut to
+    the shortest. With one record the three are the same curve; with several seeds, low and high
+    bound the band a figure shades.
     """
     curves = []
     for r in records:
@@ -35,7 +37,7 @@ def curve_spread(records: Sequence[Record], *path: str) -> tuple[np.ndarray, np.
         curves.append(np.asarray([np.nan if v is None else v for v in curve], dtype=float))
     n = min(len(c) for c in curves)
     stacked = np.stack([c[:n] for c in curves])
-    return stacked.mean(axis=0), stacked.min(axis=0), stacked.max(axis=0)
+    return center(stacked, axis=0), stacked.min(axis=0), stacked.max(axis=0)
 
 
 def mean_curve(records: Sequence[Record], *path: str) -> np.ndarray:

@@ -19,7 +19,7 @@ from irem.tasks import task_label
 def test_step_sizes(records: Sequence[Record]) -> Figure:
     """Test MSE against reasoning steps for each test-time step size (one trained configuration).
 
-    With several seeds, the line is their mean and the shade spans the lowest to the highest seed.
+    With several seeds, the line and the halting dot are their median; the shade spans the lowest to the highest seed.
     """
     sweep = records[0].curves[TEST_STEP_SIZE]
     palette = sns.color_palette("rocket", len(sweep))
@@ -28,8 +28,8 @@ def test_step_sizes(records: Sequence[Record]) -> Figure:
         for color, lam in zip(palette, sweep):
             band(ax, records, (TEST_STEP_SIZE, lam, split, "mse_by_step"), color=color,
                   label=f"test λ = {float(lam):g}")  # fmt: skip
-            halt = np.mean([r.curves[TEST_STEP_SIZE][lam][split]["mean_halt_step"] for r in records])
-            ax.plot([halt], [np.mean([r.curves[TEST_STEP_SIZE][lam][split]["mse"] for r in records])], "o",
+            halt = np.median([r.curves[TEST_STEP_SIZE][lam][split]["mean_halt_step"] for r in records])
+            ax.plot([halt], [np.median([r.curves[TEST_STEP_SIZE][lam][split]["mse"] for r in records])], "o",
                     color=color, ms=4)  # fmt: skip
         ax.set(yscale="log", xlabel="reasoning steps", title=f"{task_label(records[0].task)} ({split})")
         ax.grid(alpha=0.3)

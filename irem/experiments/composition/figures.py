@@ -17,7 +17,7 @@ from irem.store import Record
 
 @shown_in_book
 def composition_error(records: Sequence[Record]) -> Figure:
-    """Fig. 7: MSE after k nested additions, per method (mean over seeds, shaded from the lowest to the highest)."""
+    """Fig. 7: MSE after k nested additions, per method (median over seeds, shaded from the lowest to the highest)."""
     colors = method_colors()
     fig, ax = plt.subplots(figsize=(6.0, 3.8))
     for (_, method), recs in group(records).items():

@@ -18,7 +18,7 @@ from irem.tasks import task_label
 def restarts(records: Sequence[Record]) -> Figure:
     """Test MSE against reasoning steps when each problem keeps the lowest-energy of k descents.
 
-    One panel per (task, graph size), one line per number of restarts k: the mean over seeds,
+    One panel per (task, graph size), one line per number of restarts k: the median over seeds,
     shaded from the lowest seed to the highest.
     """
     recs = [r for r in records if BY_RESTARTS in r.curves]

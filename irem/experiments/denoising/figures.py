@@ -16,7 +16,7 @@ from irem.tasks.images import TRAIN_SIGMAS
 
 @shown_in_book
 def psnr_vs_steps(records: Sequence[Record]) -> Figure:
-    """PSNR against reasoning steps, one panel per test noise level (mean over seeds, shaded from lowest to highest).
+    """PSNR against reasoning steps, one panel per test noise level (median over seeds, shaded from lowest to highest).
 
     IREM is a curve; the DnCNN baseline (one step) a dashed line; the noisy input a dotted one.
     """

@@ -8,7 +8,7 @@ numbers (dataclasses, numeric ``DataFrame``s) or short Markdown built from them 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 import pandas as pd
 from pandas.io.formats.style import Styler
@@ -23,7 +23,7 @@ from irem.curves import TRAIN_LOSS
 from irem.experiments.graph.experiment import FIG2_NODES, MSE_BY_NODES, VARIANTS
 from irem.experiments.results import ExperimentResult
 from irem.methods import method_label
-from irem.spread import LOWER, SeedSpread, compare, over_seeds
+from irem.spread import HIGHER, LOWER, TIED, SeedSpread, compare, over_seeds
 from irem.store import Record
 from irem.tasks import task_label
 
@@ -47,53 +47,46 @@ def error_column(nodes: int, step: int, scaled: bool = False) -> str:
 
 
 @dataclass(frozen=True)
-class Fig2Errors:
-    """One task's mean error over seeds on Fig. 2's graphs of one size."""
-
-    step5: float  # after step 5 (the training step count)
-    last: float  # after the last step
-
-
-@dataclass(frozen=True)
 class Fig2Summary:
     """What the chapter's prose quotes of Fig. 2 (:func:`fig2_summary`)."""
 
     nodes: int  # the graph size
     steps: int  # the last step
-    tasks: dict[str, Fig2Errors]  # per task
-    verdict: str  # "on edge copy it falls with more steps ...; ..."
+    tasks: dict[str, str]  # per task: IREM's error after step 5 → after the last step, medians with intervals
+    verdict: str  # "on edge copy it rises with more steps ...; ..."
 
 
-def fig2_summary(records: Sequence[Record], tasks: Sequence[str], nodes: int,
-                 method: str = "irem") -> Fig2Summary | None:  # fmt: skip
-    """``method``'s error at step 5 and at the last step on graphs of ``nodes`` nodes, per task (None without it).
+STEP_WORDS = {LOWER: "falls", HIGHER: "rises", TIED: "does not move beyond the spread between seeds"}
+BASELINE_WORDS = {LOWER: "below", HIGHER: "above", TIED: "not apart from"}
 
-    Where ``records`` hold the recurrent baseline too, each task's verdict says whether it ends below that.
+
+def fig2_summary(records: Sequence[Record], tasks: Sequence[str], nodes: int) -> Fig2Summary | None:
+    """IREM's error at step 5 and at the last step on graphs of ``nodes`` nodes, per task (None without it).
+
+    The same medians over seeds, intervals and rule as the summary's Fig. 2 verdict (:func:`fig2_cases`):
+    "falls" or "rises" only where the two intervals separate. Where ``records`` hold the recurrent
+    baseline too, each task's verdict says whether IREM ends below it, by the same rule.
     """
-    errors, verdicts, steps = {}, [], 0
-    for t in tasks:
-        recs = [r for r in records if r.method == method and r.task == t]
-        if not recs:
-            continue
-        step5, last, steps = fig2_ends(recs, nodes)
-        errors[t] = Fig2Errors(step5, last)
-        verdict = f"on {task_label(t).lower()} it {'falls' if last < step5 else 'does not fall'} with more steps"
-        recurrent = [r for r in records if r.method == "recurrent" and r.task == t]
-        if recurrent and method != "recurrent":
-            baseline = fig2_ends(recurrent, nodes)[1]
-            verdict += f" and ends {'below' if last < baseline else 'above'} the recurrent baseline's {baseline:.3g}"
+    cases = fig2_cases(records, nodes, tasks)
+    if not cases:
+        return None
+    verdicts = []
+    for c in cases:
+        verdict = f"on {task_label(c.task).lower()} it {STEP_WORDS[compare(c.last, c.step5)]} with more steps"
+        if c.recurrent is not None:
+            verdict += f" and ends {BASELINE_WORDS[compare(c.last, c.recurrent)]} the recurrent baseline's "
+            verdict += c.recurrent.brief()
         verdicts.append(verdict)
-    return Fig2Summary(nodes, steps, errors, "; ".join(verdicts)) if verdicts else None
+    errors = {c.task: f"{c.step5.brief()} → {c.last.brief()}" for c in cases}
+    return Fig2Summary(nodes, cases[0].steps, errors, "; ".join(verdicts))
 
 
 def fig2_glue(summary: Fig2Summary | None) -> dict[str, object]:
-    """The glue keys of the chapter's prose: ``fig2_<field>`` and ``<task>_fig2_<field>`` (none without a summary)."""
+    """The glue keys of the chapter's prose: ``fig2_<field>`` and ``<task>_fig2`` (none without a summary)."""
     if summary is None:
         return {}
-    out: dict[str, object] = {"fig2_steps": summary.steps}
-    for task, errors in summary.tasks.items():
-        out |= {f"{task}_fig2_{name}": value for name, value in asdict(errors).items()}
-    return out | {"fig2_nodes": summary.nodes, "fig2_verdict": summary.verdict}
+    errors = {f"{task}_fig2": text for task, text in summary.tasks.items()}
+    return {"fig2_steps": summary.steps, **errors, "fig2_nodes": summary.nodes, "fig2_verdict": summary.verdict}
 
 
 # --- Fig. 2: the claim ----------------------------------------------------------------------------

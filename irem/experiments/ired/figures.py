@@ -28,7 +28,7 @@ def error_against_compute(irem: Sequence[Record], ired: Sequence[Record], split:
                           restarts: Sequence[Record] = ()) -> Figure:  # fmt: skip
     """Fig. 3 redrawn with IRED, on one axis of compute: test MSE against energy evaluations per problem.
 
-    IREM: its error after each reasoning step (one energy gradient each; the mean over seeds, shaded
+    IREM: its error after each reasoning step (one energy gradient each; the median over seeds, shaded
     from the lowest to the highest seed); on graphs, with ``restarts`` (the compute experiment's
     records), also the best of k descents by energy, k gradients a step. IRED: the error after its
     whole descent for each number of steps per landscape (the median over seeds, bars from the lowest
@@ -65,13 +65,13 @@ def error_against_compute(irem: Sequence[Record], ired: Sequence[Record], split:
 
 
 def _restarts(ax, records: Sequence[Record], split: str, color: str) -> None:
-    """IREM's best of k descents (k > 1) at the split's graph size, placed at k gradients a step (mean over seeds)."""
+    """IREM's best of k descents (k > 1) at the split's graph size, placed at k gradients a step (median over seeds)."""
     nodes = GRAPH.split_labels.get(split, "").split(" ")[0]
     curves = [r.curves[BY_RESTARTS][nodes] for r in records if nodes in r.curves.get(BY_RESTARTS, {})]
     for k, style in zip([k for k in (curves[0] if curves else {}) if int(k) > 1], ("--", ":")):
-        mean = np.mean([c[k] for c in curves], axis=0)
-        steps = np.arange(1, len(mean))
-        ax.plot(int(k) * steps, mean[1:], color=color, ls=style, label=f"IREM: best of {k} descents")
+        median = np.median([c[k] for c in curves], axis=0)
+        steps = np.arange(1, len(median))
+        ax.plot(int(k) * steps, median[1:], color=color, ls=style, label=f"IREM: best of {k} descents")
 
 
 @shown_in_book
