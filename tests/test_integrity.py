@@ -407,7 +407,6 @@ AWAITING_RETRAINING: set[str] = {
     "connected_components__programmatic__paper__seed0__51746e9dbda4.json",
     "connected_components__programmatic__paper__seed1__1eabc9b46fe1.json",
     "connected_components__programmatic__paper__seed2__162282e69702.json",
-    "connected_components__recurrent__paper__seed2__648f3b89291b.json",
     "edge_copy__programmatic__paper__seed0__650b0e367a28.json",
     "edge_copy__programmatic__paper__seed1__08764f35eafe.json",
     "edge_copy__programmatic__paper__seed2__f31b7103fb54.json",
