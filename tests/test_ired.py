@@ -200,6 +200,18 @@ def test_the_training_note_says_how_far_training_got_against_the_release():
             "about 20 minutes on 1 thread.") in timed  # fmt: skip
 
 
+def test_stored_costs_are_the_ired_cost_benchmarks_of_the_profile_by_thread_count(tmp_path):
+    import json
+
+    from irem.experiments.ired.analysis import stored_costs
+
+    assert stored_costs(tmp_path, "quick") == {}  # nothing timed yet: the note falls back to the records' speeds
+    for name, threads, profile in (("ired_cost_1thread", 1, "quick"), ("ired_cost_2threads", 2, "quick"),
+                                   ("ired_cost_paper", 1, "paper"), ("book_cost", 1, "quick")):  # fmt: skip
+        (tmp_path / f"{name}.json").write_text(json.dumps({"settings": {"threads": threads, "profile": profile}}))
+    assert {n: d["settings"]["profile"] for n, d in stored_costs(tmp_path, "quick").items()} == {1: "quick", 2: "quick"}
+
+
 def test_the_ablation_table_says_where_an_ablation_is_apart_from_the_full_method():
     from irem.experiments.ired.analysis import ablation_table
     from irem.experiments.results import ExperimentResult
