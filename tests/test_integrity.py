@@ -410,7 +410,6 @@ AWAITING_RETRAINING: set[str] = {
     "edge_copy__programmatic__paper__seed0__650b0e367a28.json",
     "edge_copy__programmatic__paper__seed1__08764f35eafe.json",
     "edge_copy__programmatic__paper__seed2__f31b7103fb54.json",
-    "edge_copy__recurrent__paper__seed2__bc9538a4414a.json",
     "shortest_path__irem__paper__seed0__3b98af56db8e.json",
     "shortest_path__irem__paper__seed1__8dd834c0a22f.json",
     "shortest_path__irem__paper__seed2__337b68087422.json",
