@@ -419,7 +419,6 @@ AWAITING_RETRAINING: set[str] = {
     "shortest_path__programmatic__paper__seed0__be4e92060c0a.json",
     "shortest_path__programmatic__paper__seed1__0bf8475813be.json",
     "shortest_path__programmatic__paper__seed2__962f8e768e3e.json",
-    "shortest_path__recurrent__paper__seed2__84b454bb880f.json",
 }
 
 
