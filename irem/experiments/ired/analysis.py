@@ -6,6 +6,7 @@ where the 95 % intervals of the medians separate, "tied" otherwise.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -24,7 +25,6 @@ from irem.experiments.ired.experiment import (
     STEPS_PER_LANDSCAPE,
 )
 from irem.experiments.results import ExperimentResult
-from irem.performance.analysis import load as load_bench
 from irem.spread import HIGHER, LOWER, SeedSpread, compare, over_finite, over_seeds
 from irem.store import Record
 from irem.tasks import GRAPH_TASKS, task_label
@@ -183,12 +183,9 @@ COSTS = "ired_cost"  # data/bench/ired_cost_*.json: benchmarks/book_cost.py --ex
 
 def stored_costs(bench_dir: str | Path, profile: str) -> dict[int, dict]:
     """The stored IRED cost benchmarks (``COSTS``) of ``profile``, by thread count; empty where none is stored."""
-    try:
-        docs = load_bench(bench_dir)
-    except FileNotFoundError:  # no benchmark stored at all
-        return {}
-    return {d["settings"].get("threads", 1): d for name, d in docs.items()
-            if name.startswith(COSTS) and d["settings"]["profile"] == profile}  # fmt: skip
+    found = sorted(Path(bench_dir).glob(f"{COSTS}*.json"))  # (irem.performance, which reads the rest, is a layer up)
+    docs = [json.loads(f.read_text()) for f in found]
+    return {d["settings"].get("threads", 1): d for d in docs if d["settings"]["profile"] == profile}
 
 
 def _alone(doc: Mapping, task: str) -> tuple[float, float | None, float] | None:
