@@ -416,7 +416,6 @@ AWAITING_RETRAINING: set[str] = {
     "shortest_path__iterative_feedforward__paper__seed0__45e5be5b8a92.json",
     "shortest_path__iterative_feedforward__paper__seed1__5fe1e9f9c793.json",
     "shortest_path__iterative_feedforward__paper__seed2__6c36e99ba7b7.json",
-    "shortest_path__programmatic__paper__seed0__be4e92060c0a.json",
     "shortest_path__programmatic__paper__seed1__0bf8475813be.json",
     "shortest_path__programmatic__paper__seed2__962f8e768e3e.json",
 }
