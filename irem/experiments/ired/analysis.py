@@ -38,8 +38,9 @@ def judged(a: SeedSpread, b: SeedSpread) -> str:
     return UNJUDGED if min(a.seeds, b.seeds) < 2 else compare(a, b)
 
 
-def _seeds(n: int) -> str:
-    return f"{n} seed{'s' if n != 1 else ''}"
+def _count(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural where ``n`` is not 1: "1 seed", "3 seeds", "2 threads"."""
+    return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
 def with_ired(paper: ExperimentResult, ired: ExperimentResult) -> pd.DataFrame:
@@ -98,7 +99,8 @@ def more_steps_verdict(records: list[Record], split: str = "harder") -> str:
     if outcome == UNJUDGED:
         return f"{span} the error goes from {fewest.median:.4g} to {most.median:.4g} ({UNJUDGED})"
     said = {LOWER: "falls", HIGHER: "rises"}.get(outcome, "does not move beyond the spread between seeds")
-    return f"{span} the error {said} ({fewest.median:.4g} to {most.median:.4g}, medians over {_seeds(most.seeds)})"
+    seeds = _count(most.seeds, "seed")
+    return f"{span} the error {said} ({fewest.median:.4g} to {most.median:.4g}, medians over {seeds})"
 
 
 def from_answer_ends(records: list[Record], split: str = "harder") -> tuple[float, float] | None:
@@ -202,10 +204,6 @@ def _alone(doc: Mapping, task: str) -> tuple[float, float | None, float] | None:
     return row["train_s"] / 60, minutes, row["ms_per_iter"]
 
 
-def _threads(n: int) -> str:
-    return f"{n} thread{'s' * (n > 1)}"
-
-
 def training_length_note(ired: ExperimentResult, costs: Mapping[int, Mapping] | None = None) -> str:
     """How far IRED's training got against the release's, and what a run costs here (Markdown, one line per task).
 
@@ -224,13 +222,14 @@ def training_length_note(ired: ExperimentResult, costs: Mapping[int, Mapping] | 
                 f"release's {RELEASE_ITERATIONS:,} × {RELEASE_BATCH:,})")  # fmt: skip
         timed = {n: found for n, doc in sorted((costs or {}).items()) if (found := _alone(doc, task))}
         if timed:
-            runs = [f"{train + evaluation:.0f} minutes on {_threads(n)}" if evaluation is not None
-                    else f"{train:.0f} minutes of training on {_threads(n)} (no record yet to time its evaluation)"
+            runs = [f"{train + evaluation:.0f} minutes on {_count(n, 'thread')}" if evaluation is not None
+                    else f"{train:.0f} minutes of training on {_count(n, 'thread')} (no record yet to time its "
+                         "evaluation)"
                     for n, (train, evaluation, _) in timed.items()]  # fmt: skip
             fewest = min(timed)
             line += (f"; a run takes about {' and '.join(runs)}, alone on this machine's CPU; the paper profile's "
                      f"{paper:,} iterations would train for about {paper * timed[fewest][2] / 60_000:.0f} minutes on "
-                     f"{_threads(fewest)}.")  # fmt: skip
+                     f"{_count(fewest, 'thread')}.")  # fmt: skip
         elif speed := over_finite([r.provenance.get("train_iters_per_s") for r in recs]):
             line += (f" at {speed.median:.2g} iterations/s on {recs[0].provenance.get('device', 'this machine')} (with "
                      f"other runs sharing the cores); the paper profile's {paper:,} iterations would take about "
